@@ -1,0 +1,1 @@
+"""Immutable records: the tweet event, metric and alert records, and the wire-format parsers."""
