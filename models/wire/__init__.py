@@ -1,0 +1,97 @@
+"""Every wire format, decoded in one place: `parse_message(raw)` turns the bytes of one Kafka
+message (or one line of a recording) into tweet events and, for what cannot be accepted,
+rejections carrying a reason.
+
+Accepted shapes, told apart by their keys: a Twitter API v1.1 status (`user` object), an API v2
+tweet (`author_id`), a twarc2 page (`data`, fanned out into its tweets, with `includes` resolving
+authors and referenced tweets), a twarc2 flattened tweet (`author`), and the native schema
+(`user_id`; see `models.wire.native`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from models.event import TweetEvent
+from models.wire.fields import Invalid, RejectReason
+from models.wire.native import looks_like_native, parse_native, to_native
+from models.wire.v1 import looks_like_v1, parse_v1
+from models.wire.v2 import Includes, looks_like_v2_page, looks_like_v2_tweet, page_tweets, parse_v2
+
+__all__ = ["Invalid", "RejectReason", "Rejection", "parse_message", "parse_object", "to_native"]
+
+DEFAULT_MAX_BYTES = 1_048_576
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rejection:
+    """What could not be accepted: the reason, a detail naming the field, and, for a tweet inside
+    a page, its index there (None when the whole message was rejected)."""
+
+    reason: RejectReason
+    detail: str
+    index: int | None = None
+
+
+def decode(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
+    """Decode one message's JSON, raising `Invalid` for empty, oversized, non-UTF-8 or bad JSON."""
+    if not raw or not raw.strip():
+        raise Invalid(RejectReason.EMPTY, "empty message")
+    if len(raw) > max_bytes:
+        raise Invalid(RejectReason.TOO_LARGE, f"{len(raw)} bytes exceeds the {max_bytes}-byte limit")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Invalid(RejectReason.NOT_UTF8, f"not UTF-8 at byte {error.start}") from None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise Invalid(RejectReason.BAD_JSON, f"invalid JSON: {error}") from None
+
+
+def _tweet(obj: Any, includes: Includes | None) -> TweetEvent:
+    if not isinstance(obj, dict):
+        raise Invalid(RejectReason.NOT_AN_OBJECT, f"expected a JSON object, got {type(obj).__name__}")
+    if includes is not None or looks_like_v2_tweet(obj):
+        return parse_v2(obj, includes)
+    if looks_like_v1(obj):
+        return parse_v1(obj)
+    if looks_like_native(obj):
+        return parse_native(obj)
+    raise Invalid(
+        RejectReason.UNKNOWN_FORMAT,
+        "not a v1.1 status, a v2 tweet or page, or a native event (needs user, author_id, data or user_id)",
+    )
+
+
+def parse_object(obj: Any) -> list[TweetEvent | Rejection]:
+    """Normalise one decoded message: a page fans out into one result per tweet, in order."""
+    try:
+        if isinstance(obj, dict) and looks_like_v2_page(obj):
+            tweets = page_tweets(obj)
+            if not tweets:
+                raise Invalid(RejectReason.EMPTY_PAGE, "page has no tweets in data")
+            includes = Includes.of_page(obj)
+            return [_one(tweet, includes, index) for index, tweet in enumerate(tweets)]
+        return [_tweet(obj, None)]
+    except Invalid as invalid:
+        return [Rejection(reason=invalid.reason, detail=invalid.detail)]
+
+
+def _one(tweet: Any, includes: Includes, index: int) -> TweetEvent | Rejection:
+    try:
+        return _tweet(tweet, includes)
+    except Invalid as invalid:
+        return Rejection(reason=invalid.reason, detail=invalid.detail, index=index)
+
+
+def parse_message(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> list[TweetEvent | Rejection]:
+    """Every tweet in one message, or the reasons it was rejected; never raises on bad input."""
+    try:
+        obj = decode(raw, max_bytes=max_bytes)
+    except Invalid as invalid:
+        return [Rejection(reason=invalid.reason, detail=invalid.detail)]
+    return parse_object(obj)

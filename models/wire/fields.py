@@ -1,0 +1,140 @@
+"""Typed field access on decoded JSON, raising `Invalid` with a reason a user can act on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+# Tweets predate neither 2006 nor this century's end; a time outside this range is a unit mistake
+# (seconds sent as milliseconds, or the reverse), which we reject instead of silently misplacing.
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+_V1_TIME_FORMAT = "%a %b %d %H:%M:%S %z %Y"
+
+
+class RejectReason(StrEnum):
+    """Why a message, or one tweet inside it, could not be accepted."""
+
+    EMPTY = "empty"
+    TOO_LARGE = "too_large"
+    NOT_UTF8 = "not_utf8"
+    BAD_JSON = "bad_json"
+    NOT_AN_OBJECT = "not_an_object"
+    UNKNOWN_FORMAT = "unknown_format"
+    UNKNOWN_FIELD = "unknown_field"
+    MISSING_FIELD = "missing_field"
+    WRONG_TYPE = "wrong_type"
+    BAD_TIMESTAMP = "bad_timestamp"
+    TIMESTAMP_WITHOUT_ZONE = "timestamp_without_zone"
+    TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"
+    EMPTY_PAGE = "empty_page"
+
+
+class Invalid(ValueError):  # noqa: N818 - reads as `raise Invalid(...)`, a verdict, not an error class
+    """A value failed validation; `reason` is the machine-readable cause, the message the detail."""
+
+    def __init__(self, reason: RejectReason, detail: str) -> None:
+        """Carry the reason and a one-line detail naming the field."""
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def require(obj: dict[str, Any], key: str, where: str) -> Any:
+    """Return `obj[key]`, or raise MISSING_FIELD when it is absent or null."""
+    value = obj.get(key)
+    if value is None:
+        raise Invalid(RejectReason.MISSING_FIELD, f"{where}{key} is required")
+    return value
+
+
+def as_id(value: Any, field: str) -> str:
+    """An identifier: a non-empty string, or an integer written as one."""
+    if isinstance(value, bool):
+        raise Invalid(RejectReason.WRONG_TYPE, f"{field} must be a string id, got a boolean")
+    if isinstance(value, int):
+        return str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(RejectReason.WRONG_TYPE, f"{field} must be a non-empty string id")
+    return value
+
+
+def optional_id(value: Any, field: str) -> str | None:
+    """An identifier or None."""
+    return None if value is None else as_id(value, field)
+
+
+def as_str(value: Any, field: str) -> str:
+    """A string, as is."""
+    if not isinstance(value, str):
+        raise Invalid(RejectReason.WRONG_TYPE, f"{field} must be a string, got {type(value).__name__}")
+    return value
+
+
+def as_count(value: Any, field: str) -> int:
+    """A non-negative integer (booleans are not counts)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise Invalid(RejectReason.WRONG_TYPE, f"{field} must be a non-negative integer")
+    return value
+
+
+def as_object(value: Any, field: str) -> dict[str, Any]:
+    """A JSON object."""
+    if not isinstance(value, dict):
+        raise Invalid(RejectReason.WRONG_TYPE, f"{field} must be an object, got {type(value).__name__}")
+    return value
+
+
+def as_list(value: Any, field: str) -> list[Any]:
+    """A JSON array (null counts as empty)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise Invalid(RejectReason.WRONG_TYPE, f"{field} must be a list, got {type(value).__name__}")
+    return value
+
+
+def _in_range(at: datetime, field: str) -> datetime:
+    if not _EARLIEST <= at < _LATEST:
+        raise Invalid(
+            RejectReason.TIMESTAMP_OUT_OF_RANGE,
+            f"{field} {at.isoformat()} is outside 2000-2100: epoch times must be milliseconds",
+        )
+    return at.astimezone(UTC)
+
+
+def iso_time(value: Any, field: str) -> datetime:
+    """An ISO-8601 time with a zone (`Z` or an offset), as aware UTC."""
+    text = as_str(value, field)
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid(RejectReason.BAD_TIMESTAMP, f"{field} {text!r} is not ISO-8601") from None
+    if at.tzinfo is None:
+        raise Invalid(
+            RejectReason.TIMESTAMP_WITHOUT_ZONE,
+            f"{field} {text!r} has no zone: add Z or an offset such as +00:00",
+        )
+    return _in_range(at, field)
+
+
+def epoch_ms_time(value: Any, field: str) -> datetime:
+    """Milliseconds since the Unix epoch, as aware UTC."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid(RejectReason.WRONG_TYPE, f"{field} must be ISO-8601 text or epoch milliseconds")
+    try:
+        at = datetime.fromtimestamp(value / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise Invalid(RejectReason.TIMESTAMP_OUT_OF_RANGE, f"{field} {value} is out of range") from None
+    return _in_range(at, field)
+
+
+def v1_time(value: Any, field: str) -> datetime:
+    """The v1.1 API's `Wed Oct 10 20:19:24 +0000 2018`, as aware UTC."""
+    text = as_str(value, field)
+    try:
+        at = datetime.strptime(text, _V1_TIME_FORMAT)  # noqa: DTZ007 - %z makes it aware
+    except ValueError:
+        raise Invalid(RejectReason.BAD_TIMESTAMP, f"{field} {text!r} is not a v1.1 time") from None
+    return _in_range(at, field)

@@ -1,0 +1,79 @@
+"""Twitter API v1.1 statuses (`id_str`, `user`, `entities`, `retweeted_status`, ...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.event import TweetEvent
+from models.wire.fields import (
+    as_count,
+    as_id,
+    as_list,
+    as_object,
+    as_str,
+    optional_id,
+    require,
+    v1_time,
+)
+from models.wire.tags import hashtag_keys
+
+
+def looks_like_v1(obj: dict[str, Any]) -> bool:
+    """A v1.1 status embeds its author as a `user` object."""
+    return isinstance(obj.get("user"), dict)
+
+
+def _status_id(status: dict[str, Any], where: str) -> str:
+    return as_id(status.get("id_str") or require(status, "id", where), f"{where}id")
+
+
+def _user_id(status: dict[str, Any], where: str) -> str:
+    user = as_object(require(status, "user", where), f"{where}user")
+    return as_id(user.get("id_str") or require(user, "id", f"{where}user."), f"{where}user.id")
+
+
+def _full_text_and_entities(status: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+    # Streaming API statuses over 140 characters keep the whole text in `extended_tweet`.
+    extended = status.get("extended_tweet")
+    source = extended if isinstance(extended, dict) else status
+    text = source.get("full_text") or source.get("text") or ""
+    entities = source.get("entities")
+    return as_str(text, "text"), as_object(entities, "entities") if entities is not None else None
+
+
+def parse_v1(status: dict[str, Any]) -> TweetEvent:
+    """Normalise one v1.1 status; nested retweeted/quoted statuses only supply their ids and authors."""
+    user = as_object(require(status, "user", ""), "user")
+    text, entities = _full_text_and_entities(status)
+    tags = None
+    mentions: tuple[str, ...] = ()
+    if entities is not None:
+        tags = [as_str(as_object(h, "entities.hashtags[]").get("text"), "entities.hashtags[].text")
+                for h in as_list(entities.get("hashtags"), "entities.hashtags")]
+        mentions = tuple(
+            as_id(m.get("id_str") or m.get("id"), "entities.user_mentions[].id")
+            for m in (as_object(x, "entities.user_mentions[]")
+                      for x in as_list(entities.get("user_mentions"), "entities.user_mentions"))
+        )
+    retweeted = status.get("retweeted_status")
+    quoted = status.get("quoted_status")
+    followers = user.get("followers_count")
+    return TweetEvent(
+        id=_status_id(status, ""),
+        user_id=_user_id(status, ""),
+        at=v1_time(require(status, "created_at", ""), "created_at"),
+        user_name=as_str(user["screen_name"], "user.screen_name") if user.get("screen_name") else None,
+        followers=None if followers is None else as_count(followers, "user.followers_count"),
+        text=text,
+        hashtags=hashtag_keys(tags, text),
+        mentions=mentions,
+        retweet_of=_status_id(retweeted, "retweeted_status.") if isinstance(retweeted, dict) else None,
+        retweet_of_user=_user_id(retweeted, "retweeted_status.") if isinstance(retweeted, dict) else None,
+        reply_to=optional_id(status.get("in_reply_to_status_id_str")
+                             or status.get("in_reply_to_status_id"), "in_reply_to_status_id"),
+        reply_to_user=optional_id(status.get("in_reply_to_user_id_str")
+                                  or status.get("in_reply_to_user_id"), "in_reply_to_user_id"),
+        quote_of=(_status_id(quoted, "quoted_status.") if isinstance(quoted, dict)
+                  else optional_id(status.get("quoted_status_id_str"), "quoted_status_id_str")),
+        quote_of_user=_user_id(quoted, "quoted_status.") if isinstance(quoted, dict) else None,
+    )

@@ -1,0 +1,133 @@
+"""Twitter API v2 tweets: a bare tweet, a twarc2 page `{data, includes, ...}`, or a twarc2
+"flattened" tweet (one per line, with `author` and expanded `referenced_tweets`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from models.event import TweetEvent
+from models.wire.fields import (
+    as_count,
+    as_id,
+    as_list,
+    as_object,
+    as_str,
+    iso_time,
+    optional_id,
+    require,
+)
+from models.wire.tags import hashtag_keys
+
+_REFERENCE_TYPES = ("retweeted", "quoted", "replied_to")
+
+
+def looks_like_v2_page(obj: dict[str, Any]) -> bool:
+    """A twarc2 page (or a raw API response) carries its tweets under `data`."""
+    return "data" in obj
+
+
+def looks_like_v2_tweet(obj: dict[str, Any]) -> bool:
+    """A v2 tweet names its author by `author_id` (flattened ones add `author`)."""
+    return "author_id" in obj or isinstance(obj.get("author"), dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Includes:
+    """The expansions that came with a page: users and referenced tweets, by id."""
+
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    user_ids_by_name: dict[str, str] = field(default_factory=dict)
+    tweets: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def of_page(cls, page: dict[str, Any]) -> Includes:
+        """Index a page's `includes`; malformed entries are skipped (they are context, not data)."""
+        includes = page.get("includes")
+        if not isinstance(includes, dict):
+            return cls()
+        users = {str(u["id"]): u for u in as_list(includes.get("users"), "includes.users")
+                 if isinstance(u, dict) and u.get("id") is not None}
+        tweets = {str(t["id"]): t for t in as_list(includes.get("tweets"), "includes.tweets")
+                  if isinstance(t, dict) and t.get("id") is not None}
+        by_name = {str(u["username"]).lower(): uid for uid, u in users.items() if u.get("username")}
+        return cls(users=users, user_ids_by_name=by_name, tweets=tweets)
+
+
+def page_tweets(page: dict[str, Any]) -> list[Any]:
+    """The tweets of a page, in order (`data` may be one tweet or a list)."""
+    data = page["data"]
+    return data if isinstance(data, list) else [data]
+
+
+def _author(tweet: dict[str, Any], includes: Includes) -> dict[str, Any]:
+    author = tweet.get("author")
+    if isinstance(author, dict):
+        return author
+    return includes.users.get(str(tweet.get("author_id")), {})
+
+
+def _mention_id(mention: dict[str, Any], includes: Includes) -> str | None:
+    if mention.get("id") is not None:
+        return as_id(mention["id"], "entities.mentions[].id")
+    name = mention.get("username")
+    if not isinstance(name, str) or not name:
+        return None
+    # Older v2 payloads name mentioned users only by username; resolve it through the page's
+    # users when possible, else keep the handle, marked with '@' so it never collides with an id.
+    return includes.user_ids_by_name.get(name.lower(), f"@{name}")
+
+
+def _references(tweet: dict[str, Any], includes: Includes) -> dict[str, tuple[str, str | None]]:
+    """Map reference type to (tweet id, its author's id when known)."""
+    found: dict[str, tuple[str, str | None]] = {}
+    for item in as_list(tweet.get("referenced_tweets"), "referenced_tweets"):
+        ref = as_object(item, "referenced_tweets[]")
+        kind = ref.get("type")
+        if kind not in _REFERENCE_TYPES or kind in found:
+            continue
+        ref_id = as_id(require(ref, "id", "referenced_tweets[]."), "referenced_tweets[].id")
+        expanded = ref if "author_id" in ref else includes.tweets.get(ref_id, {})
+        found[kind] = (ref_id, optional_id(expanded.get("author_id"), "referenced_tweets[].author_id"))
+    return found
+
+
+def parse_v2(tweet: dict[str, Any], includes: Includes | None = None) -> TweetEvent:
+    """Normalise one v2 tweet, resolving authors and references through `includes` when given."""
+    includes = includes or Includes()
+    author = _author(tweet, includes)
+    text = as_str(tweet.get("text") or "", "text")
+    entities = tweet.get("entities")
+    tags = None
+    mentions: tuple[str, ...] = ()
+    if isinstance(entities, dict):
+        if "hashtags" in entities:
+            tags = [as_str(as_object(h, "entities.hashtags[]").get("tag"), "entities.hashtags[].tag")
+                    for h in as_list(entities["hashtags"], "entities.hashtags")]
+        else:
+            tags = []  # the API omits the list when the tweet has no hashtag
+        ids = (_mention_id(as_object(m, "entities.mentions[]"), includes)
+               for m in as_list(entities.get("mentions"), "entities.mentions"))
+        mentions = tuple(i for i in ids if i is not None)
+    refs = _references(tweet, includes)
+    retweet = refs.get("retweeted", (None, None))
+    quote = refs.get("quoted", (None, None))
+    reply = refs.get("replied_to", (None, None))
+    metrics = author.get("public_metrics")
+    followers = metrics.get("followers_count") if isinstance(metrics, dict) else None
+    return TweetEvent(
+        id=as_id(require(tweet, "id", ""), "id"),
+        user_id=as_id(tweet.get("author_id") or require(author, "id", "author."), "author_id"),
+        at=iso_time(require(tweet, "created_at", ""), "created_at"),
+        user_name=as_str(author["username"], "author.username") if author.get("username") else None,
+        followers=None if followers is None else as_count(followers, "public_metrics.followers_count"),
+        text=text,
+        hashtags=hashtag_keys(tags, text),
+        mentions=mentions,
+        retweet_of=retweet[0],
+        retweet_of_user=retweet[1],
+        reply_to=reply[0],
+        reply_to_user=reply[1] or optional_id(tweet.get("in_reply_to_user_id"), "in_reply_to_user_id"),
+        quote_of=quote[0],
+        quote_of_user=quote[1],
+    )

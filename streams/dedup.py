@@ -1,0 +1,59 @@
+"""Counting each tweet once: Kafka delivers at least once, and recordings repeat tweets."""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from streams.window import Watermark, from_ms, to_ms
+
+
+@dataclass(slots=True)
+class SeenIds:
+    """Tweet ids seen within `horizon` of event time before the latest event.
+
+    Memory stays bounded by the horizon: an id older than that is forgotten, and a repeat of it
+    would be older than any window that could still count it (choose horizon >= span + lateness).
+    """
+
+    horizon: timedelta
+    _seen: dict[str, datetime] = field(default_factory=dict)
+    _by_time: list[tuple[datetime, str]] = field(default_factory=list)
+    _clock: Watermark = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Start empty, with a watermark lagging the latest event by the horizon."""
+        self._clock = Watermark(self.horizon)
+
+    def first_time(self, tweet_id: str, at: datetime) -> bool:
+        """True the first time `tweet_id` is seen (within the horizon), False for a repeat."""
+        if tweet_id in self._seen:
+            return False
+        self._seen[tweet_id] = at
+        heapq.heappush(self._by_time, (at, tweet_id))
+        self._clock.observe(at)
+        self._forget_older_than(self._clock.current)
+        return True
+
+    def _forget_older_than(self, cutoff: datetime | None) -> None:
+        while cutoff is not None and self._by_time and self._by_time[0][0] < cutoff:
+            _, old = heapq.heappop(self._by_time)
+            del self._seen[old]
+
+    def __len__(self) -> int:
+        """Ids currently remembered."""
+        return len(self._seen)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Plain data from which `restore` rebuilds this state."""
+        return {"seen": [[tweet_id, to_ms(at)] for at, tweet_id in sorted(self._by_time)]}
+
+    @classmethod
+    def restore(cls, horizon: timedelta, data: dict[str, Any]) -> SeenIds:
+        """The state `snapshot` described."""
+        seen = cls(horizon)
+        for tweet_id, ms in data["seen"]:
+            seen.first_time(tweet_id, from_ms(ms))
+        return seen

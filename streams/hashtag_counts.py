@@ -1,0 +1,151 @@
+"""Per-hashtag counts over a rolling event-time window.
+
+For each hashtag: `count`, the tweets that used it, and `users`, the distinct users who did, over
+`[end - span, end)`. The window's end follows the watermark (latest event time minus the allowed
+lateness) and stops at each multiple of the emission cadence, where the hashtags whose numbers
+changed are emitted. Because the end only passes a time once every event before it has arrived
+(within the lateness), boundary records do not depend on arrival order: a replay gives the same
+numbers as the live run. Late events (older than the window's end) are counted and dropped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from models.records import HashtagCount, Trigger
+from streams.window import SlidingWindow, Watermark, boundaries, from_ms, to_ms
+
+Use = tuple[str, str]
+"""One use of a hashtag: (tag, user id)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HashtagWindowConfig:
+    """The window's parameters: `span` of the window, allowed `lateness`, emission cadence `every`."""
+
+    span: timedelta = timedelta(minutes=15)
+    lateness: timedelta = timedelta(seconds=10)
+    every: timedelta = timedelta(seconds=30)
+
+
+@dataclass(slots=True)
+class HashtagCounts:
+    """The rolling hashtag counts of one stream (or one partition of it)."""
+
+    config: HashtagWindowConfig
+    late_events: int = 0
+    _window: SlidingWindow[Use] = field(init=False)
+    _watermark: Watermark = field(init=False)
+    _counts: Counter[str] = field(default_factory=Counter)
+    _users: dict[str, Counter[str]] = field(default_factory=dict)
+    _changed: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        """Start empty."""
+        self._window = SlidingWindow(self.config.span)
+        self._watermark = Watermark(self.config.lateness)
+
+    def observe(self, tags: Iterable[str], user_id: str, at: datetime) -> list[HashtagCount]:
+        """Add one tweet's hashtags; return the records of every boundary the watermark passed."""
+        uses = [(tag, user_id) for tag in tags]
+        if uses and self._window.end is not None and at < self._window.end:
+            self.late_events += 1
+            return []
+        for use in uses:
+            self._window.add(use, at)
+        self._watermark.observe(at)
+        return self._emit_due()
+
+    def _emit_due(self) -> list[HashtagCount]:
+        watermark = self._watermark.current
+        if watermark is None:
+            return []
+        records: list[HashtagCount] = []
+        for end in boundaries(self._window.end, watermark, self.config.every):
+            change = self._window.advance(end)
+            for use in change.entered:
+                self._add(use)
+            for use in change.left:
+                self._remove(use)
+            records.extend(self._records(sorted(self._changed), end, Trigger.BOUNDARY))
+            self._changed.clear()
+        return records
+
+    def _add(self, use: Use) -> None:
+        tag, user = use
+        self._counts[tag] += 1
+        self._users.setdefault(tag, Counter())[user] += 1
+        self._changed.add(tag)
+
+    def _remove(self, use: Use) -> None:
+        tag, user = use
+        self._counts[tag] -= 1
+        users = self._users[tag]
+        users[user] -= 1
+        if not users[user]:
+            del users[user]
+        if not self._counts[tag]:
+            del self._counts[tag], self._users[tag]
+        self._changed.add(tag)
+
+    def _records(self, tags: Iterable[str], end: datetime, trigger: Trigger) -> list[HashtagCount]:
+        return [self._record(tag, self._counts[tag], len(self._users.get(tag, ())), end, trigger)
+                for tag in tags]
+
+    def _record(self, tag: str, count: int, users: int, end: datetime, trigger: Trigger) -> HashtagCount:
+        return HashtagCount(
+            at=end, window=self.config.span, lateness=self.config.lateness, trigger=trigger,
+            tag=tag, count=count, users=users,
+        )
+
+    def top(self, n: int) -> list[tuple[str, int, int]]:
+        """The `n` most used hashtags at the window's end: (tag, count, users), ties by tag."""
+        ranked = sorted(self._counts.items(), key=lambda item: (-item[1], item[0]))[:n]
+        return [(tag, count, len(self._users[tag])) for tag, count in ranked]
+
+    def view(self, trigger: Trigger = Trigger.IDLE) -> list[HashtagCount]:
+        """Everything received so far: the window ending just after the latest event, pending
+        events included, every hashtag in it, most used first. Changes nothing."""
+        latest = self._watermark.latest
+        if latest is None:
+            return []
+        start = latest - self.config.span
+        counts: Counter[str] = Counter()
+        users: dict[str, set[str]] = {}
+        for at, (tag, user) in self._window.items():
+            if at > start:
+                counts[tag] += 1
+                users.setdefault(tag, set()).add(user)
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return [self._record(tag, count, len(users[tag]), latest, trigger) for tag, count in ranked]
+
+    @property
+    def watermark(self) -> datetime | None:
+        """The current watermark, None before the first event."""
+        return self._watermark.current
+
+    def snapshot(self) -> dict[str, Any]:
+        """Plain data from which `restore` rebuilds this state exactly."""
+        latest = self._watermark.latest
+        return {
+            "window": self._window.snapshot(list),
+            "latest_ms": None if latest is None else to_ms(latest),
+            "late_events": self.late_events,
+        }
+
+    @classmethod
+    def restore(cls, config: HashtagWindowConfig, data: dict[str, Any]) -> HashtagCounts:
+        """The state `snapshot` described; it continues exactly as the original would have."""
+        state = cls(config, late_events=data["late_events"])
+        state._window = SlidingWindow.restore(data["window"], tuple)
+        if data["latest_ms"] is not None:
+            state._watermark.observe(from_ms(data["latest_ms"]))
+        for at, use in list(state._window.items()):
+            if state._window.end is not None and at < state._window.end:
+                state._add(use)
+        state._changed.clear()
+        return state

@@ -1,0 +1,152 @@
+"""Event-time windows: a watermark derived from the events, and a sliding window that items
+enter when the window's end passes them and leave when they are older than its span.
+
+Timeline (span 10, window end moved to 12)::
+
+    event time  0    2    4    6    8   10   12   14
+    items       a         b              c         d
+    live             [----------------------)          a left (at 0 < 12 - 10), b and c live
+    pending                                       d    not live until the end passes 14
+
+Nothing here reads a clock: time is whatever the events say.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_ms(at: datetime) -> int:
+    """Milliseconds since the epoch: how times are stored in snapshots."""
+    return (at - _EPOCH) // timedelta(milliseconds=1)
+
+
+def from_ms(ms: int) -> datetime:
+    """The inverse of `to_ms`, aware UTC."""
+    return _EPOCH + timedelta(milliseconds=ms)
+
+
+@dataclass(slots=True)
+class Watermark:
+    """The event time before which the stream is taken as complete: latest event time minus `lateness`."""
+
+    lateness: timedelta
+    latest: datetime | None = None
+
+    def observe(self, at: datetime) -> None:
+        """Account for an event; the watermark never moves back."""
+        if self.latest is None or at > self.latest:
+            self.latest = at
+
+    @property
+    def current(self) -> datetime | None:
+        """The watermark, or None before the first event."""
+        return None if self.latest is None else self.latest - self.lateness
+
+
+def boundaries(after: datetime | None, until: datetime, every: timedelta) -> list[datetime]:
+    """Multiples of `every` since the epoch in `(after, until]`; only the last one when `after` is None.
+
+    >>> t = datetime(2024, 1, 1, 0, 2, 30, tzinfo=UTC)
+    >>> [b.minute for b in boundaries(t - timedelta(minutes=2), t, timedelta(minutes=1))]
+    [1, 2]
+    """
+    last = _EPOCH + ((until - _EPOCH) // every) * every
+    if after is None:
+        return [last]
+    first = _EPOCH + ((after - _EPOCH) // every + 1) * every
+    count = max(0, (last - first) // every + 1)
+    return [first + i * every for i in range(count)]
+
+
+@dataclass(slots=True)
+class WindowChange(Generic[T]):
+    """What one advance of a window did: items that became live and items that left, oldest first."""
+
+    entered: list[T]
+    left: list[T]
+
+
+@dataclass(slots=True)
+class SlidingWindow(Generic[T]):
+    """Items stamped with event time; live are those with `at` in `[end - span, end)`.
+
+    Items are added in any order; `advance(end)` moves the window's end forward and reports what
+    entered and left, so aggregates are updated and reverted incrementally, never recomputed.
+    An item older than the current end is late: `add` refuses it and returns False.
+    """
+
+    span: timedelta
+    end: datetime | None = None
+    _pending: list[tuple[datetime, int, T]] = field(default_factory=list, repr=False)
+    _live: deque[tuple[datetime, int, T]] = field(default_factory=deque, repr=False)
+    _seq: int = 0
+
+    def add(self, item: T, at: datetime) -> bool:
+        """Hold `item` until the end passes `at`; False (and nothing held) when it is late."""
+        if self.end is not None and at < self.end:
+            return False
+        heapq.heappush(self._pending, (at, self._seq, item))
+        self._seq += 1
+        return True
+
+    def advance(self, end: datetime) -> WindowChange[T]:
+        """Move the end to `end` (never backwards) and return what entered and what left."""
+        if self.end is not None and end <= self.end:
+            return WindowChange([], [])
+        self.end = end
+        entered: list[T] = []
+        while self._pending and self._pending[0][0] < end:
+            entry = heapq.heappop(self._pending)
+            self._live.append(entry)
+            entered.append(entry[2])
+        left: list[T] = []
+        start = end - self.span
+        while self._live and self._live[0][0] < start:
+            left.append(self._live.popleft()[2])
+        # An item can enter and leave in one advance when the end jumps past it by more than the
+        # span; it is reported in both lists so that update-then-revert stays balanced.
+        return WindowChange(entered, left)
+
+    def items(self) -> Iterator[tuple[datetime, T]]:
+        """Every held item with its time, live first (oldest first), then pending (in no order)."""
+        for at, _, item in self._live:
+            yield at, item
+        for at, _, item in self._pending:
+            yield at, item
+
+    def __len__(self) -> int:
+        """Held items, live and pending."""
+        return len(self._live) + len(self._pending)
+
+    def snapshot(self, encode: Callable[[T], Any] = lambda item: item) -> dict[str, Any]:
+        """Plain data from which `restore` rebuilds an identical window."""
+        return {
+            "span_ms": self.span // timedelta(milliseconds=1),
+            "end_ms": None if self.end is None else to_ms(self.end),
+            "seq": self._seq,
+            "live": [[to_ms(at), seq, encode(item)] for at, seq, item in self._live],
+            "pending": [[to_ms(at), seq, encode(item)] for at, seq, item in sorted(self._pending)],
+        }
+
+    @classmethod
+    def restore(cls, data: dict[str, Any], decode: Callable[[Any], T] = lambda item: item) -> SlidingWindow[T]:
+        """The window `snapshot` described."""
+        window: SlidingWindow[T] = cls(
+            span=timedelta(milliseconds=data["span_ms"]),
+            end=None if data["end_ms"] is None else from_ms(data["end_ms"]),
+            _seq=data["seq"],
+        )
+        window._live.extend((from_ms(ms), seq, decode(item)) for ms, seq, item in data["live"])
+        window._pending = [(from_ms(ms), seq, decode(item)) for ms, seq, item in data["pending"]]
+        heapq.heapify(window._pending)
+        return window
