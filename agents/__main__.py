@@ -1,0 +1,34 @@
+"""`resonance`: the Faust app's own command line (`worker`, ...) plus our commands beside it."""
+
+from __future__ import annotations
+
+import sys
+
+import faust
+from prometheus_client import CollectorRegistry
+
+from agents.app import create_app
+from agents.cli import kafka, replay, subscribe
+from agents.settings import Settings, SettingsError
+
+
+def build_cli_app(settings: Settings) -> faust.App:
+    """The app with every command registered."""
+    app = create_app(settings, CollectorRegistry())
+    for module in (kafka, replay, subscribe):
+        module.register(app, settings)
+    return app
+
+
+def main() -> None:
+    """Entry point of the `resonance` console script."""
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"resonance: {error}", file=sys.stderr)  # noqa: T201 - CLI output
+        sys.exit(2)
+    build_cli_app(settings).main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""The composition root: `create_app(settings, registry)` builds the whole Faust app.
+
+Nothing happens at import time; the command line (`agents.__main__`) calls this once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
+from prometheus_client import CollectorRegistry
+
+from agents import accept, hashtag_window, ingest
+from agents.instruments import Instruments
+from agents.settings import Settings
+from agents.topics import Topics
+from streams.hashtag_counts import HashtagWindowConfig
+
+
+def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
+    """A Faust app wired from `settings`, exporting its metrics on `registry` at `/metrics`."""
+    app = faust.App(
+        settings.app_id,
+        broker=[f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
+        store="memory://",
+        datadir=str(Path(settings.data_dir) / settings.app_id),
+        autodiscover=False,
+        topic_partitions=settings.partitions,
+        topic_replication_factor=1,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        producer_max_request_size=max(settings.max_message_bytes * 2, 1_048_576),
+        consumer_max_fetch_size=max(settings.max_message_bytes * 4, 4_194_304),
+    )
+    setup_prometheus_sensors(app, registry=registry, name_prefix="faust")
+    topics = Topics.declare(app, settings)
+    instruments = Instruments.create(registry, top_n=settings.top_n)
+    config = HashtagWindowConfig(span=settings.window, lateness=settings.lateness, every=settings.emit_every)
+    ingest.register(app, topics=topics, instruments=instruments,
+                    max_message_bytes=settings.max_message_bytes)
+    accept.register(app, topics=topics, instruments=instruments,
+                    horizon=settings.window + settings.lateness)
+    hashtag_window.register(app, topics=topics, instruments=instruments, config=config,
+                            idle_seconds=settings.idle_flush.total_seconds())
+    return app

@@ -1,0 +1,27 @@
+"""Small Kafka administration the tools need (kafka-python)."""
+
+from __future__ import annotations
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from agents.cli.base import UsageError
+
+
+def ensure_topics(bootstrap: str, names: list[str], *, partitions: int) -> None:
+    """Create the topics that do not exist yet, with `partitions` partitions each."""
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="resonance-admin")
+    except KafkaError as error:
+        raise UsageError(f"cannot reach Kafka at {bootstrap} ({error}); "
+                         "start it with `resonance kafka up`") from None
+    try:
+        missing = [n for n in names if n not in set(admin.list_topics())]
+        if missing:
+            try:
+                admin.create_topics([NewTopic(n, partitions, 1) for n in missing])
+            except TopicAlreadyExistsError:
+                pass  # created concurrently by someone else: what we wanted
+    finally:
+        admin.close()

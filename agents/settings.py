@@ -1,0 +1,75 @@
+"""The one frozen settings object the app is built from, read from the environment.
+
+Every setting has a default that runs the analyzer on this machine; override with the variables
+below (durations are written 90s, 15m, 2h, 7d).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import timedelta
+from typing import Any
+
+from models.duration import parse_duration
+
+LOCAL_BOOTSTRAP = "127.0.0.1:9092"
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """Everything configurable, with the environment variable that sets it beside each field."""
+
+    bootstrap_servers: str = LOCAL_BOOTSTRAP  # KAFKA_BOOTSTRAP_SERVERS (set: use that cluster, start none)
+    app_id: str = "resonance"  # RESONANCE_APP_ID (Kafka consumer group and internal-topic prefix)
+    input_topic: str = "tweets"  # RESONANCE_INPUT_TOPIC
+    dead_letter_topic: str = "tweets.dlq"  # RESONANCE_DEAD_LETTER_TOPIC
+    metrics_topic: str = "metrics"  # RESONANCE_METRICS_TOPIC
+    alerts_topic: str = "alerts"  # RESONANCE_ALERTS_TOPIC
+    partitions: int = 4  # RESONANCE_PARTITIONS (of the topics the app creates; more = more workers)
+    window: timedelta = timedelta(minutes=15)  # RESONANCE_WINDOW
+    lateness: timedelta = timedelta(seconds=10)  # RESONANCE_LATENESS
+    emit_every: timedelta = timedelta(seconds=30)  # RESONANCE_EMIT_EVERY (event time)
+    idle_flush: timedelta = timedelta(seconds=5)  # RESONANCE_IDLE_FLUSH (wall clock, provisional view)
+    top_n: int = 20  # RESONANCE_TOP_N (hashtags exported to Prometheus)
+    max_message_bytes: int = 1_048_576  # RESONANCE_MAX_MESSAGE_BYTES
+    web_host: str = "127.0.0.1"  # RESONANCE_WEB_HOST
+    web_port: int = 6066  # RESONANCE_WEB_PORT
+    data_dir: str = ".resonance-data"  # RESONANCE_DATA_DIR (worker's local state)
+
+    @property
+    def broker_is_external(self) -> bool:
+        """True when a cluster was configured, so no local broker should be started."""
+        return self.bootstrap_servers != LOCAL_BOOTSTRAP
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from `env` (default: the process environment); raise SettingsError."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            name = "KAFKA_BOOTSTRAP_SERVERS" if spec.name == "bootstrap_servers" else f"RESONANCE_{spec.name.upper()}"
+            raw = env.get(name)
+            if raw is None or raw == "":
+                continue
+            values[spec.name] = _convert(name, raw, spec.type)
+        return cls(**values)
+
+
+def _convert(name: str, raw: str, kind: Any) -> Any:
+    try:
+        if kind in ("timedelta", timedelta):
+            return parse_duration(raw)
+        if kind in ("int", int):
+            value = int(raw)
+            if value <= 0:
+                raise ValueError(value)
+            return value
+    except ValueError as error:
+        raise SettingsError(f"{name}={raw!r} is invalid: {error}") from None
+    return raw

@@ -1,0 +1,41 @@
+"""The Kafka topics of one deployment, declared once from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+
+from agents.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """Input, dead letters, metric records, alerts, and the internal re-keyed streams."""
+
+    tweets: Any
+    dead_letters: Any
+    metrics: Any
+    alerts: Any
+    events: Any  # accepted-or-duplicate candidate events, native JSON keyed by tweet id
+    hashtag_uses: Any  # one message per (tweet, hashtag), keyed by hashtag
+
+    @classmethod
+    def declare(cls, app: faust.App, settings: Settings) -> Topics:
+        """Declare every topic on `app`; the app creates the ones it owns with the set partitions."""
+
+        def raw(name: str, *, internal: bool = True) -> Any:
+            return app.topic(
+                name, key_type=bytes, value_type=bytes, key_serializer="raw",
+                value_serializer="raw", partitions=settings.partitions, internal=internal,
+            )
+
+        return cls(
+            tweets=raw(settings.input_topic, internal=False),
+            dead_letters=raw(settings.dead_letter_topic),
+            metrics=raw(settings.metrics_topic),
+            alerts=raw(settings.alerts_topic),
+            events=raw(f"{settings.app_id}-events"),
+            hashtag_uses=raw(f"{settings.app_id}-hashtag-uses"),
+        )
