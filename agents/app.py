@@ -20,11 +20,12 @@ from streams.hashtag_counts import HashtagWindowConfig
 
 def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
     """A Faust app wired from `settings`, exporting its metrics on `registry` at `/metrics`."""
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
         store="memory://",
-        datadir=str(Path(settings.data_dir) / settings.app_id),
+        datadir=settings.data_dir,
         autodiscover=False,
         topic_partitions=settings.partitions,
         topic_replication_factor=1,
@@ -36,6 +37,7 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
     )
     setup_prometheus_sensors(app, registry=registry, name_prefix="faust")
     topics = Topics.declare(app, settings)
+    app.task(topics.create_outputs, on_leader=False)
     instruments = Instruments.create(registry, top_n=settings.top_n)
     config = HashtagWindowConfig(span=settings.window, lateness=settings.lateness, every=settings.emit_every)
     ingest.register(app, topics=topics, instruments=instruments,

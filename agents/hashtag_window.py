@@ -68,10 +68,10 @@ def register(app: faust.App, *, topics: Topics, instruments: Instruments,
         async for event in stream.events():
             use = HashtagUse.from_bytes(event.value)
             state = windows.state(event.message.partition)
-            late_before = state.counts.late_events
+            late, dropped = state.counts.late_events, state.counts.dropped_events
             records = state.counts.observe((use.tag,), use.user_id, use.at)
-            if state.counts.late_events > late_before:
-                instruments.late.labels("hashtag").inc()
+            instruments.late.labels("hashtag", "admitted").inc(state.counts.late_events - late)
+            instruments.late.labels("hashtag", "dropped").inc(state.counts.dropped_events - dropped)
             state.quiet_since = time.monotonic()
             await publish(records)
 

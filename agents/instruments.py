@@ -78,8 +78,8 @@ class Instruments:
             rejected=Counter("resonance_rejected", "Messages or tweets sent to the dead-letter topic",
                              ["reason"], registry=registry),
             late=Counter("resonance_events_late",
-                         "Events older than the window's end, dropped from windowed metrics",
-                         ["metric"], registry=registry),
+                         "Events older than the window's end: admitted while inside the window, "
+                         "dropped when older than it", ["metric", "outcome"], registry=registry),
             records=Counter("resonance_records_published", "Metric records published",
                             ["kind"], registry=registry),
             hashtags=hashtags,

@@ -21,18 +21,25 @@ class Topics:
     events: Any  # accepted-or-duplicate candidate events, native JSON keyed by tweet id
     hashtag_uses: Any  # one message per (tweet, hashtag), keyed by hashtag
 
+    async def create_outputs(self) -> None:
+        """Create the topics the app only writes to (the ones it reads are created by Faust)."""
+        for topic in (self.dead_letters, self.metrics, self.alerts):
+            await topic.maybe_declare()
+
     @classmethod
     def declare(cls, app: faust.App, settings: Settings) -> Topics:
         """Declare every topic on `app`; the app creates the ones it owns with the set partitions."""
 
-        def raw(name: str, *, internal: bool = True) -> Any:
+        # Every topic is declared `internal`, so the worker creates any that is missing when it
+        # starts: a worker started before the first replay must still see the input topic.
+        def raw(name: str) -> Any:
             return app.topic(
                 name, key_type=bytes, value_type=bytes, key_serializer="raw",
-                value_serializer="raw", partitions=settings.partitions, internal=internal,
+                value_serializer="raw", partitions=settings.partitions, internal=True,
             )
 
         return cls(
-            tweets=raw(settings.input_topic, internal=False),
+            tweets=raw(settings.input_topic),
             dead_letters=raw(settings.dead_letter_topic),
             metrics=raw(settings.metrics_topic),
             alerts=raw(settings.alerts_topic),

@@ -1,4 +1,3 @@
-# ruff: noqa: CPY001 - no copyright line until the project states its licence (pyproject).
 """Hashtag extraction from tweet text, following the twitter-text rules.
 
 The rules are the ones pinned down by the twitter-text conformance suite (``extract.yml``,

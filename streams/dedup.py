@@ -16,9 +16,12 @@ class SeenIds:
 
     Memory stays bounded by the horizon: an id older than that is forgotten, and a repeat of it
     would be older than any window that could still count it (choose horizon >= span + lateness).
+    The newest `keep_at_least` ids are kept whatever their age, so a recording replayed out of
+    time order (old tweets after new ones) still has its repeats recognised.
     """
 
     horizon: timedelta
+    keep_at_least: int = 100_000
     _seen: dict[str, datetime] = field(default_factory=dict)
     _by_time: list[tuple[datetime, str]] = field(default_factory=list)
     _clock: Watermark = field(init=False)
@@ -38,7 +41,8 @@ class SeenIds:
         return True
 
     def _forget_older_than(self, cutoff: datetime | None) -> None:
-        while cutoff is not None and self._by_time and self._by_time[0][0] < cutoff:
+        while (cutoff is not None and len(self._seen) > self.keep_at_least
+               and self._by_time[0][0] < cutoff):
             _, old = heapq.heappop(self._by_time)
             del self._seen[old]
 
@@ -51,9 +55,9 @@ class SeenIds:
         return {"seen": [[tweet_id, to_ms(at)] for at, tweet_id in sorted(self._by_time)]}
 
     @classmethod
-    def restore(cls, horizon: timedelta, data: dict[str, Any]) -> SeenIds:
+    def restore(cls, horizon: timedelta, data: dict[str, Any], keep_at_least: int = 100_000) -> SeenIds:
         """The state `snapshot` described."""
-        seen = cls(horizon)
+        seen = cls(horizon, keep_at_least)
         for tweet_id, ms in data["seen"]:
             seen.first_time(tweet_id, from_ms(ms))
         return seen

@@ -5,7 +5,11 @@ For each hashtag: `count`, the tweets that used it, and `users`, the distinct us
 lateness) and stops at each multiple of the emission cadence, where the hashtags whose numbers
 changed are emitted. Because the end only passes a time once every event before it has arrived
 (within the lateness), boundary records do not depend on arrival order: a replay gives the same
-numbers as the live run. Late events (older than the window's end) are counted and dropped.
+numbers as the live run.
+
+Late events (older than the window's end) are counted in `late_events`; those still inside the
+window join it at once and show in the next records, those older than the window are dropped
+(`dropped_events`). Either way the final view of a stream does not depend on arrival order.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from models.records import HashtagCount, Trigger
-from streams.window import SlidingWindow, Watermark, boundaries, from_ms, to_ms
+from streams.window import Admission, SlidingWindow, Watermark, boundaries, from_ms, to_ms
 
 Use = tuple[str, str]
 """One use of a hashtag: (tag, user id)."""
@@ -38,6 +42,7 @@ class HashtagCounts:
 
     config: HashtagWindowConfig
     late_events: int = 0
+    dropped_events: int = 0
     _window: SlidingWindow[Use] = field(init=False)
     _watermark: Watermark = field(init=False)
     _counts: Counter[str] = field(default_factory=Counter)
@@ -51,12 +56,14 @@ class HashtagCounts:
 
     def observe(self, tags: Iterable[str], user_id: str, at: datetime) -> list[HashtagCount]:
         """Add one tweet's hashtags; return the records of every boundary the watermark passed."""
-        uses = [(tag, user_id) for tag in tags]
-        if uses and self._window.end is not None and at < self._window.end:
+        admissions = {use: self._window.add(use, at) for use in ((tag, user_id) for tag in tags)}
+        for use, admission in admissions.items():
+            if admission is Admission.LATE:
+                self._add(use)
+        if Admission.LATE in admissions.values():
             self.late_events += 1
-            return []
-        for use in uses:
-            self._window.add(use, at)
+        elif Admission.DROPPED in admissions.values():
+            self.dropped_events += 1
         self._watermark.observe(at)
         return self._emit_due()
 
@@ -135,12 +142,13 @@ class HashtagCounts:
             "window": self._window.snapshot(list),
             "latest_ms": None if latest is None else to_ms(latest),
             "late_events": self.late_events,
+            "dropped_events": self.dropped_events,
         }
 
     @classmethod
     def restore(cls, config: HashtagWindowConfig, data: dict[str, Any]) -> HashtagCounts:
         """The state `snapshot` described; it continues exactly as the original would have."""
-        state = cls(config, late_events=data["late_events"])
+        state = cls(config, late_events=data["late_events"], dropped_events=data["dropped_events"])
         state._window = SlidingWindow.restore(data["window"], tuple)
         if data["latest_ms"] is not None:
             state._watermark.observe(from_ms(data["latest_ms"]))

@@ -13,11 +13,13 @@ Nothing here reads a clock: time is whatever the events say.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -68,6 +70,19 @@ def boundaries(after: datetime | None, until: datetime, every: timedelta) -> lis
     return [first + i * every for i in range(count)]
 
 
+class Admission(Enum):
+    """What `SlidingWindow.add` did with an item.
+
+    PENDING: on time; it enters when the window's end passes it. LATE: older than the window's
+    end but still inside the window, so it went live at once (records already emitted for past
+    boundaries are not revised; later ones include it). DROPPED: older than the window's start.
+    """
+
+    PENDING = "pending"
+    LATE = "late"
+    DROPPED = "dropped"
+
+
 @dataclass(slots=True)
 class WindowChange(Generic[T]):
     """What one advance of a window did: items that became live and items that left, oldest first."""
@@ -82,7 +97,7 @@ class SlidingWindow(Generic[T]):
 
     Items are added in any order; `advance(end)` moves the window's end forward and reports what
     entered and left, so aggregates are updated and reverted incrementally, never recomputed.
-    An item older than the current end is late: `add` refuses it and returns False.
+    An item older than the current end is late; see `Admission` for the policy.
     """
 
     span: timedelta
@@ -91,13 +106,20 @@ class SlidingWindow(Generic[T]):
     _live: deque[tuple[datetime, int, T]] = field(default_factory=deque, repr=False)
     _seq: int = 0
 
-    def add(self, item: T, at: datetime) -> bool:
-        """Hold `item` until the end passes `at`; False (and nothing held) when it is late."""
-        if self.end is not None and at < self.end:
-            return False
-        heapq.heappush(self._pending, (at, self._seq, item))
+    def add(self, item: T, at: datetime) -> Admission:
+        """Hold `item` until the end passes `at`, or admit it live at once when it is late."""
+        entry = (at, self._seq, item)
+        if self.end is None or at >= self.end:
+            heapq.heappush(self._pending, entry)
+            self._seq += 1
+            return Admission.PENDING
+        if at < self.end - self.span:
+            return Admission.DROPPED
+        # Rare by construction (the watermark waits `lateness` for stragglers), so the O(n)
+        # insertion that keeps the live items in time order costs little.
+        self._live.insert(bisect.bisect(self._live, entry[:2], key=lambda e: e[:2]), entry)
         self._seq += 1
-        return True
+        return Admission.LATE
 
     def advance(self, end: datetime) -> WindowChange[T]:
         """Move the end to `end` (never backwards) and return what entered and what left."""

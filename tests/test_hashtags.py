@@ -1,4 +1,3 @@
-# ruff: noqa: CPY001 - no copyright line until the project states its licence (pyproject).
 """Hashtag extraction against the twitter-text conformance suite, plus normalisation."""
 
 from __future__ import annotations

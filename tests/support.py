@@ -1,0 +1,169 @@
+"""Helpers for tests that run the real worker against the real broker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
+
+from agents.broker import free_ports
+
+REPO = Path(__file__).resolve().parents[1]
+DATASETS = REPO.parent / "shared" / "datasets"
+RESONANCE = [sys.executable, "-m", "agents"]
+
+T = TypeVar("T")
+
+
+def wait_for(check: Callable[[], T | None], *, seconds: float, what: str, interval: float = 0.2) -> T:
+    """Poll `check` until it returns something truthy; fail with `what` at the deadline."""
+    deadline = time.monotonic() + seconds
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {seconds}s waiting for {what} (last: {last!r})")
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One isolated deployment: its own app id, topics and web port on the shared broker."""
+
+    bootstrap: str
+    app_id: str
+    web_port: int
+    data_dir: Path
+
+    @property
+    def input_topic(self) -> str:
+        """The topic tweets are sent to."""
+        return f"{self.app_id}.tweets"
+
+    @property
+    def dead_letter_topic(self) -> str:
+        """The dead-letter topic."""
+        return f"{self.app_id}.tweets.dlq"
+
+    @property
+    def metrics_topic(self) -> str:
+        """The metric records topic."""
+        return f"{self.app_id}.metrics"
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        """The environment that points the CLI and worker at this deployment."""
+        return os.environ | {
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "RESONANCE_APP_ID": self.app_id,
+            "RESONANCE_INPUT_TOPIC": self.input_topic,
+            "RESONANCE_DEAD_LETTER_TOPIC": self.dead_letter_topic,
+            "RESONANCE_METRICS_TOPIC": self.metrics_topic,
+            "RESONANCE_ALERTS_TOPIC": f"{self.app_id}.alerts",
+            "RESONANCE_WEB_PORT": str(self.web_port),
+            "RESONANCE_DATA_DIR": str(self.data_dir),
+            "RESONANCE_IDLE_FLUSH": "1s",
+            "RESONANCE_PARTITIONS": "2",
+        } | overrides
+
+    def run(self, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
+        """Run a `resonance` command to completion."""
+        return subprocess.run([*RESONANCE, *args], env=self.env(**env), capture_output=True,
+                              text=True, timeout=timeout, check=False)
+
+    def metrics(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        """The worker's Prometheus samples, keyed by (name, sorted labels)."""
+        url = f"http://127.0.0.1:{self.web_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - our own loopback URL
+            text = response.read().decode()
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(text) for s in family.samples}
+
+    def metric(self, name: str, **labels: str) -> float:
+        """One sample's value, 0 when absent."""
+        return self.metrics().get((name, tuple(sorted(labels.items()))), 0.0)
+
+    def metric_sum(self, name: str) -> float:
+        """The sum of a sample over all its label values."""
+        return sum(v for (n, _), v in self.metrics().items() if n == name)
+
+
+def new_deployment(bootstrap: str, tmp_path: Path) -> Deployment:
+    """A deployment with unique names, so tests never see each other's records."""
+    return Deployment(bootstrap, f"t{uuid.uuid4().hex[:10]}", free_ports(1)[0], tmp_path / "data")
+
+
+@contextmanager
+def running_worker(deployment: Deployment, log: Path, **env: str) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `resonance worker` until the block ends; it must be serving /metrics when the block starts."""
+    with log.open("wb") as out:
+        worker = subprocess.Popen([*RESONANCE, "worker", "-l", "info"], env=deployment.env(**env),  # noqa: S603
+                                  stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: _serving(deployment, worker, log), seconds=90, what=f"the worker (log {log})")
+        yield worker
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+def _serving(deployment: Deployment, worker: subprocess.Popen[bytes], log: Path) -> bool:
+    if worker.poll() is not None:
+        raise AssertionError(f"worker exited with {worker.returncode}:\n{log.read_text()[-3000:]}")
+    try:
+        return deployment.metrics() is not None and b"Worker ready" in log.read_bytes()
+    except OSError:
+        return False
+
+
+def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
+    """Send raw messages, in order, to partition 0 (so offsets follow the list), and wait until
+    the broker has them."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, max_request_size=8_388_608)
+    for value in values:
+        producer.send(topic, value=value, partition=0)
+    producer.flush()
+    producer.close()
+
+
+def consume(bootstrap: str, topic: str, *, until: Callable[[list[Any]], bool], seconds: float = 60) -> list[Any]:
+    """Read `topic` from the beginning until `until(messages)` holds; fail at the deadline."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    messages: list[Any] = []
+    try:
+        def partitions() -> list[TopicPartition] | None:
+            found = consumer.partitions_for_topic(topic)
+            return [TopicPartition(topic, p) for p in sorted(found)] if found else None
+        assigned = wait_for(partitions, seconds=seconds, what=f"topic {topic}")
+        consumer.assign(assigned)
+        consumer.seek_to_beginning(*assigned)
+
+        def enough() -> bool:
+            for batch in consumer.poll(timeout_ms=500).values():
+                messages.extend(batch)
+            return until(messages)
+        wait_for(enough, seconds=seconds, what=f"records on {topic} (have {len(messages)})", interval=0)
+    finally:
+        consumer.close()
+    return messages
+
+
+def records(messages: list[Any]) -> list[dict[str, Any]]:
+    """The JSON values of consumed messages."""
+    return [orjson.loads(m.value) for m in messages]
