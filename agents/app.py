@@ -40,10 +40,13 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
     app.task(topics.create_outputs, on_leader=False)
     instruments = Instruments.create(registry, top_n=settings.top_n)
     config = HashtagWindowConfig(span=settings.window, lateness=settings.lateness, every=settings.emit_every)
-    ingest.register(app, topics=topics, instruments=instruments,
-                    max_message_bytes=settings.max_message_bytes)
-    accept.register(app, topics=topics, instruments=instruments,
-                    horizon=settings.window + settings.lateness)
-    hashtag_window.register(app, topics=topics, instruments=instruments, config=config,
-                            idle_seconds=settings.idle_flush.total_seconds())
+    ingest.register(app, topics=topics, instruments=instruments, max_message_bytes=settings.max_message_bytes)
+    accept.register(app, topics=topics, instruments=instruments, horizon=settings.window + settings.lateness)
+    hashtag_window.register(
+        app,
+        topics=topics,
+        instruments=instruments,
+        config=config,
+        idle_seconds=settings.idle_flush.total_seconds(),
+    )
     return app

@@ -52,8 +52,14 @@ class HashtagWindows:
         return views
 
 
-def register(app: faust.App, *, topics: Topics, instruments: Instruments,
-             config: HashtagWindowConfig, idle_seconds: float) -> Any:
+def register(
+    app: faust.App,
+    *,
+    topics: Topics,
+    instruments: Instruments,
+    config: HashtagWindowConfig,
+    idle_seconds: float,
+) -> Any:
     """Add the hashtag-window agent and its idle-flush timer to `app`."""
     windows = HashtagWindows(config)
 
@@ -75,8 +81,9 @@ def register(app: faust.App, *, topics: Topics, instruments: Instruments,
             state.quiet_since = time.monotonic()
             await publish(records)
 
-    @app.timer(interval=max(0.5, idle_seconds / 2))
     async def flush_idle() -> None:
         await publish(windows.idle_views(time.monotonic(), idle_seconds))
+
+    app.timer(interval=max(0.5, idle_seconds / 2))(flush_idle)
 
     return hashtag_window

@@ -17,7 +17,9 @@ from agents.topics import Topics
 from models.wire import Rejection, parse_message, to_native
 
 
-def dead_letter_headers(rejection: Rejection, topic: str, partition: int, offset: int) -> list[tuple[str, bytes]]:
+def dead_letter_headers(
+    rejection: Rejection, topic: str, partition: int, offset: int
+) -> list[tuple[str, bytes]]:
     """The headers that say why and where a message was dead-lettered."""
     headers = [
         ("resonance.reason", rejection.reason.value.encode()),
@@ -44,7 +46,8 @@ def register(app: faust.App, *, topics: Topics, instruments: Instruments, max_me
                 if isinstance(result, Rejection):
                     instruments.rejected.labels(result.reason.value).inc()
                     await topics.dead_letters.send(
-                        key=message.key, value=raw,
+                        key=message.key,
+                        value=raw,
                         headers=dead_letter_headers(result, message.topic, message.partition, message.offset),
                     )
                 else:

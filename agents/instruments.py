@@ -15,7 +15,8 @@ from models.records import HashtagCount
 @dataclass(slots=True, eq=False)  # eq=False keeps identity hashing: the registry keys on it
 class LatestHashtags(Collector):
     """The latest published count of every hashtag this worker owns; exports the top N only, so
-    label cardinality stays bounded however many hashtags the stream carries."""
+    label cardinality stays bounded however many hashtags the stream carries.
+    """
 
     top_n: int
     _latest: dict[str, HashtagCount] = field(default_factory=dict)
@@ -44,7 +45,8 @@ class LatestHashtags(Collector):
             count.add_metric([record.tag], record.count)
             users.add_metric([record.tag], record.users)
         active = GaugeMetricFamily(
-            "resonance_hashtags_active", "Distinct hashtags in the window on this worker",
+            "resonance_hashtags_active",
+            "Distinct hashtags in the window on this worker",
         )
         active.add_metric([], len(self._latest))
         yield from (count, users, active)
@@ -53,7 +55,8 @@ class LatestHashtags(Collector):
 @dataclass(frozen=True, slots=True)
 class Instruments:
     """Every counter and gauge the worker exports, so each message is accounted for:
-    input tweets = accepted + duplicate, plus rejected items (one per dead-lettered message or tweet)."""
+    input tweets = accepted + duplicate, plus rejected items (one per dead-lettered message or tweet).
+    """
 
     messages: Counter
     accepted: Counter
@@ -69,18 +72,35 @@ class Instruments:
         hashtags = LatestHashtags(top_n)
         registry.register(hashtags)
         return cls(
-            messages=Counter("resonance_input_messages", "Messages consumed from the input topic",
-                             registry=registry),
-            accepted=Counter("resonance_tweets_accepted", "Tweets accepted (first time seen)",
-                             registry=registry),
-            duplicates=Counter("resonance_tweets_duplicate", "Tweets seen before (counted once)",
-                               registry=registry),
-            rejected=Counter("resonance_rejected", "Messages or tweets sent to the dead-letter topic",
-                             ["reason"], registry=registry),
-            late=Counter("resonance_events_late",
-                         "Events older than the window's end: admitted while inside the window, "
-                         "dropped when older than it", ["metric", "outcome"], registry=registry),
-            records=Counter("resonance_records_published", "Metric records published",
-                            ["kind"], registry=registry),
+            messages=Counter(
+                "resonance_input_messages",
+                "Messages consumed from the input topic",
+                registry=registry,
+            ),
+            accepted=Counter(
+                "resonance_tweets_accepted", "Tweets accepted (first time seen)", registry=registry
+            ),
+            duplicates=Counter(
+                "resonance_tweets_duplicate", "Tweets seen before (counted once)", registry=registry
+            ),
+            rejected=Counter(
+                "resonance_rejected",
+                "Messages or tweets sent to the dead-letter topic",
+                ["reason"],
+                registry=registry,
+            ),
+            late=Counter(
+                "resonance_events_late",
+                "Events older than the window's end: admitted while inside the window, "
+                "dropped when older than it",
+                ["metric", "outcome"],
+                registry=registry,
+            ),
+            records=Counter(
+                "resonance_records_published",
+                "Metric records published",
+                ["kind"],
+                registry=registry,
+            ),
             hashtags=hashtags,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
@@ -14,14 +16,14 @@ def ensure_topics(bootstrap: str, names: list[str], *, partitions: int) -> None:
     try:
         admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="resonance-admin")
     except KafkaError as error:
-        raise UsageError(f"cannot reach Kafka at {bootstrap} ({error}); "
-                         "start it with `resonance kafka up`") from None
+        raise UsageError(
+            f"cannot reach Kafka at {bootstrap} ({error}); start it with `resonance kafka up`"
+        ) from None
     try:
         missing = [n for n in names if n not in set(admin.list_topics())]
         if missing:
-            try:
+            # created concurrently by someone else: what we wanted
+            with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics([NewTopic(n, partitions, 1) for n in missing])
-            except TopicAlreadyExistsError:
-                pass  # created concurrently by someone else: what we wanted
     finally:
         admin.close()

@@ -53,7 +53,11 @@ class Settings:
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
         for spec in fields(cls):
-            name = "KAFKA_BOOTSTRAP_SERVERS" if spec.name == "bootstrap_servers" else f"RESONANCE_{spec.name.upper()}"
+            name = (
+                "KAFKA_BOOTSTRAP_SERVERS"
+                if spec.name == "bootstrap_servers"
+                else f"RESONANCE_{spec.name.upper()}"
+            )
             raw = env.get(name)
             if raw is None or raw == "":
                 continue
@@ -61,15 +65,18 @@ class Settings:
         return cls(**values)
 
 
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError(f"{value} is not a positive integer")
+    return value
+
+
 def _convert(name: str, raw: str, kind: Any) -> Any:
+    parse = {"timedelta": parse_duration, "int": _positive_int}.get(str(getattr(kind, "__name__", kind)))
+    if parse is None:
+        return raw
     try:
-        if kind in ("timedelta", timedelta):
-            return parse_duration(raw)
-        if kind in ("int", int):
-            value = int(raw)
-            if value <= 0:
-                raise ValueError(value)
-            return value
+        return parse(raw)
     except ValueError as error:
         raise SettingsError(f"{name}={raw!r} is invalid: {error}") from None
-    return raw

@@ -34,8 +34,13 @@ class Topics:
         # starts: a worker started before the first replay must still see the input topic.
         def raw(name: str) -> Any:
             return app.topic(
-                name, key_type=bytes, value_type=bytes, key_serializer="raw",
-                value_serializer="raw", partitions=settings.partitions, internal=True,
+                name,
+                key_type=bytes,
+                value_type=bytes,
+                key_serializer="raw",
+                value_serializer="raw",
+                partitions=settings.partitions,
+                internal=True,
             )
 
         return cls(

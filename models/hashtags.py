@@ -37,8 +37,7 @@ __all__ = ["extract_hashtags", "extract_hashtags_with_indices", "normalize_hasht
 # wave dash (Japanese long vowels); kana voiced sound marks, double hyphen and middle
 # dot; ditto mark; Tibetan tsheg and non-breaking tsheg; Latin middle dot (Catalan l·l).
 _SPECIAL_TAG_CHARS: Final = frozenset(
-    "_\u200c\u200d\ua67e\u05be\u05f3\u05f4\uff5e\u301c"
-    "\u309b\u309c\u30a0\u30fb\u3003\u0f0b\u0f0c\u00b7"
+    "_\u200c\u200d\ua67e\u05be\u05f3\u05f4\uff5e\u301c\u309b\u309c\u30a0\u30fb\u3003\u0f0b\u0f0c\u00b7"
 )
 
 # Variation selectors 15/16 (text/emoji presentation): they are combining marks, yet
@@ -142,8 +141,7 @@ def extract_hashtags_with_indices(text: str) -> list[tuple[str, int, int]]:
     # twitter-text's overlap rule: sort all entities by start and drop any entity that
     # starts before the previous kept one ends. A "#" inside a URL is thus part of the URL.
     entities = sorted(
-        [(start, end, tag) for tag, start, end in tags]
-        + [(start, end, None) for start, end in urls],
+        [(start, end, tag) for tag, start, end in tags] + [(start, end, None) for start, end in urls],
         key=lambda entity: entity[0],
     )
     kept: list[tuple[str, int, int]] = []

@@ -61,7 +61,8 @@ class Record:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HashtagCount(Record):
     """Uses of one hashtag (by distinct tweets) and the distinct users behind them, over the
-    window `[at - window, at)` in event time."""
+    window `[at - window, at)` in event time.
+    """
 
     kind: ClassVar[str] = "hashtag"
     tag: str
@@ -79,12 +80,16 @@ class HashtagUse:
 
     def to_bytes(self) -> bytes:
         """Internal wire form: compact JSON with epoch milliseconds."""
-        return orjson.dumps({"tag": self.tag, "user_id": self.user_id,
-                             "at_ms": int(self.at.timestamp() * 1000)})
+        return orjson.dumps(
+            {"tag": self.tag, "user_id": self.user_id, "at_ms": int(self.at.timestamp() * 1000)}
+        )
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> HashtagUse:
         """Inverse of `to_bytes`."""
         data = orjson.loads(raw)
-        return cls(tag=data["tag"], user_id=data["user_id"],
-                   at=datetime.fromtimestamp(data["at_ms"] / 1000, tz=UTC))
+        return cls(
+            tag=data["tag"],
+            user_id=data["user_id"],
+            at=datetime.fromtimestamp(data["at_ms"] / 1000, tz=UTC),
+        )

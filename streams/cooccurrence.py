@@ -176,9 +176,12 @@ class CooccurrenceGraph:
         """
         ranked = heapq.nsmallest(
             n,
-            ((-data["weight"], a, b)
-             for a, neighbours in self._graph.adjacency()
-             for b, data in neighbours.items() if a < b),
+            (
+                (-data["weight"], a, b)
+                for a, neighbours in self._graph.adjacency()
+                for b, data in neighbours.items()
+                if a < b
+            ),
         )
         return [(a, b, -negative) for negative, a, b in ranked]
 

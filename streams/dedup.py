@@ -41,8 +41,7 @@ class SeenIds:
         return True
 
     def _forget_older_than(self, cutoff: datetime | None) -> None:
-        while (cutoff is not None and len(self._seen) > self.keep_at_least
-               and self._by_time[0][0] < cutoff):
+        while cutoff is not None and len(self._seen) > self.keep_at_least and self._by_time[0][0] < cutoff:
             _, old = heapq.heappop(self._by_time)
             del self._seen[old]
 

@@ -100,13 +100,19 @@ class HashtagCounts:
         self._changed.add(tag)
 
     def _records(self, tags: Iterable[str], end: datetime, trigger: Trigger) -> list[HashtagCount]:
-        return [self._record(tag, self._counts[tag], len(self._users.get(tag, ())), end, trigger)
-                for tag in tags]
+        return [
+            self._record(tag, self._counts[tag], len(self._users.get(tag, ())), end, trigger) for tag in tags
+        ]
 
     def _record(self, tag: str, count: int, users: int, end: datetime, trigger: Trigger) -> HashtagCount:
         return HashtagCount(
-            at=end, window=self.config.span, lateness=self.config.lateness, trigger=trigger,
-            tag=tag, count=count, users=users,
+            at=end,
+            window=self.config.span,
+            lateness=self.config.lateness,
+            trigger=trigger,
+            tag=tag,
+            count=count,
+            users=users,
         )
 
     def top(self, n: int) -> list[tuple[str, int, int]]:
@@ -116,7 +122,8 @@ class HashtagCounts:
 
     def view(self, trigger: Trigger = Trigger.IDLE) -> list[HashtagCount]:
         """Everything received so far: the window ending just after the latest event, pending
-        events included, every hashtag in it, most used first. Changes nothing."""
+        events included, every hashtag in it, most used first. Changes nothing.
+        """
         latest = self._watermark.latest
         if latest is None:
             return []

@@ -110,8 +110,7 @@ class SizePercentiles:
             "version": SNAPSHOT_VERSION,
             "min_count": self.min_count,
             "values_by_bin": {
-                str(bin_index): list(values)
-                for bin_index, values in sorted(self._values_by_bin.items())
+                str(bin_index): list(values) for bin_index, values in sorted(self._values_by_bin.items())
             },
         }
 

@@ -161,7 +161,9 @@ class SlidingWindow(Generic[T]):
         }
 
     @classmethod
-    def restore(cls, data: dict[str, Any], decode: Callable[[Any], T] = lambda item: item) -> SlidingWindow[T]:
+    def restore(
+        cls, data: dict[str, Any], decode: Callable[[Any], T] = lambda item: item
+    ) -> SlidingWindow[T]:
         """The window `snapshot` described."""
         window: SlidingWindow[T] = cls(
             span=timedelta(milliseconds=data["span_ms"]),

@@ -19,7 +19,9 @@ Popularity is not influence
     but their originals draw Poisson(0.3) retweets and no retweets of retweets. Influencers get
     counts below the median, yet their originals start near-critical branching cascades: the
     original draws Poisson(3) retweets and every retweet Poisson(0.9) more, hanging under it
-    (`parent_id` = that retweet), so depth >= 4 is common. Ordinary originals draw a Poisson
+    (`parent_id` = that retweet), so depth >= 4 is common. Each influencer posts 0.2 % and
+    each celebrity 0.5 % of the originals; ordinary users post the rest, in proportion to a
+    lognormal activity (a few post a lot). Ordinary originals draw a Poisson
     number of direct retweets calibrated so retweets make up `retweet_share` of the stream, and
     each retweet Poisson(0.1) more: shallow, star-like trees.
 Retweets
@@ -88,6 +90,8 @@ _TWITTER_EPOCH = datetime.fromtimestamp(1_288_834_974_657 / 1000, tz=UTC)
 _MS = timedelta(milliseconds=1)
 _SLOT_BITS = 22
 ORGANIC_SLOT0 = 4096  # slots below are planted ring targets, one per ring
+# Far below the ~4 million organic slots of one millisecond, so ids never collide.
+_MAX_RATE = 1e6
 _MAX_RINGS = ORGANIC_SLOT0
 
 _MENTION_SHARE = 0.1
@@ -96,11 +100,54 @@ _RETWEETER_TRIES = 4  # draws before a retweet is dropped because everyone drawn
 _DELAY_CUT = 10.0  # delays are cut at this many means, which bounds the scheduled heap
 _RING_DELAY_SECONDS = (0.5, 5.0)
 _WORDS = (
-    "just", "saw", "this", "today", "really", "great", "thread", "what", "do", "you", "think",
-    "about", "new", "the", "latest", "update", "cannot", "believe", "so", "good", "bad", "take",
-    "look", "at", "here", "we", "go", "again", "best", "ever", "worst", "idea", "love", "hate",
-    "news", "big", "small", "game", "change", "read", "more", "now", "why", "how", "everyone",
-    "talking", "wow", "finally",
+    "just",
+    "saw",
+    "this",
+    "today",
+    "really",
+    "great",
+    "thread",
+    "what",
+    "do",
+    "you",
+    "think",
+    "about",
+    "new",
+    "the",
+    "latest",
+    "update",
+    "cannot",
+    "believe",
+    "so",
+    "good",
+    "bad",
+    "take",
+    "look",
+    "at",
+    "here",
+    "we",
+    "go",
+    "again",
+    "best",
+    "ever",
+    "worst",
+    "idea",
+    "love",
+    "hate",
+    "news",
+    "big",
+    "small",
+    "game",
+    "change",
+    "read",
+    "more",
+    "now",
+    "why",
+    "how",
+    "everyone",
+    "talking",
+    "wow",
+    "finally",
 )
 _WORD_COUNT = (3, 8)
 _SLOT_CUTS = tuple(accumulate(HASHTAG_SLOTS))
@@ -166,29 +213,53 @@ class StreamSpec:
             object.__setattr__(self, "users", max(200, self.events // 20))
         aware = self.start.utcoffset() == timedelta(0)
         problems = [
-            text for failed, text in (
+            text
+            for failed, text in (
                 (self.events < 0, "events must be >= 0"),
                 (not aware, "start must be aware UTC"),
-                (aware and self.start < _TWITTER_EPOCH,
-                 "start must be after 2010-11-04 (snowflake ids)"),
-                (self.rate_per_second <= 0, "rate_per_second must be > 0"),
+                (
+                    aware and self.start < _TWITTER_EPOCH,
+                    "start must be after 2010-11-04 (snowflake ids)",
+                ),
+                (
+                    not 0 < self.rate_per_second <= _MAX_RATE,
+                    f"rate_per_second must be in (0, {_MAX_RATE:g}]",
+                ),
                 (self.communities < 1, "communities must be >= 1"),
                 (self.community_hashtags < 1, "community_hashtags must be >= 1"),
-                (min(self.shared_hashtags, self.influencers_per_community, self.celebrities,
-                     self.rings, self.bursts) < 0, "counts must be >= 0"),
-                (self.ring_size < 2 or self.ring_targets < 1,
-                 "rings need >= 2 members and >= 1 target"),
+                (
+                    min(
+                        self.shared_hashtags,
+                        self.influencers_per_community,
+                        self.celebrities,
+                        self.rings,
+                        self.bursts,
+                    )
+                    < 0,
+                    "counts must be >= 0",
+                ),
+                (
+                    self.ring_size < 2 or self.ring_targets < 1,
+                    "rings need >= 2 members and >= 1 target",
+                ),
                 (self.rings >= _MAX_RINGS, f"rings must be < {_MAX_RINGS}"),
-                (self.bursts > self.communities * self.community_hashtags,
-                 "bursts must be <= communities * community_hashtags (one tag each)"),
+                (
+                    self.bursts > self.communities * self.community_hashtags,
+                    "bursts must be <= communities * community_hashtags (one tag each)",
+                ),
                 (self.burst_factor < 1, "burst_factor must be >= 1"),
-                (min(self.retweet_share, self.reply_share, self.quote_share) < 0,
-                 "shares must be >= 0"),
+                (
+                    min(self.retweet_share, self.reply_share, self.quote_share) < 0,
+                    "shares must be >= 0",
+                ),
                 (self.original_share <= 0, "retweet, reply and quote shares must sum below 1"),
-                (not 0 <= self.in_community_retweet_share <= 1,
-                 "in_community_retweet_share must be in [0, 1]"),
+                (
+                    not 0 <= self.in_community_retweet_share <= 1,
+                    "in_community_retweet_share must be in [0, 1]",
+                ),
                 (self.users < self.min_users, f"users must be >= {self.min_users} for these roles"),
-            ) if failed
+            )
+            if failed
         ]
         if problems:
             raise ValueError("; ".join(problems))
@@ -202,8 +273,7 @@ class StreamSpec:
     def min_users(self) -> int:
         """Enough users for every role, leaving at least ten ordinary users per community."""
         per_community = self.influencers_per_community + 10
-        return (self.communities * per_community + self.celebrities
-                + self.rings * (self.ring_size + 1))
+        return self.communities * per_community + self.celebrities + self.rings * (self.ring_size + 1)
 
 
 def ordinary_shape(spec: StreamSpec, population: Population) -> CascadeShape:
@@ -214,8 +284,7 @@ def ordinary_shape(spec: StreamSpec, population: Population) -> CascadeShape:
     """
     f_inf, f_cel = original_shares(population)
     wanted = spec.retweet_share / spec.original_share
-    rest = (wanted - f_inf * INFLUENCER_SHAPE.expected_retweets
-            - f_cel * CELEBRITY_SHAPE.expected_retweets)
+    rest = wanted - f_inf * INFLUENCER_SHAPE.expected_retweets - f_cel * CELEBRITY_SHAPE.expected_retweets
     root_mean = max(0.0, rest / (1.0 - f_inf - f_cel)) * (1.0 - _ORDINARY_CHILD_MEAN)
     return CascadeShape(root_mean, _ORDINARY_CHILD_MEAN, _ORDINARY_DELAY_SECONDS)
 
@@ -230,8 +299,12 @@ def original_shares(population: Population) -> tuple[float, float]:
 def stream_plan(spec: StreamSpec, population: Population) -> Plan:
     """Return the burst intervals and ring strikes of `spec` (see `build_plan`)."""
     shape = ordinary_shape(spec, population)
-    return build_plan(spec, population, retweets_per_original=shape.expected_retweets,
-                      retweet_delay_seconds=shape.delay_seconds)
+    return build_plan(
+        spec,
+        population,
+        retweets_per_original=shape.expected_retweets,
+        retweet_delay_seconds=shape.delay_seconds,
+    )
 
 
 def generate(spec: StreamSpec) -> Iterator[TweetEvent]:
@@ -244,8 +317,17 @@ class _Cascade:
     """An original that can still receive retweets; private mutable state of `_Stream`."""
 
     __slots__ = (
-        "author", "closed", "community", "hashtags", "mentions", "participants", "pending",
-        "root_id", "shape", "size", "text",
+        "author",
+        "closed",
+        "community",
+        "hashtags",
+        "mentions",
+        "participants",
+        "pending",
+        "root_id",
+        "shape",
+        "size",
+        "text",
     )
 
     def __init__(self, event: TweetEvent, author: int, community: int, shape: CascadeShape) -> None:
@@ -293,8 +375,14 @@ class _Stream:
 
     # -- scheduling ----------------------------------------------------------------------
 
-    def push(self, at: float, what: int, cascade: _Cascade | None = None, parent: str = "",
-             index: int = 0) -> None:
+    def push(
+        self,
+        at: float,
+        what: int,
+        cascade: _Cascade | None = None,
+        parent: str = "",
+        index: int = 0,
+    ) -> None:
         """Schedule a happening at `at` seconds from the start."""
         self.sequence += 1
         heapq.heappush(self.heap, (at, self.sequence, what, cascade, parent, index))
@@ -303,12 +391,15 @@ class _Stream:
         """Schedule Poisson(`mean`) retweets through `parent`, within the memory bounds."""
         rng, delay = self.rng, cascade.shape.delay_seconds
         for _ in range(poisson(rng, mean)):
-            if (len(self.heap) >= MAX_SCHEDULED
-                    or cascade.size + cascade.pending >= MAX_CASCADE_RETWEETS):
+            if len(self.heap) >= MAX_SCHEDULED or cascade.size + cascade.pending >= MAX_CASCADE_RETWEETS:
                 break
             cascade.pending += 1
-            self.push(at + min(rng.expovariate(1.0 / delay), _DELAY_CUT * delay), _RETWEET,
-                      cascade, parent)
+            self.push(
+                at + min(rng.expovariate(1.0 / delay), _DELAY_CUT * delay),
+                _RETWEET,
+                cascade,
+                parent,
+            )
 
     def open_cascade(self, cascade: _Cascade) -> None:
         """Track a cascade with scheduled retweets, closing the oldest beyond the bound."""
@@ -332,10 +423,13 @@ class _Stream:
         self.push(rng.expovariate(self.base_rate), _BASE)
         for index, burst in enumerate(self.plan.bursts):
             if burst.extra_per_second > 0:
-                self.push(burst.start_ms / 1000 + rng.expovariate(burst.extra_per_second),
-                          _BURST, index=index)
-        for index, (at_ms, _) in enumerate(self.plan.strikes):
-            self.push(at_ms / 1000, _STRIKE, index=index)
+                self.push(
+                    burst.start_ms / 1000 + rng.expovariate(burst.extra_per_second),
+                    _BURST,
+                    index=index,
+                )
+        if self.plan.strikes:  # one at a time, in order: each schedules the next
+            self.push(self.plan.strikes[0][0] / 1000, _STRIKE, index=0)
         emitted = 0
         while emitted < spec.events:
             at, _, what, cascade, parent, index = heapq.heappop(self.heap)
@@ -398,10 +492,16 @@ class _Stream:
     def strike(self, at: float, index: int) -> TweetEvent:
         """Post a ring client's planted original and schedule every member's retweet of it."""
         at_ms, ring = self.plan.strikes[index]
+        if index + 1 < len(self.plan.strikes):
+            self.push(self.plan.strikes[index + 1][0] / 1000, _STRIKE, index=index + 1)
         client = self.pop.ring_clients[ring]
         event, cascade = self.post_original(
-            at, client, self.ordinary_shape, self.tags(self.pop.community[client]),
-            slot=ring, at_ms=at_ms,
+            at,
+            client,
+            self.ordinary_shape,
+            self.tags(self.pop.community[client]),
+            slot=ring,
+            at_ms=at_ms,
         )
         # Reserved now, so organic retweets drawn later never take a ring member's place.
         cascade.participants.update(self.pop.rings[ring])
@@ -411,13 +511,18 @@ class _Stream:
         return event
 
     def post_original(  # noqa: PLR0913 - slot and at_ms pin a planted tweet's id and time
-        self, at: float, author: int, shape: CascadeShape, tags: tuple[str, ...],
-        *, slot: int | None = None, at_ms: int | None = None,
+        self,
+        at: float,
+        author: int,
+        shape: CascadeShape,
+        tags: tuple[str, ...],
+        *,
+        slot: int | None = None,
+        at_ms: int | None = None,
     ) -> tuple[TweetEvent, _Cascade]:
         """Post an original and schedule its first retweets."""
         text, mentions = self.words(author, tags)
-        event = self.event(at, author, text=text, hashtags=tags, mentions=mentions,
-                           slot=slot, at_ms=at_ms)
+        event = self.event(at, author, text=text, hashtags=tags, mentions=mentions, slot=slot, at_ms=at_ms)
         self.remember(event.id, author)
         cascade = _Cascade(event, author, self.pop.community[author], shape)
         self.schedule_retweets(cascade, event.id, at, shape.root_mean)
@@ -448,10 +553,13 @@ class _Stream:
         cascade.size += 1
         cascade.participants.add(user)
         return self.event(
-            at, user,
+            at,
+            user,
             text=f"RT {self.pop.handles[cascade.author]}: {cascade.text}",
-            hashtags=cascade.hashtags, mentions=cascade.mentions,
-            retweet_of=cascade.root_id, retweet_of_user=self.pop.ids[cascade.author],
+            hashtags=cascade.hashtags,
+            mentions=cascade.mentions,
+            retweet_of=cascade.root_id,
+            retweet_of_user=self.pop.ids[cascade.author],
             parent_id=parent,
         )
 
@@ -464,8 +572,15 @@ class _Stream:
         marks = self.pop.marks
         text = " ".join((self.pop.handles[target_author], words, *[marks[t] for t in tags]))
         author_id = self.pop.ids[target_author]
-        event = self.event(at, user, text=text, hashtags=tags, mentions=(author_id,),
-                           reply_to=target, reply_to_user=author_id)
+        event = self.event(
+            at,
+            user,
+            text=text,
+            hashtags=tags,
+            mentions=(author_id,),
+            reply_to=target,
+            reply_to_user=author_id,
+        )
         self.remember(event.id, user)
         return event
 
@@ -475,8 +590,15 @@ class _Stream:
         user = self.responder(target_author)
         tags = self.tags(self.pop.community[user])
         text, mentions = self.words(user, tags)
-        event = self.event(at, user, text=text, hashtags=tags, mentions=mentions,
-                           quote_of=target, quote_of_user=self.pop.ids[target_author])
+        event = self.event(
+            at,
+            user,
+            text=text,
+            hashtags=tags,
+            mentions=mentions,
+            quote_of=target,
+            quote_of_user=self.pop.ids[target_author],
+        )
         self.remember(event.id, user)
         return event
 
@@ -544,12 +666,22 @@ class _Stream:
             self.recent_next = (self.recent_next + 1) % RECENT_TWEETS
 
     def event(  # noqa: PLR0913 - one keyword per optional field of TweetEvent
-        self, at: float, user: int, *, text: str, hashtags: tuple[str, ...],
-        mentions: tuple[str, ...], retweet_of: str | None = None,
-        retweet_of_user: str | None = None, parent_id: str | None = None,
-        reply_to: str | None = None, reply_to_user: str | None = None,
-        quote_of: str | None = None, quote_of_user: str | None = None,
-        slot: int | None = None, at_ms: int | None = None,
+        self,
+        at: float,
+        user: int,
+        *,
+        text: str,
+        hashtags: tuple[str, ...],
+        mentions: tuple[str, ...],
+        retweet_of: str | None = None,
+        retweet_of_user: str | None = None,
+        parent_id: str | None = None,
+        reply_to: str | None = None,
+        reply_to_user: str | None = None,
+        quote_of: str | None = None,
+        quote_of_user: str | None = None,
+        slot: int | None = None,
+        at_ms: int | None = None,
     ) -> TweetEvent:
         """Build a tweet by `user` at `at` seconds, with a snowflake-like id (see the module)."""
         offset_ms = round(at * 1000) if at_ms is None else at_ms

@@ -19,14 +19,46 @@ if TYPE_CHECKING:
     from synth.generator import StreamSpec
 
 _THEMES = (
-    "climate", "football", "crypto", "music", "gaming", "science",
-    "cooking", "travel", "fashion", "politics", "movies", "fitness",
+    "climate",
+    "football",
+    "crypto",
+    "music",
+    "gaming",
+    "science",
+    "cooking",
+    "travel",
+    "fashion",
+    "politics",
+    "movies",
+    "fitness",
 )
 _SUFFIXES = ("news", "talk", "life", "fans", "daily", "world", "hub", "now")
 _SHARED = ("breaking", "trending", "mood", "viral", "thread", "monday", "weekend", "tbt")
 _SYLLABLES = (
-    "ka", "lo", "mi", "ren", "ta", "zu", "bel", "no", "ri", "sa", "vek", "do", "lia", "mor",
-    "phi", "qua", "sel", "tor", "umi", "xan", "yor", "zen", "bri", "cas",
+    "ka",
+    "lo",
+    "mi",
+    "ren",
+    "ta",
+    "zu",
+    "bel",
+    "no",
+    "ri",
+    "sa",
+    "vek",
+    "do",
+    "lia",
+    "mor",
+    "phi",
+    "qua",
+    "sel",
+    "tor",
+    "umi",
+    "xan",
+    "yor",
+    "zen",
+    "bri",
+    "cas",
 )
 
 # Follower counts: Pareto with shape 1.16 (the "80/20" tail) times a scale of 20 followers.
@@ -62,8 +94,7 @@ def community_hashtags(community: int, count: int) -> tuple[str, ...]:
     """
     cycle, index = divmod(community, len(_THEMES))
     theme = _THEMES[index] + (str(cycle) if cycle else "")
-    return tuple(_numbered(theme + _SUFFIXES[j % len(_SUFFIXES)], j // len(_SUFFIXES))
-                 for j in range(count))
+    return tuple(_numbered(theme + _SUFFIXES[j % len(_SUFFIXES)], j // len(_SUFFIXES)) for j in range(count))
 
 
 def shared_hashtags(count: int) -> tuple[str, ...]:
@@ -113,15 +144,19 @@ class Population:
     def active_author(self, rng: random.Random) -> int:
         """Draw an ordinary user in proportion to activity (heavy-tailed: a few post a lot)."""
         total = self.activity_cum[-1]
-        return self.activity_users[bisect.bisect_right(self.activity_cum, rng.random() * total)
-                                   if total else 0]
+        return self.activity_users[
+            bisect.bisect_right(self.activity_cum, rng.random() * total) if total else 0
+        ]
 
     def activity_share(self, community: int) -> float:
         """Return the share of ordinary originals posted by `community`'s members."""
         weights = [b - a for a, b in pairwise((0.0, *self.activity_cum))]
         total = sum(weights)
-        own = sum(w for user, w in zip(self.activity_users, weights, strict=True)
-                  if self.community[user] == community)
+        own = sum(
+            w
+            for user, w in zip(self.activity_users, weights, strict=True)
+            if self.community[user] == community
+        )
         return own / total if total else 0.0
 
 
@@ -140,19 +175,15 @@ def build_population(spec: StreamSpec) -> Population:
     community = tuple(labels)
     members = tuple(tuple(u for u in range(n) if community[u] == c) for c in range(k))
     names = tuple(
-        "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 3))) + f"_{u}"
-        for u in range(n)
+        "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 3))) + f"_{u}" for u in range(n)
     )
-    influencers = tuple(
-        u for c in range(k) for u in rng.sample(members[c], spec.influencers_per_community)
-    )
+    influencers = tuple(u for c in range(k) for u in rng.sample(members[c], spec.influencers_per_community))
     free = sorted(set(range(n)) - set(influencers))
     celebrities = tuple(rng.sample(free, spec.celebrities))
     free = sorted(set(free) - set(celebrities))
     picked = rng.sample(free, spec.rings * (spec.ring_size + 1))
-    rings = tuple(tuple(picked[r * spec.ring_size:(r + 1) * spec.ring_size])
-                  for r in range(spec.rings))
-    ring_clients = tuple(picked[spec.rings * spec.ring_size:])
+    rings = tuple(tuple(picked[r * spec.ring_size : (r + 1) * spec.ring_size]) for r in range(spec.rings))
+    ring_clients = tuple(picked[spec.rings * spec.ring_size :])
     followers = _followers(rng, n, influencers, celebrities)
     special = set(influencers) | set(celebrities)
     ordinary = tuple(tuple(u for u in members[c] if u not in special) for c in range(k))
@@ -181,13 +212,14 @@ def build_population(spec: StreamSpec) -> Population:
 
 
 def _followers(
-    rng: random.Random, n: int, influencers: tuple[int, ...], celebrities: tuple[int, ...],
+    rng: random.Random,
+    n: int,
+    influencers: tuple[int, ...],
+    celebrities: tuple[int, ...],
 ) -> tuple[int, ...]:
     """Heavy-tailed counts; celebrities on top, influencers below the median."""
-    counts = [min(_FOLLOWER_CAP, int(_FOLLOWER_SCALE * rng.paretovariate(_FOLLOWER_SHAPE)))
-              for _ in range(n)]
-    ordinary = sorted(c for u, c in enumerate(counts)
-                      if u not in set(influencers) | set(celebrities))
+    counts = [min(_FOLLOWER_CAP, int(_FOLLOWER_SCALE * rng.paretovariate(_FOLLOWER_SHAPE))) for _ in range(n)]
+    ordinary = sorted(c for u, c in enumerate(counts) if u not in set(influencers) | set(celebrities))
     median = ordinary[len(ordinary) // 2]
     top = max(ordinary[-1], _CELEBRITY_FLOOR)
     for u in celebrities:
@@ -236,7 +268,10 @@ def hashtag_share(population: Population, community: int) -> float:
 
 
 def build_plan(
-    spec: StreamSpec, population: Population, *, retweets_per_original: float,
+    spec: StreamSpec,
+    population: Population,
+    *,
+    retweets_per_original: float,
     retweet_delay_seconds: float,
 ) -> Plan:
     """Draw burst intervals and ring strike times from the seed.
@@ -248,16 +283,18 @@ def build_plan(
     """
     rng = random.Random(f"{spec.seed}/plan")  # noqa: S311 - a simulation, not crypto
     rough = expected_seconds(spec)
-    length = min(_MAX_BURST_SECONDS, max(_MIN_BURST_SECONDS, _BURST_SHARE_OF_DURATION * rough),
-                 _MAX_BURST_SHARE * rough)
+    length = min(
+        _MAX_BURST_SECONDS,
+        max(_MIN_BURST_SECONDS, _BURST_SHARE_OF_DURATION * rough),
+        _MAX_BURST_SHARE * rough,
+    )
     ratio = retweet_delay_seconds / length
     inside = 1.0 - ratio * (1.0 - math.exp(-1.0 / ratio))  # retweets landing inside, uniform starts
     tags = [(c, tag) for c in range(spec.communities) for tag in population.community_tags[c]]
     chosen = rng.sample(tags, spec.bursts)
     extras = []
     for c, _ in chosen:
-        usual = (spec.rate_per_second * population.activity_share(c)
-                 * hashtag_share(population, c))
+        usual = spec.rate_per_second * population.activity_share(c) * hashtag_share(population, c)
         extras.append((spec.burst_factor - 1.0) * usual / (1.0 + retweets_per_original * inside))
     ring_events = spec.rings * spec.ring_targets * (spec.ring_size + 1)
     burst_events = sum(extras) * length * (1.0 + retweets_per_original)
@@ -267,8 +304,15 @@ def build_plan(
     bursts = []
     for (c, tag), extra in zip(chosen, extras, strict=True):
         start_ms = rng.randint(lo, max(lo, hi - length_ms))
-        bursts.append(Burst(hashtag=tag, community=c, start_ms=start_ms,
-                            end_ms=start_ms + length_ms, extra_per_second=extra))
+        bursts.append(
+            Burst(
+                hashtag=tag,
+                community=c,
+                start_ms=start_ms,
+                end_ms=start_ms + length_ms,
+                extra_per_second=extra,
+            )
+        )
     strikes = sorted(
         (at_ms, ring)
         for ring in range(spec.rings)

@@ -65,31 +65,44 @@ class Deployment:
 
     def env(self, **overrides: str) -> dict[str, str]:
         """The environment that points the CLI and worker at this deployment."""
-        return os.environ | {
-            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
-            "RESONANCE_APP_ID": self.app_id,
-            "RESONANCE_INPUT_TOPIC": self.input_topic,
-            "RESONANCE_DEAD_LETTER_TOPIC": self.dead_letter_topic,
-            "RESONANCE_METRICS_TOPIC": self.metrics_topic,
-            "RESONANCE_ALERTS_TOPIC": f"{self.app_id}.alerts",
-            "RESONANCE_WEB_PORT": str(self.web_port),
-            "RESONANCE_DATA_DIR": str(self.data_dir),
-            "RESONANCE_IDLE_FLUSH": "1s",
-            "RESONANCE_PARTITIONS": "2",
-        } | overrides
+        return (
+            os.environ
+            | {
+                "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+                "RESONANCE_APP_ID": self.app_id,
+                "RESONANCE_INPUT_TOPIC": self.input_topic,
+                "RESONANCE_DEAD_LETTER_TOPIC": self.dead_letter_topic,
+                "RESONANCE_METRICS_TOPIC": self.metrics_topic,
+                "RESONANCE_ALERTS_TOPIC": f"{self.app_id}.alerts",
+                "RESONANCE_WEB_PORT": str(self.web_port),
+                "RESONANCE_DATA_DIR": str(self.data_dir),
+                "RESONANCE_IDLE_FLUSH": "1s",
+                "RESONANCE_PARTITIONS": "2",
+            }
+            | overrides
+        )
 
     def run(self, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
         """Run a `resonance` command to completion."""
-        return subprocess.run([*RESONANCE, *args], env=self.env(**env), capture_output=True,
-                              text=True, timeout=timeout, check=False)
+        return subprocess.run(
+            [*RESONANCE, *args],
+            env=self.env(**env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
     def metrics(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
         """The worker's Prometheus samples, keyed by (name, sorted labels)."""
         url = f"http://127.0.0.1:{self.web_port}/metrics"
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - our own loopback URL
+        with urllib.request.urlopen(url, timeout=5) as response:
             text = response.read().decode()
-        return {(s.name, tuple(sorted(s.labels.items()))): s.value
-                for family in text_string_to_metric_families(text) for s in family.samples}
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
 
     def metric(self, name: str, **labels: str) -> float:
         """One sample's value, 0 when absent."""
@@ -109,8 +122,12 @@ def new_deployment(bootstrap: str, tmp_path: Path) -> Deployment:
 def running_worker(deployment: Deployment, log: Path, **env: str) -> Iterator[subprocess.Popen[bytes]]:
     """Run `resonance worker` until the block ends; it must be serving /metrics when the block starts."""
     with log.open("wb") as out:
-        worker = subprocess.Popen([*RESONANCE, "worker", "-l", "info"], env=deployment.env(**env),  # noqa: S603
-                                  stdout=out, stderr=subprocess.STDOUT)
+        worker = subprocess.Popen(
+            [*RESONANCE, "worker", "-l", "info"],
+            env=deployment.env(**env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_for(lambda: _serving(deployment, worker, log), seconds=90, what=f"the worker (log {log})")
         yield worker
@@ -134,7 +151,8 @@ def _serving(deployment: Deployment, worker: subprocess.Popen[bytes], log: Path)
 
 def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
     """Send raw messages, in order, to partition 0 (so offsets follow the list), and wait until
-    the broker has them."""
+    the broker has them.
+    """
     producer = KafkaProducer(bootstrap_servers=bootstrap, max_request_size=8_388_608)
     for value in values:
         producer.send(topic, value=value, partition=0)
@@ -142,14 +160,18 @@ def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
     producer.close()
 
 
-def consume(bootstrap: str, topic: str, *, until: Callable[[list[Any]], bool], seconds: float = 60) -> list[Any]:
+def consume(
+    bootstrap: str, topic: str, *, until: Callable[[list[Any]], bool], seconds: float = 60
+) -> list[Any]:
     """Read `topic` from the beginning until `until(messages)` holds; fail at the deadline."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     messages: list[Any] = []
     try:
+
         def partitions() -> list[TopicPartition] | None:
             found = consumer.partitions_for_topic(topic)
             return [TopicPartition(topic, p) for p in sorted(found)] if found else None
+
         assigned = wait_for(partitions, seconds=seconds, what=f"topic {topic}")
         consumer.assign(assigned)
         consumer.seek_to_beginning(*assigned)
@@ -158,6 +180,7 @@ def consume(bootstrap: str, topic: str, *, until: Callable[[list[Any]], bool], s
             for batch in consumer.poll(timeout_ms=500).values():
                 messages.extend(batch)
             return until(messages)
+
         wait_for(enough, seconds=seconds, what=f"records on {topic} (have {len(messages)})", interval=0)
     finally:
         consumer.close()

@@ -34,8 +34,7 @@ def steps(draw: st.DrawFn) -> list[Step]:
     offsets = sorted(draw(st.lists(st.integers(0, 20 * 60 - 1), min_size=1, max_size=80)))
     count = len(offsets)
     tags = draw(st.lists(st.sampled_from("abc"), min_size=count, max_size=count))
-    for i, j in draw(st.lists(st.tuples(st.integers(0, count - 1), st.integers(0, count - 1)),
-                              max_size=10)):
+    for i, j in draw(st.lists(st.tuples(st.integers(0, count - 1), st.integers(0, count - 1)), max_size=10)):
         offsets[i], offsets[j] = offsets[j], offsets[i]
     close_after = draw(st.lists(st.booleans(), min_size=count, max_size=count))
     lag = draw(st.integers(0, 2))
@@ -47,6 +46,7 @@ def steps(draw: st.DrawFn) -> list[Step]:
         if close_after[k]:
             ops.append(("close", "", latest // 60 + 1 - lag))
     return ops
+
 
 def feed(tracker: BurstTracker, counts_per_minute: dict[str, list[int]]) -> list[dict[str, float]]:
     """Use each tag counts[i] times in minute i after t0, closing each minute; return the scores."""

@@ -23,7 +23,11 @@ deterministic = settings(derandomize=True, database=None, deadline=None, max_exa
 
 TWARC_NETWORK_TWEETS = (
     Path(__file__).resolve().parents[1].parent
-    / "shared" / "datasets" / "real_tweets" / "v2_twarc" / "twarc_network_tweets.jsonl"
+    / "shared"
+    / "datasets"
+    / "real_tweets"
+    / "v2_twarc"
+    / "twarc_network_tweets.jsonl"
 )
 
 Tweet = tuple[list[str], int]
@@ -38,21 +42,22 @@ def tweets(draw: st.DrawFn) -> list[Tweet]:
     """
     offsets = sorted(draw(st.lists(st.integers(0, 120), min_size=5, max_size=50)))
     count = len(offsets)
-    for i, j in draw(st.lists(st.tuples(st.integers(0, count - 1), st.integers(0, count - 1)),
-                              max_size=8)):
+    for i, j in draw(st.lists(st.tuples(st.integers(0, count - 1), st.integers(0, count - 1)), max_size=8)):
         offsets[i], offsets[j] = offsets[j], offsets[i]
-    tags = draw(st.lists(st.lists(st.sampled_from("abcdef"), max_size=4),
-                         min_size=count, max_size=count))
+    tags = draw(st.lists(st.lists(st.sampled_from("abcdef"), max_size=4), min_size=count, max_size=count))
     return list(zip(tags, offsets, strict=True))
 
 
 # Window parameters in seconds: span, emission cadence, allowed lateness.
 configs = st.builds(
     lambda span, every, lateness: HashtagWindowConfig(
-        span=timedelta(seconds=span), every=timedelta(seconds=every),
+        span=timedelta(seconds=span),
+        every=timedelta(seconds=every),
         lateness=timedelta(seconds=lateness),
     ),
-    st.integers(1, 60), st.integers(1, 20), st.integers(0, 30),
+    st.integers(1, 60),
+    st.integers(1, 20),
+    st.integers(0, 30),
 )
 
 
@@ -95,7 +100,8 @@ def contents(graph: nx.Graph) -> tuple[dict[str, int], dict[frozenset[str], int]
 def config_s(span: int, every: int, lateness: int) -> HashtagWindowConfig:
     """Return a window configuration given in seconds."""
     return HashtagWindowConfig(
-        span=timedelta(seconds=span), every=timedelta(seconds=every),
+        span=timedelta(seconds=span),
+        every=timedelta(seconds=every),
         lateness=timedelta(seconds=lateness),
     )
 
@@ -113,13 +119,17 @@ def test_graph_follows_the_window_as_tweets_enter_and_leave():
         assert graph.observe(tags, t0 + timedelta(seconds=second))
     # The first advance goes straight to the last boundary the watermark (12) passed.
     assert [end for end, _ in graph.advance_due()] == [t0 + timedelta(seconds=10)]
-    assert contents(graph.graph) == ({"a": 2, "b": 1, "c": 1},
-                                     {frozenset("ab"): 1, frozenset("ac"): 1})
+    assert contents(graph.graph) == (
+        {"a": 2, "b": 1, "c": 1},
+        {frozenset("ab"): 1, frozenset("ac"): 1},
+    )
     graph.observe(["c"], t0 + timedelta(seconds=16))
     [(end, summary)] = graph.advance_due()
     assert end == t0 + timedelta(seconds=15)
-    assert contents(graph.graph) == ({"a": 1, "b": 1, "c": 2},
-                                     {frozenset("ac"): 1, frozenset("bc"): 1})
+    assert contents(graph.graph) == (
+        {"a": 1, "b": 1, "c": 2},
+        {frozenset("ac"): 1, frozenset("bc"): 1},
+    )
     assert summary == {"nodes": 3, "edges": 2, "top_pairs": [["a", "c", 1], ["b", "c", 1]]}
 
 
@@ -244,9 +254,13 @@ def test_restored_graph_continues_as_if_never_stopped(stream, config, split):
 def twarc_network_graph() -> CooccurrenceGraph:
     """Build the graph of every tweet of twarc-network's test data, flushed to its end."""
     # All 500 tweets lie in 2021-06-26 19:22Z .. 19:56Z: a 1 h span and lateness hold them all.
-    graph = CooccurrenceGraph(HashtagWindowConfig(
-        span=timedelta(hours=1), lateness=timedelta(hours=1), every=timedelta(minutes=1),
-    ))
+    graph = CooccurrenceGraph(
+        HashtagWindowConfig(
+            span=timedelta(hours=1),
+            lateness=timedelta(hours=1),
+            every=timedelta(minutes=1),
+        )
+    )
     lines = TWARC_NETWORK_TWEETS.read_bytes().splitlines()
     results = [result for line in lines for result in parse_message(line)]
     assert not [r for r in results if isinstance(r, Rejection)]

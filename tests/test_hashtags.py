@@ -27,8 +27,7 @@ def _cases(group: str) -> list[Any]:
     with CONFORMANCE.open(encoding="utf-8") as stream:
         suite = yaml.safe_load(stream)
     return [
-        pytest.param(case["text"], case["expected"], id=case["description"])
-        for case in suite["tests"][group]
+        pytest.param(case["text"], case["expected"], id=case["description"]) for case in suite["tests"][group]
     ]
 
 

@@ -47,9 +47,7 @@ def test_size_below_one_is_rejected():
 def test_percentile_equals_brute_force_count(obs, size, value, min_count):
     """The percentile is the share of same-bin values <= value, or None below min_count."""
     same_bin = [v for s, v in obs if s.bit_length() == size.bit_length()]
-    expected = (
-        None if len(same_bin) < min_count else sum(v <= value for v in same_bin) / len(same_bin)
-    )
+    expected = None if len(same_bin) < min_count else sum(v <= value for v in same_bin) / len(same_bin)
     assert filled(obs, min_count).percentile(size, value) == expected
 
 

@@ -59,7 +59,8 @@ def ring_retweets(stream: list[TweetEvent], truth: dict[str, Any]) -> set[str]:
     planted = {
         (member, target)
         for members, targets in zip(truth["rings"], truth["ring_targets"], strict=True)
-        for member in members for target in targets
+        for member in members
+        for target in targets
     }
     return {e.id for e in stream if (e.user_id, e.retweet_of) in planted}
 
@@ -163,7 +164,9 @@ def test_hashtags_come_from_the_author_community_or_the_shared_set(stream, truth
 
 
 def test_influencer_cascades_are_larger_and_deeper_than_celebrity_cascades(
-    stream, truth, cascades,
+    stream,
+    truth,
+    cascades,
 ):
     """Influencers' originals spread wider and over more generations than celebrities'."""
     influencer_size, influencer_depth = cascade_stats(cascades, stream, set(truth["influencers"]))
@@ -175,8 +178,11 @@ def test_influencer_cascades_are_larger_and_deeper_than_celebrity_cascades(
 
 def test_influencer_cascades_often_reach_depth_four(stream, truth, cascades):
     """Influencers' cascades are deep: a third or more reach depth 4 (retweets of retweets)."""
-    depths = [cascades[e.id][1] for e in stream
-              if e.kind is Kind.ORIGINAL and e.user_id in set(truth["influencers"])]
+    depths = [
+        cascades[e.id][1]
+        for e in stream
+        if e.kind is Kind.ORIGINAL and e.user_id in set(truth["influencers"])
+    ]
     assert sum(d >= 4 for d in depths) > len(depths) / 3
 
 
@@ -203,8 +209,11 @@ def test_in_community_retweet_share_is_the_spec_value(stream, truth):
     """About `in_community_retweet_share` of organic retweets stay in the author's community."""
     planted = ring_retweets(stream, truth)
     community = truth["user_community"]
-    inside = [community[e.user_id] == community[e.retweet_of_user]
-              for e in stream if e.kind is Kind.RETWEET and e.id not in planted]
+    inside = [
+        community[e.user_id] == community[e.retweet_of_user]
+        for e in stream
+        if e.kind is Kind.RETWEET and e.id not in planted
+    ]
     assert statistics.fmean(inside) == pytest.approx(MEDIUM.in_community_retweet_share, abs=0.02)
 
 
@@ -235,7 +244,10 @@ def test_rings_co_retweet_each_target_within_seconds(stream, truth, by_id):
     """Every ring member retweets each of its ring's 10+ targets within five seconds."""
     assert len(truth["rings"]) == MEDIUM.rings
     for members, client, targets in zip(
-        truth["rings"], truth["ring_clients"], truth["ring_targets"], strict=True,
+        truth["rings"],
+        truth["ring_clients"],
+        truth["ring_targets"],
+        strict=True,
     ):
         assert len(members) == MEDIUM.ring_size
         assert len(targets) >= 10

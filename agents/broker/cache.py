@@ -179,8 +179,7 @@ def _check_classpath(staged: Path, version: str) -> None:
     for pattern in (f"kafka_2.13-{version}.jar", "log4j-core-*.jar", "log4j-slf4j-impl-*.jar"):
         if not any(staged.glob(pattern)):
             raise BrokerError(
-                f"Maven finished but {pattern} is missing from the classpath: "
-                "check agents/broker/pom.xml"
+                f"Maven finished but {pattern} is missing from the classpath: check agents/broker/pom.xml"
             )
 
 

@@ -236,9 +236,7 @@ class LocalKafka:
             partitions=self.partitions,
         )
         self.config_file.write_text(rendered, encoding="utf-8")
-        (self.home / "log4j2.properties").write_text(
-            package_text("log4j2.properties"), encoding="utf-8"
-        )
+        (self.home / "log4j2.properties").write_text(package_text("log4j2.properties"), encoding="utf-8")
 
     def _java_base(self, java: Path, lib: Path) -> list[str]:
         """Return the start of a java command line with the cached classpath and log config."""

@@ -18,10 +18,11 @@ class UsageError(Exception):
     """A problem the user can fix; the message says how, in one line."""
 
 
-class PlainCommand(AppCommand):  # type: ignore[misc] # faust is untyped
+class PlainCommand(AppCommand):
     """An app command that runs its coroutine without a mode Worker."""
 
     abstract: ClassVar[bool] = True  # a base, not itself a subcommand
+    name: str  # set by faust from the handler's name
 
     def __call__(self, *args: Any, **kwargs: Any) -> NoReturn:
         """Run the command; exit 0, 2 with a one-line error, or 130 on Ctrl-C."""

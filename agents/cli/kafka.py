@@ -37,8 +37,10 @@ def register(app: faust.App, settings: Settings) -> None:
         cluster is used and no local broker is managed.
         """
         if settings.broker_is_external:
-            say(f"KAFKA_BOOTSTRAP_SERVERS={settings.bootstrap_servers}: using that cluster, "
-                "no local broker to manage")
+            say(
+                f"KAFKA_BOOTSTRAP_SERVERS={settings.bootstrap_servers}: using that cluster, "
+                "no local broker to manage"
+            )
             return
         broker = local_broker(settings)
         try:

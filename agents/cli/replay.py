@@ -72,8 +72,12 @@ def register(app: faust.App, settings: Settings) -> None:
     @app.command(
         argument("files", nargs=-1, required=True, type=Path),
         option("--topic", default=settings.input_topic, help="Topic to send to."),
-        option("--speed", type=float, default=None,
-               help="Pace by event time: 60 plays one hour of tweets in one minute. Default: as fast as possible."),
+        option(
+            "--speed",
+            type=float,
+            default=None,
+            help="Pace by event time: 60 plays an hour of tweets in a minute. Default: flat out.",
+        ),
         base=PlainCommand,
         name="replay",
     )
@@ -93,8 +97,10 @@ def register(app: faust.App, settings: Settings) -> None:
         tally = send_files(settings, files, topic, Pacer(speed))
         for problem in tally.problems:
             say(f"  unreadable: {problem}")
-        say(f"sent {tally.messages} messages to {topic!r} on {settings.bootstrap_servers}: "
-            f"{tally.tweets} tweets, {tally.unreadable} unreadable (dead-lettered by the worker)")
+        say(
+            f"sent {tally.messages} messages to {topic!r} on {settings.bootstrap_servers}: "
+            f"{tally.tweets} tweets, {tally.unreadable} unreadable (dead-lettered by the worker)"
+        )
 
 
 def send_files(settings: Settings, files: tuple[Path, ...], topic: str, pacer: Pacer) -> Tally:
@@ -102,11 +108,16 @@ def send_files(settings: Settings, files: tuple[Path, ...], topic: str, pacer: P
     tally = Tally()
     total = sum(count_messages(path) for path in files)
     try:
-        producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, linger_ms=5,
-                                 max_request_size=max(settings.max_message_bytes * 2, 1_048_576))
+        producer = KafkaProducer(
+            bootstrap_servers=settings.bootstrap_servers,
+            linger_ms=5,
+            max_request_size=max(settings.max_message_bytes * 2, 1_048_576),
+        )
     except KafkaError as error:
-        raise UsageError(f"cannot reach Kafka at {settings.bootstrap_servers} ({error}); "
-                         "start it with `resonance kafka up`") from None
+        raise UsageError(
+            f"cannot reach Kafka at {settings.bootstrap_servers} ({error}); "
+            "start it with `resonance kafka up`"
+        ) from None
     with tqdm(total=total, unit="msg", desc="replay", dynamic_ncols=True) as bar:
         for path in files:
             for number, raw in read_messages(path):

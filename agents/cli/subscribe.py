@@ -20,9 +20,13 @@ _HEADER_PREFIX = "resonance."
 
 def as_json_line(value: bytes | None, headers: list[tuple[str, bytes]]) -> bytes:
     """One JSON line for a message: a JSON object value as is; otherwise (dead letters) the
-    headers' fields with the value as text, or base64 when it is not UTF-8."""
-    ours = {k.removeprefix(_HEADER_PREFIX): v.decode("utf-8", "replace")
-            for k, v in headers if k.startswith(_HEADER_PREFIX)}
+    headers' fields with the value as text, or base64 when it is not UTF-8.
+    """
+    ours = {
+        k.removeprefix(_HEADER_PREFIX): v.decode("utf-8", "replace")
+        for k, v in headers
+        if k.startswith(_HEADER_PREFIX)
+    }
     raw = value or b""
     if not ours:
         try:
@@ -50,28 +54,54 @@ def register(app: faust.App, settings: Settings) -> None:
 
     @app.command(
         argument("topic"),
-        option("--from-beginning/--from-now", default=True, help="Start at the oldest record or at new ones."),
-        option("--kind", default=None, help="Only records of this kind (hashtag, cascade, influence, ...)."),
+        option(
+            "--from-beginning/--from-now",
+            default=True,
+            help="Start at the oldest record or at new ones.",
+        ),
+        option(
+            "--kind",
+            default=None,
+            help="Only records of this kind (hashtag, cascade, influence, ...).",
+        ),
         option("--type", "type_", default=None, help="Only alerts of this type."),
         option("--limit", type=int, default=None, help="Stop after this many records."),
-        option("--idle-timeout", type=float, default=None,
-               help="Stop after this many seconds without a new record (default: run until Ctrl-C)."),
+        option(
+            "--idle-timeout",
+            type=float,
+            default=None,
+            help="Stop after this many seconds without a new record (default: run until Ctrl-C).",
+        ),
         base=PlainCommand,
         name="subscribe",
     )
-    async def subscribe(self: Any, topic: str, from_beginning: bool, kind: str | None,  # noqa: PLR0913
-                        type_: str | None, limit: int | None, idle_timeout: float | None) -> None:
+    async def subscribe(
+        self: Any,
+        topic: str,
+        from_beginning: bool,
+        kind: str | None,
+        type_: str | None,
+        limit: int | None,
+        idle_timeout: float | None,
+    ) -> None:
         """Print the records of TOPIC (metrics, alerts, tweets.dlq, ...) as JSON lines on stdout."""
         try:
-            consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
-                                     consumer_timeout_ms=int(idle_timeout * 1000) if idle_timeout else float("inf"))
+            consumer = KafkaConsumer(
+                bootstrap_servers=settings.bootstrap_servers,
+                enable_auto_commit=False,
+                consumer_timeout_ms=int(idle_timeout * 1000) if idle_timeout else float("inf"),
+            )
         except KafkaError as error:
-            raise UsageError(f"cannot reach Kafka at {settings.bootstrap_servers} ({error}); "
-                             "start it with `resonance kafka up`") from None
+            raise UsageError(
+                f"cannot reach Kafka at {settings.bootstrap_servers} ({error}); "
+                "start it with `resonance kafka up`"
+            ) from None
         partitions = consumer.partitions_for_topic(topic)
         if not partitions:
-            raise UsageError(f"no topic {topic!r} on {settings.bootstrap_servers}; "
-                             f"existing: {', '.join(sorted(consumer.topics())) or 'none'}")
+            raise UsageError(
+                f"no topic {topic!r} on {settings.bootstrap_servers}; "
+                f"existing: {', '.join(sorted(consumer.topics())) or 'none'}"
+            )
         assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
         consumer.assign(assigned)
         (consumer.seek_to_beginning if from_beginning else consumer.seek_to_end)(*assigned)

@@ -29,7 +29,8 @@ DEFAULT_MAX_BYTES = 1_048_576
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rejection:
     """What could not be accepted: the reason, a detail naming the field, and, for a tweet inside
-    a page, its index there (None when the whole message was rejected)."""
+    a page, its index there (None when the whole message was rejected).
+    """
 
     reason: RejectReason
     detail: str
@@ -69,19 +70,19 @@ def _tweet(obj: Any, includes: Includes | None) -> TweetEvent:
 
 def parse_object(obj: Any) -> list[TweetEvent | Rejection]:
     """Normalise one decoded message: a page fans out into one result per tweet, in order."""
-    try:
-        if isinstance(obj, dict) and looks_like_v2_page(obj):
-            tweets = page_tweets(obj)
-            if not tweets:
-                raise Invalid(RejectReason.EMPTY_PAGE, "page has no tweets in data")
+    if isinstance(obj, dict) and looks_like_v2_page(obj):
+        tweets = page_tweets(obj)
+        if not tweets:
+            return [Rejection(reason=RejectReason.EMPTY_PAGE, detail="page has no tweets in data")]
+        try:
             includes = Includes.of_page(obj)
-            return [_one(tweet, includes, index) for index, tweet in enumerate(tweets)]
-        return [_tweet(obj, None)]
-    except Invalid as invalid:
-        return [Rejection(reason=invalid.reason, detail=invalid.detail)]
+        except Invalid as invalid:
+            return [Rejection(reason=invalid.reason, detail=invalid.detail)]
+        return [_one(tweet, includes, index) for index, tweet in enumerate(tweets)]
+    return [_one(obj, None, None)]
 
 
-def _one(tweet: Any, includes: Includes, index: int) -> TweetEvent | Rejection:
+def _one(tweet: Any, includes: Includes | None, index: int | None) -> TweetEvent | Rejection:
     try:
         return _tweet(tweet, includes)
     except Invalid as invalid:

@@ -38,12 +38,26 @@ from models.wire.fields import (
 from models.wire.tags import hashtag_keys
 
 _OPTIONAL_IDS = (
-    "retweet_of", "retweet_of_user", "parent_id",
-    "reply_to", "reply_to_user", "quote_of", "quote_of_user",
+    "retweet_of",
+    "retweet_of_user",
+    "parent_id",
+    "reply_to",
+    "reply_to_user",
+    "quote_of",
+    "quote_of_user",
 )
 NATIVE_KEYS = frozenset(
-    ("id", "user_id", "created_at", "user_name", "followers", "text", "hashtags", "mentions",
-     *_OPTIONAL_IDS),
+    (
+        "id",
+        "user_id",
+        "created_at",
+        "user_name",
+        "followers",
+        "text",
+        "hashtags",
+        "mentions",
+        *_OPTIONAL_IDS,
+    ),
 )
 
 

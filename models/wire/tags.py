@@ -13,5 +13,5 @@ def hashtag_keys(tags: Iterable[str] | None, text: str) -> tuple[str, ...]:
     `tags` are the entity hashtags when the source extracted them (None when it did not), in
     which case the twitter-text rules extract them from `text`.
     """
-    raw = extract_hashtags(text) if tags is None else [tag.lstrip("#＃") for tag in tags]
+    raw = extract_hashtags(text) if tags is None else [tag.lstrip("#\uff03") for tag in tags]
     return tuple(dict.fromkeys(key for key in map(normalize_hashtag, raw) if key))

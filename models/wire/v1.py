@@ -48,12 +48,16 @@ def parse_v1(status: dict[str, Any]) -> TweetEvent:
     tags = None
     mentions: tuple[str, ...] = ()
     if entities is not None:
-        tags = [as_str(as_object(h, "entities.hashtags[]").get("text"), "entities.hashtags[].text")
-                for h in as_list(entities.get("hashtags"), "entities.hashtags")]
+        tags = [
+            as_str(as_object(h, "entities.hashtags[]").get("text"), "entities.hashtags[].text")
+            for h in as_list(entities.get("hashtags"), "entities.hashtags")
+        ]
         mentions = tuple(
             as_id(m.get("id_str") or m.get("id"), "entities.user_mentions[].id")
-            for m in (as_object(x, "entities.user_mentions[]")
-                      for x in as_list(entities.get("user_mentions"), "entities.user_mentions"))
+            for m in (
+                as_object(x, "entities.user_mentions[]")
+                for x in as_list(entities.get("user_mentions"), "entities.user_mentions")
+            )
         )
     retweeted = status.get("retweeted_status")
     quoted = status.get("quoted_status")
@@ -69,11 +73,18 @@ def parse_v1(status: dict[str, Any]) -> TweetEvent:
         mentions=mentions,
         retweet_of=_status_id(retweeted, "retweeted_status.") if isinstance(retweeted, dict) else None,
         retweet_of_user=_user_id(retweeted, "retweeted_status.") if isinstance(retweeted, dict) else None,
-        reply_to=optional_id(status.get("in_reply_to_status_id_str")
-                             or status.get("in_reply_to_status_id"), "in_reply_to_status_id"),
-        reply_to_user=optional_id(status.get("in_reply_to_user_id_str")
-                                  or status.get("in_reply_to_user_id"), "in_reply_to_user_id"),
-        quote_of=(_status_id(quoted, "quoted_status.") if isinstance(quoted, dict)
-                  else optional_id(status.get("quoted_status_id_str"), "quoted_status_id_str")),
+        reply_to=optional_id(
+            status.get("in_reply_to_status_id_str") or status.get("in_reply_to_status_id"),
+            "in_reply_to_status_id",
+        ),
+        reply_to_user=optional_id(
+            status.get("in_reply_to_user_id_str") or status.get("in_reply_to_user_id"),
+            "in_reply_to_user_id",
+        ),
+        quote_of=(
+            _status_id(quoted, "quoted_status.")
+            if isinstance(quoted, dict)
+            else optional_id(status.get("quoted_status_id_str"), "quoted_status_id_str")
+        ),
         quote_of_user=_user_id(quoted, "quoted_status.") if isinstance(quoted, dict) else None,
     )

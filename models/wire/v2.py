@@ -1,5 +1,6 @@
 """Twitter API v2 tweets: a bare tweet, a twarc2 page `{data, includes, ...}`, or a twarc2
-"flattened" tweet (one per line, with `author` and expanded `referenced_tweets`)."""
+"flattened" tweet (one per line, with `author` and expanded `referenced_tweets`).
+"""
 
 from __future__ import annotations
 
@@ -46,10 +47,16 @@ class Includes:
         includes = page.get("includes")
         if not isinstance(includes, dict):
             return cls()
-        users = {str(u["id"]): u for u in as_list(includes.get("users"), "includes.users")
-                 if isinstance(u, dict) and u.get("id") is not None}
-        tweets = {str(t["id"]): t for t in as_list(includes.get("tweets"), "includes.tweets")
-                  if isinstance(t, dict) and t.get("id") is not None}
+        users = {
+            str(u["id"]): u
+            for u in as_list(includes.get("users"), "includes.users")
+            if isinstance(u, dict) and u.get("id") is not None
+        }
+        tweets = {
+            str(t["id"]): t
+            for t in as_list(includes.get("tweets"), "includes.tweets")
+            if isinstance(t, dict) and t.get("id") is not None
+        }
         by_name = {str(u["username"]).lower(): uid for uid, u in users.items() if u.get("username")}
         return cls(users=users, user_ids_by_name=by_name, tweets=tweets)
 
@@ -88,7 +95,10 @@ def _references(tweet: dict[str, Any], includes: Includes) -> dict[str, tuple[st
             continue
         ref_id = as_id(require(ref, "id", "referenced_tweets[]."), "referenced_tweets[].id")
         expanded = ref if "author_id" in ref else includes.tweets.get(ref_id, {})
-        found[kind] = (ref_id, optional_id(expanded.get("author_id"), "referenced_tweets[].author_id"))
+        found[kind] = (
+            ref_id,
+            optional_id(expanded.get("author_id"), "referenced_tweets[].author_id"),
+        )
     return found
 
 
@@ -102,12 +112,16 @@ def parse_v2(tweet: dict[str, Any], includes: Includes | None = None) -> TweetEv
     mentions: tuple[str, ...] = ()
     if isinstance(entities, dict):
         if "hashtags" in entities:
-            tags = [as_str(as_object(h, "entities.hashtags[]").get("tag"), "entities.hashtags[].tag")
-                    for h in as_list(entities["hashtags"], "entities.hashtags")]
+            tags = [
+                as_str(as_object(h, "entities.hashtags[]").get("tag"), "entities.hashtags[].tag")
+                for h in as_list(entities["hashtags"], "entities.hashtags")
+            ]
         else:
             tags = []  # the API omits the list when the tweet has no hashtag
-        ids = (_mention_id(as_object(m, "entities.mentions[]"), includes)
-               for m in as_list(entities.get("mentions"), "entities.mentions"))
+        ids = (
+            _mention_id(as_object(m, "entities.mentions[]"), includes)
+            for m in as_list(entities.get("mentions"), "entities.mentions")
+        )
         mentions = tuple(i for i in ids if i is not None)
     refs = _references(tweet, includes)
     retweet = refs.get("retweeted", (None, None))
