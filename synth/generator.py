@@ -86,7 +86,7 @@ MAX_SCHEDULED = 100_000
 MAX_CASCADE_RETWEETS = 1_000
 RECENT_TWEETS = 2_048
 
-_TWITTER_EPOCH = datetime.fromtimestamp(1_288_834_974_657 / 1000, tz=UTC)
+_TWITTER_EPOCH = datetime(2010, 11, 4, 1, 42, 54, 657_000, tzinfo=UTC)  # snowflake ids count from here
 _MS = timedelta(milliseconds=1)
 _SLOT_BITS = 22
 ORGANIC_SLOT0 = 4096  # slots below are planted ring targets, one per ring
@@ -99,55 +99,13 @@ _BURST_SHARED_TAG_SHARE = 0.3
 _RETWEETER_TRIES = 4  # draws before a retweet is dropped because everyone drawn already did
 _DELAY_CUT = 10.0  # delays are cut at this many means, which bounds the scheduled heap
 _RING_DELAY_SECONDS = (0.5, 5.0)
-_WORDS = (
-    "just",
-    "saw",
-    "this",
-    "today",
-    "really",
-    "great",
-    "thread",
-    "what",
-    "do",
-    "you",
-    "think",
-    "about",
-    "new",
-    "the",
-    "latest",
-    "update",
-    "cannot",
-    "believe",
-    "so",
-    "good",
-    "bad",
-    "take",
-    "look",
-    "at",
-    "here",
-    "we",
-    "go",
-    "again",
-    "best",
-    "ever",
-    "worst",
-    "idea",
-    "love",
-    "hate",
-    "news",
-    "big",
-    "small",
-    "game",
-    "change",
-    "read",
-    "more",
-    "now",
-    "why",
-    "how",
-    "everyone",
-    "talking",
-    "wow",
-    "finally",
+# As a literal, the formatter would put each word on its own line.
+_WORDS = tuple(
+    (  # noqa: SIM905
+        "just saw this today really great thread what do you think about new the latest update cannot"
+        " believe so good bad take look at here we go again best ever worst idea love hate news big"
+        " small game change read more now why how everyone talking wow finally"
+    ).split()
 )
 _WORD_COUNT = (3, 8)
 _SLOT_CUTS = tuple(accumulate(HASHTAG_SLOTS))
@@ -271,9 +229,12 @@ class StreamSpec:
 
     @property
     def min_users(self) -> int:
-        """Enough users for every role, leaving at least ten ordinary users per community."""
-        per_community = self.influencers_per_community + 10
-        return self.communities * per_community + self.celebrities + self.rings * (self.ring_size + 1)
+        """Enough users for every role, leaving at least ten ordinary users per community.
+
+        Celebrities and rings land in any community, so each community gets room for all of them.
+        """
+        per_community = self.influencers_per_community + self.celebrities + 10
+        return self.communities * per_community + self.rings * (self.ring_size + 1)
 
 
 def ordinary_shape(spec: StreamSpec, population: Population) -> CascadeShape:
@@ -555,7 +516,7 @@ class _Stream:
         return self.event(
             at,
             user,
-            text=f"RT {self.pop.handles[cascade.author]}: {cascade.text}",
+            text=f"RT @{self.pop.names[cascade.author]}: {cascade.text}",
             hashtags=cascade.hashtags,
             mentions=cascade.mentions,
             retweet_of=cascade.root_id,
@@ -570,7 +531,7 @@ class _Stream:
         tags = self.tags(self.pop.community[user])
         words = " ".join(self.rng.choices(_WORDS, k=self.rng.randint(*_WORD_COUNT)))
         marks = self.pop.marks
-        text = " ".join((self.pop.handles[target_author], words, *[marks[t] for t in tags]))
+        text = " ".join((f"@{self.pop.names[target_author]}", words, *[marks[t] for t in tags]))
         author_id = self.pop.ids[target_author]
         event = self.event(
             at,
@@ -651,7 +612,7 @@ class _Stream:
         if rng.random() < _MENTION_SHARE:
             peer = rng.choice(pop.members[pop.community[author]])
             if peer != author:
-                parts.append(pop.handles[peer])
+                parts.append(f"@{pop.names[peer]}")
                 mentions = (pop.ids[peer],)
         marks = pop.marks
         parts.extend([marks[t] for t in tags])

@@ -120,7 +120,6 @@ class Population:
 
     ids: tuple[str, ...]
     names: tuple[str, ...]
-    handles: tuple[str, ...]  # "@name", as written in text
     followers: tuple[int, ...]
     community: tuple[int, ...]
     members: tuple[tuple[int, ...], ...]
@@ -173,28 +172,29 @@ def build_population(spec: StreamSpec) -> Population:
     labels = [u % k for u in range(n)]
     rng.shuffle(labels)
     community = tuple(labels)
-    members = tuple(tuple(u for u in range(n) if community[u] == c) for c in range(k))
+    grouped: list[list[int]] = [[] for _ in range(k)]
+    for u, c in enumerate(community):
+        grouped[c].append(u)
+    members = tuple(map(tuple, grouped))
     names = tuple(
         "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 3))) + f"_{u}" for u in range(n)
     )
     influencers = tuple(u for c in range(k) for u in rng.sample(members[c], spec.influencers_per_community))
-    free = sorted(set(range(n)) - set(influencers))
-    celebrities = tuple(rng.sample(free, spec.celebrities))
-    free = sorted(set(free) - set(celebrities))
-    picked = rng.sample(free, spec.rings * (spec.ring_size + 1))
+    taken = set(influencers)
+    celebrities = tuple(rng.sample([u for u in range(n) if u not in taken], spec.celebrities))
+    taken.update(celebrities)  # from here on `taken` is exactly the users with a role
+    picked = rng.sample([u for u in range(n) if u not in taken], spec.rings * (spec.ring_size + 1))
     rings = tuple(tuple(picked[r * spec.ring_size : (r + 1) * spec.ring_size]) for r in range(spec.rings))
     ring_clients = tuple(picked[spec.rings * spec.ring_size :])
     followers = _followers(rng, n, influencers, celebrities)
-    special = set(influencers) | set(celebrities)
-    ordinary = tuple(tuple(u for u in members[c] if u not in special) for c in range(k))
-    activity_users = tuple(u for u in range(n) if u not in special)
+    ordinary = tuple(tuple(u for u in members[c] if u not in taken) for c in range(k))
+    activity_users = tuple(u for u in range(n) if u not in taken)
     activity = [rng.lognormvariate(0.0, 1.0) for _ in activity_users]
     community_tags = tuple(community_hashtags(c, spec.community_hashtags) for c in range(k))
     shared_tags = shared_hashtags(spec.shared_hashtags)
     return Population(
         ids=tuple(user_id(u) for u in range(n)),
         names=names,
-        handles=tuple(f"@{name}" for name in names),
         followers=followers,
         community=community,
         members=members,
@@ -219,7 +219,8 @@ def _followers(
 ) -> tuple[int, ...]:
     """Heavy-tailed counts; celebrities on top, influencers below the median."""
     counts = [min(_FOLLOWER_CAP, int(_FOLLOWER_SCALE * rng.paretovariate(_FOLLOWER_SHAPE))) for _ in range(n)]
-    ordinary = sorted(c for u, c in enumerate(counts) if u not in set(influencers) | set(celebrities))
+    special = {*influencers, *celebrities}
+    ordinary = sorted(c for u, c in enumerate(counts) if u not in special)
     median = ordinary[len(ordinary) // 2]
     top = max(ordinary[-1], _CELEBRITY_FLOOR)
     for u in celebrities:

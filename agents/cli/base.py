@@ -8,7 +8,9 @@ banner, so they run their coroutine directly and turn a `UsageError` into one li
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
+from types import FrameType
 from typing import Any, ClassVar, NoReturn
 
 from faust.cli.base import AppCommand
@@ -26,6 +28,7 @@ class PlainCommand(AppCommand):
 
     def __call__(self, *args: Any, **kwargs: Any) -> NoReturn:
         """Run the command; exit 0, 2 with a one-line error, or 130 on Ctrl-C."""
+        signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops a command as cleanly as Ctrl-C
         try:
             asyncio.run(self.execute(*(self.args + args), **{**self.kwargs, **kwargs}))
         except UsageError as error:
@@ -35,6 +38,10 @@ class PlainCommand(AppCommand):
             print(f"resonance {self.name}: interrupted", file=sys.stderr)  # noqa: T201
             sys.exit(130)
         sys.exit(0)
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def say(message: str) -> None:

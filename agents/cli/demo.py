@@ -1,0 +1,122 @@
+"""`resonance demo`: the whole analyzer live on this machine, in one command.
+
+Starts the local Kafka broker (unless KAFKA_BOOTSTRAP_SERVERS names a cluster), generates the
+bundled demo stream once (deterministic, cached), starts a worker, replays the stream paced by
+event time, prints where to look, and runs until Ctrl-C, then stops everything it started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import faust
+from faust.cli import option
+from tqdm import tqdm
+
+from agents.broker import cache_root
+from agents.cli.base import PlainCommand, UsageError, say
+from agents.cli.kafka import local_broker
+from agents.cli.replay import Pacer, send_files
+from agents.kafka_admin import ensure_topics
+from agents.settings import Settings
+from synth.generator import StreamSpec
+from synth.truth import write_stream
+
+WORKER_START_SECONDS = 120.0
+
+
+def demo_stream(events: int, seed: int) -> Path:
+    """The demo recording for (events, seed), generated once into the cache."""
+    folder = cache_root() / "demo"
+    path = folder / f"demo-{events}-{seed}.jsonl.gz"
+    if path.exists():
+        return path
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"partial-{path.name}")
+    spec = StreamSpec(events=events, seed=seed, rings=1)
+    with tqdm(total=events, unit="event", desc="generate demo stream") as bar:
+        write_stream(
+            spec,
+            partial,
+            path.with_name(path.name.replace(".jsonl.gz", ".truth.json")),
+            progress=lambda n: bar.update(n - bar.n),
+        )
+    partial.rename(path)
+    return path
+
+
+def _wait_for_worker(url: str, worker: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + WORKER_START_SECONDS
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise UsageError(f"the worker exited with code {worker.returncode}; see {log}")
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(url, timeout=2).close()  # noqa: S310 - our own loopback URL
+            return
+        time.sleep(0.5)
+    raise UsageError(f"the worker did not serve {url} within {WORKER_START_SECONDS:.0f}s; see {log}")
+
+
+def _stop(worker: subprocess.Popen[bytes]) -> None:
+    worker.terminate()
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
+def register(app: faust.App, settings: Settings) -> None:
+    """Add the `demo` command to `app`."""
+
+    @app.command(
+        option("--events", type=int, default=20_000, help="Size of the generated demo stream."),
+        option("--seed", type=int, default=7, help="Seed of the generated demo stream."),
+        option("--speed", type=float, default=30.0, help="Replay pace: event-time seconds per second."),
+        base=PlainCommand,
+        name="demo",
+    )
+    async def demo(self: Any, events: int, seed: int, speed: float) -> None:
+        """Run everything live: Kafka, a worker and a generated demo stream, until Ctrl-C."""
+        if events <= 0 or speed <= 0:
+            raise UsageError("--events and --speed must be positive, e.g. --events 20000 --speed 30")
+        broker = None if settings.broker_is_external else local_broker(settings)
+        started_broker = broker is not None and not broker.status().running
+        if broker is not None:
+            say(str(broker.up()))
+        recording = demo_stream(events, seed)
+        log = Path(settings.data_dir) / "demo-worker.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        ensure_topics(settings.bootstrap_servers, [settings.input_topic], partitions=settings.partitions)
+        metrics_url = f"http://{settings.web_host}:{settings.web_port}/metrics"
+        with log.open("ab") as out:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "agents", "worker", "-l", "info"], stdout=out, stderr=subprocess.STDOUT
+            )
+        try:
+            say(f"worker starting (log {log})")
+            _wait_for_worker(metrics_url, worker, log)
+            say(
+                f"\nLive now:\n  Prometheus metrics   {metrics_url}\n"
+                f"  metric records       resonance subscribe {settings.metrics_topic}\n"
+                f"  dead letters         resonance subscribe {settings.dead_letter_topic}\n"
+                f"  worker log           {log}\n"
+                f"Replaying {recording.name} at {speed:g}x event time; Ctrl-C stops everything.\n"
+            )
+            tally = send_files(settings, (recording,), settings.input_topic, Pacer(speed))
+            say(f"demo stream sent ({tally.tweets} tweets); the worker keeps serving. Ctrl-C to stop.")
+            while worker.poll() is None:
+                time.sleep(1)
+            raise UsageError(f"the worker exited with code {worker.returncode}; see {log}")
+        finally:
+            say("stopping the worker")
+            _stop(worker)
+            if started_broker and broker is not None:
+                say("stopping Kafka")
+                broker.down()
