@@ -93,3 +93,71 @@ class HashtagUse:
             user_id=data["user_id"],
             at=datetime.fromtimestamp(data["at_ms"] / 1000, tz=UTC),
         )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HashtagGraph(Record):
+    """The rolling hashtag co-occurrence graph over `[at - window, at)`: its size and heaviest pairs
+    (weight = tweets using both hashtags)."""
+
+    kind: ClassVar[str] = "hashtag_graph"
+    nodes: int
+    edges: int
+    top_pairs: tuple[tuple[str, str, int], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CascadeRecord(Record):
+    """One retweet cascade's shape (Goel et al. 2016; Vosoughi et al. 2018), with depth and
+    structural virality also as percentiles among cascades of similar size (Juul & Ugander 2021).
+
+    `reconstruction` names how each retweet's parent was chosen when the data did not say.
+    """
+
+    kind: ClassVar[str] = "cascade"
+    root_id: str
+    root_user_id: str
+    size: int
+    depth: int
+    max_breadth: int
+    structural_virality: float | None
+    broadcast_share: float | None
+    growth_rate_per_hour: float
+    depth_percentile: float | None
+    virality_percentile: float | None
+    reconstruction: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InfluenceRecord(Record):
+    """One user's engaged influence over the window (see `streams.influence` for the formula)."""
+
+    kind: ClassVar[str] = "influence"
+    user_id: str
+    rank: int
+    score: float
+    followers: int | None
+    retweets_received: int
+    quotes_received: int
+    replies_received: int
+    mentions_received: int
+    cascades_started: int
+    mean_cascade_size: float | None
+    mean_structural_virality: float | None
+    pagerank: float
+    micro_influencer: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InfluenceSummary(Record):
+    """Is influence popularity? Spearman rank correlation of followers with retweets received
+    (Cha et al. 2010), over all active users and the top 10% and 1% by followers, and the share
+    of retweets whose attributed parent is outside the top 1% by followers."""
+
+    kind: ClassVar[str] = "influence_summary"
+    spearman_followers_retweets: float | None
+    spearman_followers_retweets_top10: float | None
+    spearman_followers_retweets_top1: float | None
+    collective_share: float | None
+    active_users: int
+    micro_influencers: int
