@@ -16,6 +16,7 @@ from agents.instruments import Instruments
 from agents.settings import Settings
 from agents.topics import Topics
 from streams.hashtag_counts import HashtagWindowConfig
+from streams.hashtag_metrics import HashtagMetricsConfig
 
 
 def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
@@ -39,7 +40,13 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
     topics = Topics.declare(app, settings)
     app.task(topics.create_outputs, on_leader=False)
     instruments = Instruments.create(registry, top_n=settings.top_n)
-    config = HashtagWindowConfig(span=settings.window, lateness=settings.lateness, every=settings.emit_every)
+    config = HashtagMetricsConfig(
+        window=HashtagWindowConfig(
+            span=settings.window, lateness=settings.lateness, every=settings.emit_every
+        ),
+        burst_bucket=settings.burst_bucket,
+        burst_history=settings.burst_history,
+    )
     ingest.register(app, topics=topics, instruments=instruments, max_message_bytes=settings.max_message_bytes)
     accept.register(app, topics=topics, instruments=instruments, horizon=settings.window + settings.lateness)
     hashtag_window.register(

@@ -18,14 +18,14 @@ import faust
 from agents.instruments import Instruments
 from agents.topics import Topics
 from models.records import HashtagCount, HashtagUse, Trigger
-from streams.hashtag_counts import HashtagCounts, HashtagWindowConfig
+from streams.hashtag_metrics import HashtagMetrics, HashtagMetricsConfig
 
 
 @dataclass(slots=True)
 class PartitionState:
     """One partition's counts and when (wall clock) it last changed without a published view."""
 
-    counts: HashtagCounts
+    counts: HashtagMetrics
     quiet_since: float | None = None
 
 
@@ -33,13 +33,13 @@ class PartitionState:
 class HashtagWindows:
     """The counts of every partition this worker holds."""
 
-    config: HashtagWindowConfig
+    config: HashtagMetricsConfig
     partitions: dict[int, PartitionState] = field(default_factory=dict)
 
     def state(self, partition: int) -> PartitionState:
         """The partition's state, created empty on first use."""
         if partition not in self.partitions:
-            self.partitions[partition] = PartitionState(HashtagCounts(self.config))
+            self.partitions[partition] = PartitionState(HashtagMetrics(self.config))
         return self.partitions[partition]
 
     def idle_views(self, now: float, idle_seconds: float) -> list[HashtagCount]:
@@ -57,7 +57,7 @@ def register(
     *,
     topics: Topics,
     instruments: Instruments,
-    config: HashtagWindowConfig,
+    config: HashtagMetricsConfig,
     idle_seconds: float,
 ) -> Any:
     """Add the hashtag-window agent and its idle-flush timer to `app`."""
@@ -74,10 +74,11 @@ def register(
         async for event in stream.events():
             use = HashtagUse.from_bytes(event.value)
             state = windows.state(event.message.partition)
-            late, dropped = state.counts.late_events, state.counts.dropped_events
+            counts = state.counts.counts
+            late, dropped = counts.late_events, counts.dropped_events
             records = state.counts.observe((use.tag,), use.user_id, use.at)
-            instruments.late.labels("hashtag", "admitted").inc(state.counts.late_events - late)
-            instruments.late.labels("hashtag", "dropped").inc(state.counts.dropped_events - dropped)
+            instruments.late.labels("hashtag", "admitted").inc(counts.late_events - late)
+            instruments.late.labels("hashtag", "dropped").inc(counts.dropped_events - dropped)
             state.quiet_since = time.monotonic()
             await publish(records)
 

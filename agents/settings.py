@@ -35,6 +35,8 @@ class Settings:
     window: timedelta = timedelta(minutes=15)  # RESONANCE_WINDOW
     lateness: timedelta = timedelta(seconds=10)  # RESONANCE_LATENESS
     emit_every: timedelta = timedelta(seconds=30)  # RESONANCE_EMIT_EVERY (event time)
+    burst_bucket: timedelta = timedelta(minutes=5)  # RESONANCE_BURST_BUCKET (burst z-score bucket)
+    burst_history: int = 12  # RESONANCE_BURST_HISTORY (buckets of history a burst is scored against)
     idle_flush: timedelta = timedelta(seconds=5)  # RESONANCE_IDLE_FLUSH (wall clock, provisional view)
     top_n: int = 20  # RESONANCE_TOP_N (hashtags exported to Prometheus)
     max_message_bytes: int = 1_048_576  # RESONANCE_MAX_MESSAGE_BYTES

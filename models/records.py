@@ -61,13 +61,16 @@ class Record:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HashtagCount(Record):
     """Uses of one hashtag (by distinct tweets) and the distinct users behind them, over the
-    window `[at - window, at)` in event time.
+    window `[at - window, at)` in event time, and `burst_z`: the hashtag's count in the latest
+    closed burst bucket as a z-score against its own recent history (`streams.bursts`; None when
+    it was not used in that bucket or no bucket has closed yet).
     """
 
     kind: ClassVar[str] = "hashtag"
     tag: str
     count: int
     users: int
+    burst_z: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,7 +101,8 @@ class HashtagUse:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HashtagGraph(Record):
     """The rolling hashtag co-occurrence graph over `[at - window, at)`: its size and heaviest pairs
-    (weight = tweets using both hashtags)."""
+    (weight = tweets using both hashtags).
+    """
 
     kind: ClassVar[str] = "hashtag_graph"
     nodes: int
@@ -152,7 +156,8 @@ class InfluenceRecord(Record):
 class InfluenceSummary(Record):
     """Is influence popularity? Spearman rank correlation of followers with retweets received
     (Cha et al. 2010), over all active users and the top 10% and 1% by followers, and the share
-    of retweets whose attributed parent is outside the top 1% by followers."""
+    of retweets whose attributed parent is outside the top 1% by followers.
+    """
 
     kind: ClassVar[str] = "influence_summary"
     spearman_followers_retweets: float | None
