@@ -17,11 +17,20 @@ import orjson
 
 from models.event import TweetEvent
 from models.wire.fields import Invalid, RejectReason
+from models.wire.higgs import looks_like_higgs, parse_higgs
 from models.wire.native import looks_like_native, parse_native, to_native
 from models.wire.v1 import looks_like_v1, parse_v1
 from models.wire.v2 import Includes, looks_like_v2_page, looks_like_v2_tweet, page_tweets, parse_v2
 
-__all__ = ["Invalid", "RejectReason", "Rejection", "parse_message", "parse_object", "to_native"]
+__all__ = [
+    "Invalid",
+    "RejectReason",
+    "Rejection",
+    "parse_line",
+    "parse_message",
+    "parse_object",
+    "to_native",
+]
 
 DEFAULT_MAX_BYTES = 1_048_576
 
@@ -87,6 +96,17 @@ def _one(tweet: Any, includes: Includes | None, index: int | None) -> TweetEvent
         return _tweet(tweet, includes)
     except Invalid as invalid:
         return Rejection(reason=invalid.reason, detail=invalid.detail, index=index)
+
+
+def parse_line(
+    raw: bytes, number: int, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> list[TweetEvent | Rejection]:
+    """One line of a recording: JSON in any message format, or a SNAP Higgs activity line
+    (whose event id is made from the line `number`).
+    """
+    if looks_like_higgs(raw):
+        return [parse_higgs(raw, number)]
+    return parse_message(raw, max_bytes=max_bytes)
 
 
 def parse_message(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> list[TweetEvent | Rejection]:
