@@ -1,0 +1,9 @@
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY models models
+COPY streams streams
+COPY synth synth
+COPY agents agents
+RUN pip install --no-cache-dir .
+CMD ["resonance", "worker", "-l", "info"]
