@@ -1,0 +1,58 @@
+"""The command line teaches, and answers mistakes with one line naming the fix."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from support import RESONANCE, REPO
+
+
+def resonance(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `resonance` (as `python -m agents`) to completion."""
+    return subprocess.run(
+        [*RESONANCE, *args], capture_output=True, text=True, timeout=60, check=False, cwd=REPO, env=env
+    )
+
+
+def test_help_lists_our_commands_beside_fausts() -> None:
+    """`resonance --help` lists the worker and every command of ours."""
+    result = resonance("--help")
+    assert result.returncode == 0
+    for command in ("worker", "kafka", "replay", "subscribe", "demo"):
+        assert f"\n  {command} " in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fix"),
+    [
+        (("replay", "no-such-file.jsonl"), "no such file"),
+        (("replay", "--speed", "-2", "README.md"), "--speed must be positive"),
+        (("kafka", "sideways"), "Invalid value"),
+        (("demo", "--events", "0"), "must be positive"),
+    ],
+)
+def test_bad_arguments_get_one_line_and_no_traceback(args: tuple[str, ...], fix: str) -> None:
+    """A bad argument exits 2 with a short message naming the fix, never a traceback."""
+    result = resonance(*args)
+    assert result.returncode == 2
+    assert fix in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_setting_gets_one_line_naming_the_variable() -> None:
+    """An unusable environment setting is named, with the expected form, in one line."""
+    result = resonance("kafka", "status", env=os.environ | {"RESONANCE_WINDOW": "soon"})
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "RESONANCE_WINDOW='soon'" in result.stderr
+    assert "15m" in result.stderr
+
+
+def test_kafka_commands_leave_a_configured_cluster_alone() -> None:
+    """With KAFKA_BOOTSTRAP_SERVERS set, `kafka up` starts nothing and says which cluster is used."""
+    result = resonance("kafka", "up", env=os.environ | {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:19092"})
+    assert result.returncode == 0
+    assert "using that cluster" in result.stderr
