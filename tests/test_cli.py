@@ -6,8 +6,7 @@ import os
 import subprocess
 
 import pytest
-
-from support import RESONANCE, REPO
+from support import REPO, RESONANCE
 
 
 def resonance(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
