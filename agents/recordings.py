@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, Any, cast
 
 import orjson
 
@@ -16,10 +16,17 @@ def _open(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
-def _is_json_array(path: Path) -> bool:
+def _array_items(path: Path) -> list[Any] | None:
+    """The elements of a file that is one JSON array, or None when it is not one."""
     with _open(path) as stream:
-        head = stream.read(4096).lstrip()
-    return head.startswith(b"[")
+        if not stream.read(4096).lstrip().startswith(b"["):
+            return None
+        stream.seek(0)
+        try:
+            items = orjson.loads(stream.read())
+        except orjson.JSONDecodeError:
+            return None  # JSON lines whose first message happens to start with "["
+    return items if isinstance(items, list) else None
 
 
 def read_messages(path: Path) -> Iterator[tuple[int, bytes]]:
@@ -29,9 +36,8 @@ def read_messages(path: Path) -> Iterator[tuple[int, bytes]]:
     decides what to do with them). A file holding one JSON array (as some API clients save
     responses) yields each element re-encoded, numbered from 1.
     """
-    if _is_json_array(path):
-        with _open(path) as stream:
-            items = orjson.loads(stream.read())
+    items = _array_items(path)
+    if items is not None:
         for number, item in enumerate(items, start=1):
             yield number, orjson.dumps(item)
         return

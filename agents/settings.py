@@ -74,8 +74,17 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _positive_duration(raw: str) -> timedelta:
+    span = parse_duration(raw)
+    if span <= timedelta(0):
+        raise ValueError(f"{raw} is not a positive duration")
+    return span
+
+
 def _convert(name: str, raw: str, kind: Any) -> Any:
-    parse = {"timedelta": parse_duration, "int": _positive_int}.get(str(getattr(kind, "__name__", kind)))
+    if name == "RESONANCE_LATENESS":  # the one duration that may be zero: trust event order
+        kind = "lateness"
+    parse = {"timedelta": _positive_duration, "lateness": parse_duration, "int": _positive_int}.get(str(getattr(kind, "__name__", kind)))
     if parse is None:
         return raw
     try:

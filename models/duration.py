@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from fractions import Fraction
 
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_UNIT_MICROSECONDS = {"ms": 1_000, "s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 
 
@@ -21,7 +22,13 @@ def parse_duration(text: str) -> timedelta:
     if match is None:
         raise ValueError(f"invalid duration {text!r}: write a number and a unit, e.g. 90s, 15m, 2h, 7d")
     number, unit = match.groups()
-    return timedelta(seconds=float(number) * _UNIT_SECONDS[unit])
+    # Exact arithmetic: through a float, a span of centuries written in ms came back 1 µs off.
+    microseconds = round(Fraction(number) * _UNIT_MICROSECONDS[unit])
+    try:
+        return timedelta(microseconds=microseconds)
+    except OverflowError:
+        # timedelta stops at 999,999,999 days; callers catch ValueError, so say so in one.
+        raise ValueError(f"invalid duration {text!r}: too long (at most 999999999d)") from None
 
 
 def format_duration(span: timedelta) -> str:
@@ -32,9 +39,9 @@ def format_duration(span: timedelta) -> str:
     >>> format_duration(timedelta(seconds=90))
     '90s'
     """
-    milliseconds = round(span.total_seconds() * 1000)
+    milliseconds = round(Fraction(span // timedelta(microseconds=1), 1000))  # exact, unlike a float
     for unit in ("d", "h", "m", "s"):
-        unit_ms = round(_UNIT_SECONDS[unit] * 1000)
+        unit_ms = _UNIT_MICROSECONDS[unit] // 1000
         if milliseconds % unit_ms == 0:
             return f"{milliseconds // unit_ms}{unit}"
     return f"{milliseconds}ms"

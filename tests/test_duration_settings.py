@@ -1,0 +1,199 @@
+"""Durations as people write them, and the frozen settings read from the environment."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agents.settings import LOCAL_BOOTSTRAP, Settings, SettingsError
+from models.duration import format_duration, parse_duration
+
+deterministic = settings(derandomize=True, database=None, deadline=None, max_examples=300)
+
+# The largest span a timedelta holds, in whole milliseconds.
+MAX_MILLISECONDS = timedelta.max // timedelta(milliseconds=1)
+
+
+# --- Durations -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("90s", timedelta(seconds=90)),
+        ("15m", timedelta(minutes=15)),
+        ("2h", timedelta(hours=2)),
+        ("7d", timedelta(days=7)),
+        ("250ms", timedelta(milliseconds=250)),
+        ("1.5h", timedelta(minutes=90)),
+        ("0s", timedelta(0)),
+        (" 15m ", timedelta(minutes=15)),
+        ("15 m", timedelta(minutes=15)),
+        ("999999999d", timedelta(days=999_999_999)),
+    ],
+)
+def test_parse_duration_reads_number_and_unit(text: str, span: timedelta) -> None:
+    """A number (integer or decimal) and a unit of ms, s, m, h or d, spaces allowed around them."""
+    assert parse_duration(text) == span
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "15", "m", "15min", "15 minutes", "-5m", "+5m", "1e3s", "15M", "1,5h", ".5h", "5m5s", "1000000000d"],
+)
+def test_parse_duration_rejects_other_text_with_a_value_error(text: str) -> None:
+    """Anything else, including a span too long for a timedelta, raises ValueError quoting the text."""
+    with pytest.raises(ValueError, match="invalid duration") as caught:
+        parse_duration(text)
+    assert repr(text) in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("span", "text"),
+    [
+        (timedelta(seconds=90), "90s"),
+        (timedelta(minutes=15), "15m"),
+        (timedelta(hours=1), "1h"),
+        (timedelta(days=2), "2d"),
+        (timedelta(milliseconds=1500), "1500ms"),
+        (timedelta(minutes=90), "90m"),
+    ],
+)
+def test_format_duration_uses_the_largest_exact_unit(span: timedelta, text: str) -> None:
+    """A span is written in the largest unit that divides it exactly."""
+    assert format_duration(span) == text
+
+
+@deterministic
+@given(st.integers(min_value=0, max_value=MAX_MILLISECONDS))
+def test_parse_duration_inverts_format_duration(milliseconds: int) -> None:
+    """Any span of whole milliseconds, up to the largest a timedelta holds, survives format then parse."""
+    span = timedelta(milliseconds=milliseconds)
+    assert parse_duration(format_duration(span)) == span
+
+
+# --- Settings --------------------------------------------------------------------------------------
+
+FIELDS = {spec.name: spec for spec in dataclasses.fields(Settings)}
+
+
+def _variable(field: str) -> str:
+    """The environment variable that sets `field`."""
+    return "KAFKA_BOOTSTRAP_SERVERS" if field == "bootstrap_servers" else f"RESONANCE_{field.upper()}"
+
+
+def _fields_of(kind: str) -> list[str]:
+    """The names of the settings whose annotated type is `kind`."""
+    return [name for name, spec in FIELDS.items() if spec.type == kind]
+
+
+def test_empty_environment_gives_the_defaults() -> None:
+    """With nothing set, the settings are the documented defaults that run on this machine."""
+    loaded = Settings.from_env({})
+    assert loaded == Settings()
+    assert (loaded.bootstrap_servers, loaded.partitions, loaded.window) == (
+        LOCAL_BOOTSTRAP,
+        4,
+        timedelta(minutes=15),
+    )
+
+
+def test_empty_variable_keeps_the_default() -> None:
+    """A variable set to the empty string counts as unset."""
+    assert Settings.from_env({"RESONANCE_WINDOW": "", "RESONANCE_PARTITIONS": ""}) == Settings()
+
+
+def test_unrelated_variables_are_ignored() -> None:
+    """Variables that name no setting change nothing."""
+    assert Settings.from_env({"RESONANCE_NO_SUCH_SETTING": "x", "PATH": "/bin"}) == Settings()
+
+
+def test_from_env_reads_the_process_environment_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a mapping, `from_env` reads `os.environ`."""
+    monkeypatch.setenv("RESONANCE_TOP_N", "7")
+    assert Settings.from_env().top_n == 7
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw", "field", "value"),
+    [
+        (
+            "KAFKA_BOOTSTRAP_SERVERS",
+            "kafka-1:9092,kafka-2:9092",
+            "bootstrap_servers",
+            "kafka-1:9092,kafka-2:9092",
+        ),
+        ("RESONANCE_APP_ID", "demo", "app_id", "demo"),
+        ("RESONANCE_INPUT_TOPIC", "firehose", "input_topic", "firehose"),
+        ("RESONANCE_WINDOW", "1h", "window", timedelta(hours=1)),
+        ("RESONANCE_LATENESS", "0s", "lateness", timedelta(0)),
+        ("RESONANCE_EMIT_EVERY", "1.5m", "emit_every", timedelta(seconds=90)),
+        ("RESONANCE_IDLE_FLUSH", "250ms", "idle_flush", timedelta(milliseconds=250)),
+        ("RESONANCE_PARTITIONS", "8", "partitions", 8),
+        ("RESONANCE_TOP_N", "5", "top_n", 5),
+        ("RESONANCE_MAX_MESSAGE_BYTES", "2048", "max_message_bytes", 2048),
+        ("RESONANCE_WEB_PORT", "8080", "web_port", 8080),
+        ("RESONANCE_DATA_DIR", "/var/lib/resonance", "data_dir", "/var/lib/resonance"),
+    ],
+)
+def test_variable_overrides_only_its_setting(variable: str, raw: str, field: str, value: object) -> None:
+    """A set variable is converted to its setting's type and changes that setting alone."""
+    assert Settings.from_env({variable: raw}) == dataclasses.replace(Settings(), **{field: value})
+
+
+_SAMPLE_VALUES = {"str": ("x", "x"), "int": ("3", 3), "timedelta": ("7m", timedelta(minutes=7))}
+
+
+@pytest.mark.parametrize("field", FIELDS)
+def test_every_setting_has_its_variable(field: str) -> None:
+    """Each setting, present or future, is read from KAFKA_BOOTSTRAP_SERVERS or RESONANCE_<NAME>."""
+    raw, value = _SAMPLE_VALUES[str(FIELDS[field].type)]
+    assert getattr(Settings.from_env({_variable(field): raw}), field) == value
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "four", "1.5", "3 workers"])
+@pytest.mark.parametrize("field", _fields_of("int"))
+def test_bad_integer_raises_one_line_settings_error(field: str, raw: str) -> None:
+    """An integer setting that is not a positive integer fails naming the variable and the value."""
+    variable = _variable(field)
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({variable: raw})
+    message = str(caught.value)
+    assert message.startswith(f"{variable}={raw!r} is invalid: ")
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("raw", ["15", "15 minutes", "-5m", "1e3s", "1000000000d"])
+@pytest.mark.parametrize("field", _fields_of("timedelta"))
+def test_bad_duration_raises_one_line_settings_error(field: str, raw: str) -> None:
+    """A duration setting that is not a duration fails naming the variable, the value and the form."""
+    variable = _variable(field)
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({variable: raw})
+    message = str(caught.value)
+    assert message.startswith(f"{variable}={raw!r} is invalid: invalid duration")
+    assert "\n" not in message
+
+
+def test_settings_error_is_a_value_error() -> None:
+    """Callers that catch ValueError also catch a bad setting."""
+    assert issubclass(SettingsError, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("environment", "external"),
+    [
+        pytest.param({}, False, id="unset"),
+        pytest.param({"KAFKA_BOOTSTRAP_SERVERS": LOCAL_BOOTSTRAP}, False, id="the-local-address"),
+        pytest.param({"KAFKA_BOOTSTRAP_SERVERS": "kafka:9092"}, True, id="another-cluster"),
+    ],
+)
+def test_broker_is_external_when_another_cluster_is_configured(
+    environment: dict[str, str], *, external: bool
+) -> None:
+    """Only a bootstrap address other than the local default means no local broker is started."""
+    assert Settings.from_env(environment).broker_is_external is external

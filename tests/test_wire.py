@@ -1,0 +1,692 @@
+"""The wire formats: v1.1 statuses, v2 tweets, pages and flattened tweets, the native schema, and
+the rejections of what none of them accepts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agents.recordings import read_messages
+from models.event import Kind, TweetEvent
+from models.wire import Rejection, RejectReason, parse_message, to_native
+from models.wire.native import parse_native
+from models.wire.tags import hashtag_keys
+
+REAL_TWEETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "real_tweets"
+
+deterministic = settings(derandomize=True, database=None, deadline=None, max_examples=300)
+
+# One instant, written the way each format writes it.
+T0 = datetime(2018, 10, 10, 20, 19, 24, tzinfo=UTC)
+V1_T0 = "Wed Oct 10 20:19:24 +0000 2018"
+ISO_T0 = "2018-10-10T20:19:24.000Z"
+EPOCH_MS_T0 = 1_539_202_764_000
+
+
+def _results(payload: Any) -> list[TweetEvent | Rejection]:
+    """Everything `parse_message` makes of `payload` sent as JSON bytes."""
+    return parse_message(orjson.dumps(payload))
+
+
+def _event(payload: Any) -> TweetEvent:
+    """The single event that `payload` must parse to."""
+    [result] = _results(payload)
+    assert isinstance(result, TweetEvent), result
+    return result
+
+
+def _file_results(path: Path) -> list[TweetEvent | Rejection]:
+    """Every result of every message of a recording, in file order."""
+    return [result for _, raw in read_messages(path) for result in parse_message(raw)]
+
+
+def _accepted(results: list[TweetEvent | Rejection]) -> list[TweetEvent]:
+    """The events of `results`, failing on any rejection."""
+    rejections = [result for result in results if isinstance(result, Rejection)]
+    assert not rejections
+    return [result for result in results if isinstance(result, TweetEvent)]
+
+
+# --- Twitter API v1.1 ----------------------------------------------------------------------------
+
+
+def v1_status(**fields: Any) -> dict[str, Any]:
+    """A minimal v1.1 status 100 by alice (user 1, 42 followers) at T0, with `fields` set."""
+    return {
+        "id_str": "100",
+        "created_at": V1_T0,
+        "text": "hello",
+        "user": {"id_str": "1", "screen_name": "alice", "followers_count": 42},
+    } | fields
+
+
+V1_EVENT = TweetEvent(id="100", user_id="1", at=T0, user_name="alice", followers=42, text="hello")
+
+
+def test_v1_original_status_becomes_an_original_event() -> None:
+    """A plain status yields its id, author, time, screen name, followers and text, and no relation."""
+    event = _event(v1_status())
+    assert event == V1_EVENT
+    assert event.kind is Kind.ORIGINAL
+
+
+@pytest.mark.parametrize(
+    "created_at",
+    ["Wed Oct 10 20:19:24 +0000 2018", "Wed Oct 10 22:19:24 +0200 2018", "Wed Oct 10 15:19:24 -0500 2018"],
+)
+def test_v1_created_at_becomes_aware_utc(created_at: str) -> None:
+    """The v1.1 time format, with any offset, becomes the same instant with the UTC zone."""
+    at = _event(v1_status(created_at=created_at)).at
+    assert at == T0
+    assert at.tzinfo is UTC
+
+
+def test_v1_integer_ids_are_read_as_strings() -> None:
+    """Without `id_str`, the integer `id` of the status and of its user is used, as a string."""
+    status = v1_status(user={"id": 1}) | {"id": 100}
+    del status["id_str"]
+    assert _event(status) == dataclasses.replace(V1_EVENT, user_name=None, followers=None)
+
+
+def test_v1_retweet_takes_the_original_and_its_author_from_retweeted_status() -> None:
+    """A retweet names the original status and that status's author, from `retweeted_status`."""
+    original = v1_status(id_str="7", user={"id_str": "2", "screen_name": "bob"})
+    event = _event(v1_status(text="RT @bob: hello", retweeted_status=original))
+    assert (event.retweet_of, event.retweet_of_user) == ("7", "2")
+    assert event.kind is Kind.RETWEET
+
+
+@pytest.mark.parametrize(
+    ("fields", "quote_of", "quote_of_user"),
+    [
+        pytest.param(
+            {"quoted_status": v1_status(id_str="8", user={"id_str": "3"}), "quoted_status_id_str": "8"},
+            "8",
+            "3",
+            id="quoted_status",
+        ),
+        pytest.param({"quoted_status_id_str": "8"}, "8", None, id="quoted_status_id_str-only"),
+    ],
+)
+def test_v1_quote_takes_the_quoted_status(
+    fields: dict[str, Any], quote_of: str, quote_of_user: str | None
+) -> None:
+    """A quote names the quoted status, and its author when the quoted status is embedded."""
+    event = _event(v1_status(**fields))
+    assert (event.quote_of, event.quote_of_user) == (quote_of, quote_of_user)
+    assert event.kind is Kind.QUOTE
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param({"in_reply_to_status_id_str": "9", "in_reply_to_user_id_str": "4"}, id="id_str"),
+        pytest.param({"in_reply_to_status_id": 9, "in_reply_to_user_id": 4}, id="integer-id"),
+    ],
+)
+def test_v1_reply_takes_the_replied_status_and_user(fields: dict[str, Any]) -> None:
+    """A reply names the status and user it answers, from the `in_reply_to_*` fields."""
+    event = _event(v1_status(**fields))
+    assert (event.reply_to, event.reply_to_user) == ("9", "4")
+    assert event.kind is Kind.REPLY
+
+
+def test_v1_extended_tweet_supplies_the_full_text_and_its_entities() -> None:
+    """A streamed status over 140 characters is read from `extended_tweet`, not its truncated top level."""
+    status = v1_status(
+        text="A long one…",
+        truncated=True,
+        entities={"hashtags": [{"text": "Cut"}], "user_mentions": []},
+        extended_tweet={
+            "full_text": "A long one, with #Tail and @carol",
+            "entities": {"hashtags": [{"text": "Tail"}], "user_mentions": [{"id_str": "5"}]},
+        },
+    )
+    event = _event(status)
+    assert (event.text, event.hashtags, event.mentions) == (
+        "A long one, with #Tail and @carol",
+        ("tail",),
+        ("5",),
+    )
+
+
+def test_v1_full_text_is_read_in_extended_mode() -> None:
+    """A REST status fetched with tweet_mode=extended carries `full_text` instead of `text`."""
+    status = v1_status(full_text="the whole text")
+    del status["text"]
+    assert _event(status).text == "the whole text"
+
+
+def test_v1_hashtags_come_from_entities_case_folded_and_deduplicated() -> None:
+    """Entity hashtags are the source of truth: case-folded, de-duplicated in order, the text ignored."""
+    tags = ["RStats", "DataScience", "rstats", "Straße"]
+    status = v1_status(text="#other", entities={"hashtags": [{"text": tag} for tag in tags]})
+    assert _event(status).hashtags == ("rstats", "datascience", "strasse")
+
+
+def test_v1_without_entities_extracts_hashtags_from_the_text() -> None:
+    """A status without `entities` gets its hashtags from the text by the twitter-text rules."""
+    assert _event(v1_status(text="#Kafka and #kafka, not&#39;s")).hashtags == ("kafka",)
+
+
+def test_v1_mentions_are_user_ids() -> None:
+    """Mentions are the mentioned users' ids (`id_str`, else `id`), not their screen names."""
+    mentions = [{"id_str": "12", "screen_name": "jack"}, {"id": 13, "screen_name": "biz"}]
+    assert _event(v1_status(entities={"user_mentions": mentions})).mentions == ("12", "13")
+
+
+# --- Twitter API v2: bare tweets, twarc2 pages, flattened tweets --------------------------------
+
+
+def v2_tweet(**fields: Any) -> dict[str, Any]:
+    """A minimal v2 tweet 200 by user 2 at T0, with `fields` set."""
+    return {"id": "200", "author_id": "2", "created_at": ISO_T0, "text": "hello"} | fields
+
+
+def test_v2_bare_tweet_becomes_an_event() -> None:
+    """A tweet without expansions yields its id, author id, time and text; nothing it cannot know."""
+    assert _event(v2_tweet()) == TweetEvent(id="200", user_id="2", at=T0, text="hello")
+
+
+def test_v2_without_entities_extracts_hashtags_from_the_text() -> None:
+    """A tweet fetched without the entities field gets its hashtags from the text."""
+    assert _event(v2_tweet(text="#Go and #RUST")).hashtags == ("go", "rust")
+
+
+def test_v2_entities_without_hashtags_mean_no_hashtags() -> None:
+    """The API omits `entities.hashtags` when there is none, so the text is not searched."""
+    tweet = v2_tweet(text="#Go", entities={"urls": [{"start": 0, "end": 3, "url": "https://t.co/x"}]})
+    assert _event(tweet).hashtags == ()
+
+
+def test_v2_entity_hashtags_are_case_folded_and_deduplicated() -> None:
+    """Entity hashtags (`tag`) are case-folded and de-duplicated in order of appearance."""
+    tags = [{"start": 0, "end": 4, "tag": "Kpop"}, {"start": 5, "end": 9, "tag": "KPOP"}, {"tag": "Lisa"}]
+    assert _event(v2_tweet(entities={"hashtags": tags})).hashtags == ("kpop", "lisa")
+
+
+def test_v2_reply_user_comes_from_in_reply_to_user_id() -> None:
+    """A reply whose replied tweet is not expanded takes its user from `in_reply_to_user_id`."""
+    tweet = v2_tweet(referenced_tweets=[{"type": "replied_to", "id": "9"}], in_reply_to_user_id="4")
+    event = _event(tweet)
+    assert (event.reply_to, event.reply_to_user, event.kind) == ("9", "4", Kind.REPLY)
+
+
+def twarc_page() -> dict[str, Any]:
+    """A twarc2 page: an original, a retweet of an included tweet, and a reply to an unknown one.
+
+    Only the original's author is in `includes.users`; the retweeted tweet 9 (by user 90) is in
+    `includes.tweets`; the replied tweet 8 is not included at all.
+    """
+    return {
+        "data": [
+            v2_tweet(id="201", text="#Hello world"),
+            v2_tweet(
+                id="202", author_id="3", text="RT", referenced_tweets=[{"type": "retweeted", "id": "9"}]
+            ),
+            v2_tweet(id="203", text="hi", referenced_tweets=[{"type": "replied_to", "id": "8"}]),
+        ],
+        "includes": {
+            "users": [{"id": "2", "username": "bob", "public_metrics": {"followers_count": 7}}],
+            "tweets": [{"id": "9", "author_id": "90", "text": "original"}],
+        },
+        "meta": {"result_count": 3},
+    }
+
+
+def test_v2_page_fans_out_in_order_resolving_includes() -> None:
+    """A page yields one event per tweet in `data` order, authors and references resolved via `includes`."""
+    bob = {"user_id": "2", "at": T0, "user_name": "bob", "followers": 7}
+    assert _results(twarc_page()) == [
+        TweetEvent(id="201", text="#Hello world", hashtags=("hello",), **bob),
+        TweetEvent(id="202", user_id="3", at=T0, text="RT", retweet_of="9", retweet_of_user="90"),
+        TweetEvent(id="203", text="hi", reply_to="8", **bob),
+    ]
+
+
+def test_v2_page_with_one_tweet_object_yields_it() -> None:
+    """A single-tweet response carries `data` as an object rather than a list."""
+    assert _results({"data": v2_tweet()}) == [TweetEvent(id="200", user_id="2", at=T0, text="hello")]
+
+
+def test_v2_page_rejects_only_the_bad_tweet_with_its_index() -> None:
+    """A tweet that fails inside a page becomes a Rejection at its index; its neighbours are parsed."""
+    page = twarc_page()
+    del page["data"][1]["created_at"]
+    results = _results(page)
+    assert [type(result) for result in results] == [TweetEvent, Rejection, TweetEvent]
+    assert results[1] == Rejection(
+        reason=RejectReason.MISSING_FIELD, detail="created_at is required", index=1
+    )
+
+
+@pytest.mark.parametrize(
+    ("mention", "expected"),
+    [
+        pytest.param({"start": 0, "end": 4, "username": "bob", "id": "2"}, ("2",), id="with-id"),
+        pytest.param({"start": 0, "end": 4, "username": "Bob"}, ("2",), id="username-resolved-by-includes"),
+        pytest.param({"start": 0, "end": 6, "username": "carol"}, ("@carol",), id="username-unresolved"),
+        pytest.param({"start": 0, "end": 1}, (), id="neither-id-nor-username"),
+    ],
+)
+def test_v2_mentions_are_user_ids_resolved_through_includes(
+    mention: dict[str, Any], expected: tuple[str, ...]
+) -> None:
+    """A mention is its `id`, else its username looked up (case-insensitively) in `includes.users`,
+    else the username marked with '@' so it never collides with an id.
+    """
+    page = {
+        "data": [v2_tweet(entities={"mentions": [mention]})],
+        "includes": {"users": [{"id": "2", "username": "bob"}]},
+    }
+    assert _event(page).mentions == expected
+
+
+@pytest.mark.parametrize("with_author_id", [True, False], ids=["author_id-and-author", "author-only"])
+def test_v2_flattened_tweet_uses_author_and_expanded_references(*, with_author_id: bool) -> None:
+    """A twarc2 flattened tweet takes its author from `author` and referenced authors from the
+    expanded `referenced_tweets`, without any `includes`.
+    """
+    tweet = v2_tweet(
+        author={"id": "2", "username": "bob", "public_metrics": {"followers_count": 7}},
+        referenced_tweets=[{"type": "quoted", "id": "9", "author_id": "90", "text": "the original"}],
+        __twarc={"version": "2.0.3"},
+    )
+    if not with_author_id:
+        del tweet["author_id"]
+    event = _event(tweet)
+    assert (event.user_id, event.user_name, event.followers) == ("2", "bob", 7)
+    assert (event.quote_of, event.quote_of_user, event.kind) == ("9", "90", Kind.QUOTE)
+
+
+# --- Real recordings -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def flat_events() -> list[TweetEvent]:
+    """The 100 tweets of twarc-csv's flat.jsonl: one twarc2 flattened tweet per line."""
+    return _accepted(_file_results(REAL_TWEETS / "v2_twarc" / "twarc_csv_flat.jsonl"))
+
+
+@pytest.fixture(scope="module")
+def noflat_events() -> list[TweetEvent]:
+    """The same 100 tweets from twarc-csv's noflat.jsonl: one raw page with `includes`."""
+    return _accepted(_file_results(REAL_TWEETS / "v2_twarc" / "twarc_csv_noflat.jsonl"))
+
+
+def test_flat_and_noflat_hold_the_same_tweets_in_order(
+    flat_events: list[TweetEvent], noflat_events: list[TweetEvent]
+) -> None:
+    """Both shapes yield the same 100 tweet ids in the same order."""
+    assert len(flat_events) == 100
+    assert [e.id for e in flat_events] == [e.id for e in noflat_events]
+
+
+@pytest.mark.parametrize("field", [field.name for field in dataclasses.fields(TweetEvent)])
+def test_flat_and_noflat_agree_on_every_field(
+    flat_events: list[TweetEvent], noflat_events: list[TweetEvent], field: str
+) -> None:
+    """The flattened and the page shape of a tweet agree on each field, tweet by tweet.
+
+    Every field agrees, not only those both shapes carry literally: followers (`author` vs
+    `includes.users`), referenced authors (expanded `referenced_tweets` vs `includes.tweets`) and
+    mentions (page mentions carry only a username, resolved through `includes.users`; twarc built the
+    flattened mention ids from those same includes, so the one user missing there, @gatewaypundit,
+    stays "@gatewaypundit" in both). No field legitimately differs.
+    """
+    by_id = {e.id: getattr(e, field) for e in noflat_events}
+    assert {e.id: getattr(e, field) for e in flat_events} == by_id
+
+
+def test_noflat_username_mentions_resolve_to_ids(noflat_events: list[TweetEvent]) -> None:
+    """Of the page's 110 username-only mentions, all but the one user absent from includes become ids."""
+    mentions = [m for e in noflat_events for m in e.mentions]
+    assert len(mentions) == 110
+    assert [m for m in mentions if not m.isdigit()] == ["@gatewaypundit"]
+
+
+def test_python_twitter_get_retweets_397_are_fourteen_retweets_of_jack() -> None:
+    """python-twitter's GetRetweets fixture (a JSON array) yields 14 retweets of status 397 by @jack (12)."""
+    events = _accepted(_file_results(REAL_TWEETS / "v1_1" / "python_twitter_get_retweets_397.json"))
+    assert len(events) == 14
+    assert len({e.id for e in events}) == 14
+    assert {(e.retweet_of, e.retweet_of_user, e.kind) for e in events} == {("397", "12", Kind.RETWEET)}
+    assert all(e.text == "RT @jack: getting waxed!" and e.mentions == ("12",) for e in events)
+
+
+@pytest.mark.parametrize(
+    ("relative", "accepted", "rejected"),
+    [
+        ("v1_1/rtweet_fixture_statuses.jsonl.gz", 1783, []),
+        ("v1_1/python_twitter_get_retweets_397.json", 14, []),
+        ("v2_twarc/twarc_network_tweets.jsonl", 500, []),
+        ("v2_twarc/twarc_hashtags_tweets1.jsonl", 300, []),
+        ("v2_twarc/twarc_csv_brexit.jsonl", 100, []),
+        ("v2_twarc/twarc_csv_kpop.jsonl", 100, []),
+        ("v2_twarc/twarc_csv_withheld.jsonl", 215, []),
+        ("v2_twarc/twarc_csv_entities_test.jsonl", 474, []),
+        ("v2_twarc/twarc_csv_quoted_edit.jsonl", 1, []),
+        ("v2_twarc/twarc_csv_mentions_tweet.jsonl", 1, []),
+        # The recording's last line was cut off mid-object.
+        ("v2_twarc/twarc_csv_streaming_output_with_error.jsonl", 7, [RejectReason.BAD_JSON]),
+    ],
+)
+def test_real_recordings_are_accepted(relative: str, accepted: int, rejected: list[RejectReason]) -> None:
+    """Every tweet of every real recording is accepted (counts from the datasets README), and the one
+    malformed line is rejected as bad JSON.
+    """
+    results = _file_results(REAL_TWEETS / relative)
+    assert sum(isinstance(result, TweetEvent) for result in results) == accepted
+    assert [result.reason for result in results if isinstance(result, Rejection)] == rejected
+
+
+def test_twarc_network_references_match_the_readme() -> None:
+    """twarc-network's 500 tweets carry 367 retweets, 35 replies, 18 quotes and 414 tweets with hashtags."""
+    events = _accepted(_file_results(REAL_TWEETS / "v2_twarc" / "twarc_network_tweets.jsonl"))
+    assert sum(e.retweet_of is not None for e in events) == 367
+    assert sum(e.reply_to is not None for e in events) == 35
+    assert sum(e.quote_of is not None for e in events) == 18
+    assert sum(bool(e.hashtags) for e in events) == 414
+
+
+def test_twarc_hashtags_counts_match_its_test_suite() -> None:
+    """The hashtags of twarc-hashtags' tweets1.jsonl are those its own test suite expects."""
+    events = _accepted(_file_results(REAL_TWEETS / "v2_twarc" / "twarc_hashtags_tweets1.jsonl"))
+    counts = Counter(tag for e in events for tag in e.hashtags)
+    expected = dict.fromkeys(
+        ["usa", "trafficking", "refugees", "obama", "isis", "illegals", "cartel", "biden"], 1
+    )
+    assert counts == Counter(naacpimageawards=2, **expected)
+
+
+# --- The native schema -----------------------------------------------------------------------------
+
+_IDS = st.text(min_size=1, max_size=8).filter(str.strip)
+_OPTIONAL_IDS = st.none() | _IDS
+# Aware UTC at millisecond precision, inside the 2000-2100 range the parsers accept.
+_TIMES = st.datetimes(
+    min_value=datetime(2000, 1, 1),  # noqa: DTZ001 - bounds of a naive range; timezones= makes values aware
+    max_value=datetime(2099, 12, 31, 23, 59, 59),  # noqa: DTZ001
+    timezones=st.just(UTC),
+).map(lambda at: at.replace(microsecond=at.microsecond // 1000 * 1000))
+# Hashtags as every parser stores them: normalised keys, de-duplicated.
+_HASHTAGS = st.lists(st.text(min_size=1, max_size=10), max_size=4).map(lambda tags: hashtag_keys(tags, ""))
+_EVENTS = st.builds(
+    TweetEvent,
+    id=_IDS,
+    user_id=_IDS,
+    at=_TIMES,
+    user_name=st.none() | st.text(max_size=15),
+    followers=st.none() | st.integers(min_value=0, max_value=10**12),
+    text=st.text(max_size=40),
+    hashtags=_HASHTAGS,
+    mentions=st.lists(_IDS, max_size=3).map(tuple),
+    retweet_of=_OPTIONAL_IDS,
+    retweet_of_user=_OPTIONAL_IDS,
+    parent_id=_OPTIONAL_IDS,
+    reply_to=_OPTIONAL_IDS,
+    reply_to_user=_OPTIONAL_IDS,
+    quote_of=_OPTIONAL_IDS,
+    quote_of_user=_OPTIONAL_IDS,
+)
+
+
+@deterministic
+@given(_EVENTS)
+def test_native_round_trip_restores_the_event(event: TweetEvent) -> None:
+    """`parse_native(to_native(e))` is `e` for any event."""
+    assert parse_native(to_native(event)) == event
+
+
+@deterministic
+@given(_EVENTS)
+def test_native_round_trip_survives_the_wire(event: TweetEvent) -> None:
+    """An event written as native JSON bytes and parsed back by `parse_message` is the same event."""
+    assert parse_message(orjson.dumps(to_native(event))) == [event]
+
+
+def test_to_native_omits_absent_fields() -> None:
+    """Fields that are None (and empty text or mentions) are left out; created_at is ISO with Z."""
+    event = TweetEvent(id="1", user_id="2", at=T0 + timedelta(milliseconds=5))
+    assert to_native(event) == {
+        "id": "1",
+        "user_id": "2",
+        "created_at": "2018-10-10T20:19:24.005000Z",
+        "hashtags": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("created_at", "at"),
+    [
+        pytest.param(EPOCH_MS_T0, T0, id="epoch-ms"),
+        pytest.param(EPOCH_MS_T0 + 123, T0 + timedelta(milliseconds=123), id="epoch-ms-with-ms"),
+        pytest.param(ISO_T0, T0, id="iso-z"),
+        pytest.param("2018-10-10T22:19:24+02:00", T0, id="iso-offset"),
+    ],
+)
+def test_native_created_at_accepts_epoch_ms_and_iso(created_at: Any, at: datetime) -> None:
+    """`created_at` is epoch milliseconds or ISO-8601 with a zone, either becoming aware UTC."""
+    event = _event({"id": "1", "user_id": "2", "created_at": created_at})
+    assert event.at == at
+    assert event.at.tzinfo is UTC
+
+
+@deterministic
+@given(st.integers(min_value=946_684_800_000, max_value=4_102_444_799_999))
+def test_native_epoch_ms_is_exact_to_the_millisecond(milliseconds: int) -> None:
+    """Any epoch-millisecond time in 2000-2100 becomes exactly that instant, with no float drift."""
+    event = _event({"id": "1", "user_id": "2", "created_at": milliseconds})
+    assert event.at == datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=milliseconds)
+
+
+def test_native_unknown_keys_are_rejected_by_name() -> None:
+    """Keys outside the schema are rejected, all named in sorted order, so typos never pass silently."""
+    [rejection] = _results({"id": "1", "user_id": "2", "created_at": ISO_T0, "source": "web", "lang": "en"})
+    assert rejection == Rejection(reason=RejectReason.UNKNOWN_FIELD, detail="unknown field(s) lang, source")
+
+
+def test_native_hashtags_with_hash_signs_are_normalised() -> None:
+    """Given hashtags may start with '#' or full-width U+FF03; they are stripped, folded, de-duplicated."""
+    event = _event(
+        {"id": "1", "user_id": "2", "created_at": ISO_T0, "hashtags": ["#Go", "go", "\uff03GO", "Rust"]}
+    )
+    assert event.hashtags == ("go", "rust")
+
+
+@pytest.mark.parametrize(
+    ("fields", "hashtags"),
+    [
+        pytest.param({"text": "#Go"}, ("go",), id="absent-extracted-from-text"),
+        pytest.param({"text": "#Go", "hashtags": []}, (), id="empty-list-means-none"),
+    ],
+)
+def test_native_hashtags_absent_are_extracted_from_text(
+    fields: dict[str, Any], hashtags: tuple[str, ...]
+) -> None:
+    """Without `hashtags` they are extracted from the text; an explicit empty list means none."""
+    assert _event({"id": "1", "user_id": "2", "created_at": ISO_T0} | fields).hashtags == hashtags
+
+
+# --- Rejections ------------------------------------------------------------------------------------
+
+NATIVE = {"id": "1", "user_id": "2", "created_at": ISO_T0}
+
+
+def _json(payload: Any) -> bytes:
+    """`payload` as JSON bytes."""
+    return orjson.dumps(payload)
+
+
+def _without(payload: dict[str, Any], key: str) -> dict[str, Any]:
+    """A copy of `payload` without `key`."""
+    return {k: v for k, v in payload.items() if k != key}
+
+
+REJECTIONS = [
+    pytest.param(b"", RejectReason.EMPTY, "empty", id="empty"),
+    pytest.param(b" \r\n", RejectReason.EMPTY, "empty", id="empty-whitespace"),
+    pytest.param(b"{}" + b" " * 1_048_575, RejectReason.TOO_LARGE, "1048577 bytes", id="too_large"),
+    pytest.param(b'{"text": "caf\xe9"}', RejectReason.NOT_UTF8, "UTF-8 at byte 13", id="not_utf8"),
+    pytest.param(b'{"id": "1",', RejectReason.BAD_JSON, "invalid JSON", id="bad_json"),
+    pytest.param(b"\xef\xbb\xbf{}", RejectReason.BAD_JSON, "invalid JSON", id="bad_json-bom"),
+    pytest.param(b"[1, 2]", RejectReason.NOT_AN_OBJECT, "JSON object", id="not_an_object"),
+    pytest.param(b'{"data": ["x"]}', RejectReason.NOT_AN_OBJECT, "JSON object", id="not_an_object-in-page"),
+    pytest.param(
+        b'{"id": "1", "text": "hi"}', RejectReason.UNKNOWN_FORMAT, "needs user", id="unknown_format"
+    ),
+    pytest.param(
+        _json({"delete": {"status": {"id_str": "1"}}}),
+        RejectReason.UNKNOWN_FORMAT,
+        "v1.1",
+        id="unknown_format-delete",
+    ),
+    pytest.param(_json(NATIVE | {"lang": "en"}), RejectReason.UNKNOWN_FIELD, "lang", id="unknown_field"),
+    pytest.param(
+        _json(_without(NATIVE, "created_at")), RejectReason.MISSING_FIELD, "created_at", id="missing_field"
+    ),
+    pytest.param(
+        _json(v1_status(user={"screen_name": "alice"})),
+        RejectReason.MISSING_FIELD,
+        "user.id",
+        id="missing_field-v1",
+    ),
+    pytest.param(_json(_without(v2_tweet(), "id")), RejectReason.MISSING_FIELD, "id", id="missing_field-v2"),
+    pytest.param(_json(NATIVE | {"followers": -5}), RejectReason.WRONG_TYPE, "followers", id="wrong_type"),
+    pytest.param(_json(NATIVE | {"id": True}), RejectReason.WRONG_TYPE, "id", id="wrong_type-boolean-id"),
+    pytest.param(
+        _json(v1_status(user={"id_str": "1", "followers_count": "many"})),
+        RejectReason.WRONG_TYPE,
+        "user.followers_count",
+        id="wrong_type-v1",
+    ),
+    pytest.param(
+        _json(v2_tweet(entities={"hashtags": "go"})),
+        RejectReason.WRONG_TYPE,
+        "entities.hashtags",
+        id="wrong_type-v2",
+    ),
+    pytest.param(
+        _json({"data": [v2_tweet()], "includes": {"users": {"id": "2"}}}),
+        RejectReason.WRONG_TYPE,
+        "includes.users",
+        id="wrong_type-includes",
+    ),
+    pytest.param(
+        _json(v1_status(created_at=ISO_T0)), RejectReason.BAD_TIMESTAMP, "created_at", id="bad_timestamp"
+    ),
+    pytest.param(
+        _json(v2_tweet(created_at="yesterday")),
+        RejectReason.BAD_TIMESTAMP,
+        "created_at",
+        id="bad_timestamp-v2",
+    ),
+    pytest.param(
+        _json(v2_tweet(created_at="2018-10-10T20:19:24")),
+        RejectReason.TIMESTAMP_WITHOUT_ZONE,
+        "created_at",
+        id="timestamp_without_zone",
+    ),
+    pytest.param(
+        _json(NATIVE | {"created_at": EPOCH_MS_T0 // 1000}),
+        RejectReason.TIMESTAMP_OUT_OF_RANGE,
+        "created_at",
+        id="timestamp_out_of_range-epoch-seconds",
+    ),
+    pytest.param(
+        _json(v1_status(created_at="Fri Dec 31 23:59:59 +0000 1999")),
+        RejectReason.TIMESTAMP_OUT_OF_RANGE,
+        "created_at",
+        id="timestamp_out_of_range-v1",
+    ),
+    pytest.param(
+        b'{"data": [], "meta": {"result_count": 0}}', RejectReason.EMPTY_PAGE, "no tweets", id="empty_page"
+    ),
+]
+
+
+@pytest.mark.parametrize(("raw", "reason", "detail"), REJECTIONS)
+def test_rejection_names_its_reason_and_the_field(raw: bytes, reason: RejectReason, detail: str) -> None:
+    """A bad message becomes one Rejection: its reason, and a one-line detail naming the field or problem."""
+    [rejection] = parse_message(raw)
+    assert isinstance(rejection, Rejection)
+    assert rejection.reason is reason
+    assert detail in rejection.detail
+    assert "\n" not in rejection.detail
+
+
+def test_rejection_cases_cover_every_reason() -> None:
+    """The rejection cases above exercise every member of RejectReason."""
+    assert {case.values[1] for case in REJECTIONS} == set(RejectReason)
+
+
+# --- Never raises ----------------------------------------------------------------------------------
+
+# Keys the parsers look at, so that generated objects reach deep into every format.
+_KEYS = st.sampled_from(
+    [
+        "id", "id_str", "user", "user_id", "author_id", "author", "data", "includes", "users", "tweets",
+        "created_at", "text", "full_text", "extended_tweet", "entities", "hashtags", "tag", "mentions",
+        "user_mentions", "username", "screen_name", "followers", "followers_count", "public_metrics",
+        "referenced_tweets", "type", "retweeted", "quoted", "replied_to", "retweeted_status",
+        "quoted_status", "quoted_status_id_str", "in_reply_to_status_id", "in_reply_to_user_id",
+    ]
+)  # fmt: skip
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12)
+    | st.sampled_from([V1_T0, ISO_T0, EPOCH_MS_T0, "#Tag", "retweeted", "quoted", "replied_to"])
+)
+_JSON = st.recursive(
+    _SCALARS,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(_KEYS | st.text(max_size=6), children, max_size=6)
+    ),
+    max_leaves=40,
+)
+
+
+def _assert_well_formed(results: list[TweetEvent | Rejection]) -> None:
+    """At least one result; events are aware UTC, rejections carry a detail."""
+    assert results
+    for result in results:
+        if isinstance(result, TweetEvent):
+            assert result.at.tzinfo is UTC
+        else:
+            assert isinstance(result, Rejection)
+            assert result.detail
+
+
+@deterministic
+@given(st.binary(max_size=200))
+def test_parse_message_never_raises_on_bytes(raw: bytes) -> None:
+    """Arbitrary bytes always give at least one result and never an exception."""
+    _assert_well_formed(parse_message(raw))
+
+
+@deterministic
+@given(_JSON)
+def test_parse_message_never_raises_on_json(payload: Any) -> None:
+    """Arbitrary JSON values, objects built from the formats' own keys included, never raise."""
+    _assert_well_formed(parse_message(orjson.dumps(payload)))
+
+
+@deterministic
+@given(st.fixed_dictionaries({"data": st.lists(_JSON, max_size=3), "includes": _JSON}))
+def test_parse_message_never_raises_on_pages(page: dict[str, Any]) -> None:
+    """Arbitrary pages give one result per tweet (or one rejection for the page) and never raise."""
+    results = parse_message(orjson.dumps(page))
+    _assert_well_formed(results)
+    assert len(results) in {1, len(page["data"])}
