@@ -1,4 +1,5 @@
-"""Stage 2: count each tweet once, then route its hashtag uses to the workers owning each tag.
+"""Stage 2: count each tweet once, then route it on: its hashtag uses to the workers owning each
+tag, and the tweet itself to the conversation stage.
 
 Events arrive keyed by tweet id, so every copy of a tweet lands on the same partition and the
 per-partition memory of seen ids (`streams.dedup.SeenIds`) finds every repeat.
@@ -32,6 +33,7 @@ def register(app: faust.App, *, topics: Topics, instruments: Instruments, horizo
                 instruments.duplicates.inc()
                 continue
             instruments.accepted.inc()
+            await topics.conversation.send(key=event.key, value=event.value)
             for tag in tweet.hashtags:
                 use = HashtagUse(tag=tag, user_id=tweet.user_id, at=tweet.at)
                 await topics.hashtag_uses.send(key=tag.encode(), value=use.to_bytes())

@@ -6,17 +6,20 @@ Nothing happens at import time; the command line (`agents.__main__`) calls this 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CollectorRegistry
 
-from agents import accept, hashtag_window, ingest
+from agents import accept, conversation, hashtag_window, ingest
 from agents.instruments import Instruments
 from agents.settings import Settings
 from agents.topics import Topics
+from streams.analyzer import AnalyzerConfig
 from streams.hashtag_counts import HashtagWindowConfig
 from streams.hashtag_metrics import HashtagMetricsConfig
+from streams.reconstruction import Method, ReconstructionConfig
 
 
 def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
@@ -54,6 +57,21 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
         topics=topics,
         instruments=instruments,
         config=config,
+        idle_seconds=settings.idle_flush.total_seconds(),
+    )
+    conversation.register(
+        app,
+        topics=topics,
+        instruments=instruments,
+        config=AnalyzerConfig.build(
+            window=settings.window,
+            lateness=settings.lateness,
+            every=settings.emit_every,
+            top=settings.top_n,
+            reconstruction=ReconstructionConfig(method=cast("Method", settings.reconstruction)),
+            cascade_updates=True,
+            include_hashtags=False,
+        ),
         idle_seconds=settings.idle_flush.total_seconds(),
     )
     return app

@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from models.records import HashtagCount
+from models.records import CascadeRecord, HashtagCount, InfluenceRecord, InfluenceSummary, Record
 
 
 @dataclass(slots=True, eq=False)  # eq=False keeps identity hashing: the registry keys on it
@@ -65,12 +65,15 @@ class Instruments:
     late: Counter
     records: Counter
     hashtags: LatestHashtags
+    conversation: LatestConversation
 
     @classmethod
     def create(cls, registry: CollectorRegistry, *, top_n: int) -> Instruments:
         """Register the instruments on `registry`."""
         hashtags = LatestHashtags(top_n)
         registry.register(hashtags)
+        conversation = LatestConversation(top_n)
+        registry.register(conversation)
         return cls(
             messages=Counter(
                 "resonance_input_messages",
@@ -103,4 +106,72 @@ class Instruments:
                 registry=registry,
             ),
             hashtags=hashtags,
+            conversation=conversation,
         )
+
+
+@dataclass(slots=True, eq=False)  # eq=False keeps identity hashing: the registry keys on it
+class LatestConversation(Collector):
+    """Headline numbers of the conversation: influence summary, the top users by engaged
+    influence and the largest live cascades (top N each, so labels stay bounded).
+    """
+
+    top_n: int
+    summary: InfluenceSummary | None = None
+    _users: list[InfluenceRecord] = field(default_factory=list)
+    _cascades: dict[str, CascadeRecord] = field(default_factory=dict)
+
+    def update(self, record: Record) -> None:
+        """Keep what the gauges show from a published record."""
+        if isinstance(record, InfluenceSummary):
+            self.summary = record
+            self._users = []
+        elif isinstance(record, InfluenceRecord) and len(self._users) < self.top_n:
+            self._users.append(record)
+        elif isinstance(record, CascadeRecord):
+            self._cascades[record.root_id] = record
+            if len(self._cascades) > 4 * self.top_n:  # forget the small ones, keep memory bounded
+                keep = sorted(self._cascades.values(), key=lambda r: (-r.size, r.root_id))[: self.top_n]
+                self._cascades = {r.root_id: r for r in keep}
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """Yield the summary gauges, the top users and the largest cascades."""
+        rho = GaugeMetricFamily(
+            "resonance_influence_spearman_followers_retweets",
+            "Spearman rank correlation of followers with retweets received (Cha et al. 2010)",
+            labels=["population"],
+        )
+        collective = GaugeMetricFamily(
+            "resonance_influence_collective_share",
+            "Share of retweets whose attributed parent is outside the top 1% by followers",
+        )
+        active = GaugeMetricFamily("resonance_influence_active_users", "Users active in the window")
+        if self.summary is not None:
+            for population, value in (
+                ("all", self.summary.spearman_followers_retweets),
+                ("top10", self.summary.spearman_followers_retweets_top10),
+                ("top1", self.summary.spearman_followers_retweets_top1),
+            ):
+                if value is not None:
+                    rho.add_metric([population], value)
+            if self.summary.collective_share is not None:
+                collective.add_metric([], self.summary.collective_share)
+            active.add_metric([], self.summary.active_users)
+        score = GaugeMetricFamily(
+            "resonance_influence_score", "Engaged influence score (top N users)", labels=["user_id"]
+        )
+        for user in self._users:
+            score.add_metric([user.user_id], user.score)
+        size = GaugeMetricFamily(
+            "resonance_cascade_size", "Nodes in the cascade (top N cascades)", labels=["root_id"]
+        )
+        virality = GaugeMetricFamily(
+            "resonance_cascade_structural_virality",
+            "Structural virality (Goel et al. 2016) of the top N cascades",
+            labels=["root_id"],
+        )
+        for cascade in sorted(self._cascades.values(), key=lambda r: (-r.size, r.root_id))[: self.top_n]:
+            size.add_metric([cascade.root_id], cascade.size)
+            if cascade.structural_virality is not None:
+                virality.add_metric([cascade.root_id], cascade.structural_virality)
+        yield from (rho, collective, active, score, size, virality)

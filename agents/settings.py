@@ -38,11 +38,19 @@ class Settings:
     burst_bucket: timedelta = timedelta(minutes=5)  # RESONANCE_BURST_BUCKET (burst z-score bucket)
     burst_history: int = 12  # RESONANCE_BURST_HISTORY (buckets of history a burst is scored against)
     idle_flush: timedelta = timedelta(seconds=5)  # RESONANCE_IDLE_FLUSH (wall clock, provisional view)
+    reconstruction: str = "time"  # RESONANCE_RECONSTRUCTION: root, time or deverna (retweet parents)
     top_n: int = 20  # RESONANCE_TOP_N (hashtags exported to Prometheus)
     max_message_bytes: int = 1_048_576  # RESONANCE_MAX_MESSAGE_BYTES
     web_host: str = "127.0.0.1"  # RESONANCE_WEB_HOST
     web_port: int = 6066  # RESONANCE_WEB_PORT
     data_dir: str = ".resonance-data"  # RESONANCE_DATA_DIR (worker's local state)
+
+    def __post_init__(self) -> None:
+        """Refuse values no code path could use."""
+        if self.reconstruction not in ("root", "time", "deverna"):
+            raise SettingsError(
+                f"RESONANCE_RECONSTRUCTION={self.reconstruction!r} is invalid: use root, time or deverna"
+            )
 
     @property
     def broker_is_external(self) -> bool:
@@ -84,7 +92,9 @@ def _positive_duration(raw: str) -> timedelta:
 def _convert(name: str, raw: str, kind: Any) -> Any:
     if name == "RESONANCE_LATENESS":  # the one duration that may be zero: trust event order
         kind = "lateness"
-    parse = {"timedelta": _positive_duration, "lateness": parse_duration, "int": _positive_int}.get(str(getattr(kind, "__name__", kind)))
+    parse = {"timedelta": _positive_duration, "lateness": parse_duration, "int": _positive_int}.get(
+        str(getattr(kind, "__name__", kind))
+    )
     if parse is None:
         return raw
     try:

@@ -20,6 +20,7 @@ class Topics:
     alerts: Any
     events: Any  # accepted-or-duplicate candidate events, native JSON keyed by tweet id
     hashtag_uses: Any  # one message per (tweet, hashtag), keyed by hashtag
+    conversation: Any  # accepted tweets in one partition, for the global conversation metrics
 
     async def create_outputs(self) -> None:
         """Create the topics the app only writes to (the ones it reads are created by Faust)."""
@@ -32,14 +33,14 @@ class Topics:
 
         # Every topic is declared `internal`, so the worker creates any that is missing when it
         # starts: a worker started before the first replay must still see the input topic.
-        def raw(name: str) -> Any:
+        def raw(name: str, partitions: int = settings.partitions) -> Any:
             return app.topic(
                 name,
                 key_type=bytes,
                 value_type=bytes,
                 key_serializer="raw",
                 value_serializer="raw",
-                partitions=settings.partitions,
+                partitions=partitions,
                 internal=True,
             )
 
@@ -50,4 +51,5 @@ class Topics:
             alerts=raw(settings.alerts_topic),
             events=raw(f"{settings.app_id}-events"),
             hashtag_uses=raw(f"{settings.app_id}-hashtag-uses"),
+            conversation=raw(f"{settings.app_id}-conversation", partitions=1),
         )

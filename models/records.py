@@ -23,10 +23,12 @@ class Trigger(StrEnum):
     `boundary`: the watermark passed a multiple of the emission cadence; the record covers the
     window ending there and is final and deterministic. `idle`: the input went quiet, so a view
     of everything received so far is published (provisional: later events may change it).
+    `change`: a cascade grew (live dashboards follow cascades retweet by retweet).
     `end`: the end of an offline input; the same view as `idle`, final.
     """
 
     BOUNDARY = "boundary"
+    CHANGE = "change"
     IDLE = "idle"
     END = "end"
 

@@ -47,7 +47,9 @@ class HashtagCounts:
     _watermark: Watermark = field(init=False)
     _counts: Counter[str] = field(default_factory=Counter)
     _users: dict[str, Counter[str]] = field(default_factory=dict)
-    _changed: set[str] = field(default_factory=set)
+    # Tags touched since the last boundary, with the numbers they had then (what was last emitted):
+    # a boundary emits only those whose numbers differ, so one use leaving as another enters is silent.
+    _changed: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Start empty."""
@@ -56,7 +58,9 @@ class HashtagCounts:
 
     def observe(self, tags: Iterable[str], user_id: str, at: datetime) -> list[HashtagCount]:
         """Add one tweet's hashtags; return the records of every boundary the watermark passed."""
-        admissions = {use: self._window.add(use, at) for use in ((tag, user_id) for tag in tags)}
+        # A tweet counts once per tag however often it names it (`dict.fromkeys` keeps the order).
+        uses = dict.fromkeys((tag, user_id) for tag in tags)
+        admissions = {use: self._window.add(use, at) for use in uses}
         for use, admission in admissions.items():
             if admission is Admission.LATE:
                 self._add(use)
@@ -72,24 +76,29 @@ class HashtagCounts:
         if watermark is None:
             return []
         records: list[HashtagCount] = []
-        for end in boundaries(self._window.end, watermark, self.config.every):
+        for end in boundaries(self._window.end, watermark, self.config.every, span=self.config.span):
             change = self._window.advance(end)
             for use in change.entered:
                 self._add(use)
             for use in change.left:
                 self._remove(use)
-            records.extend(self._records(sorted(self._changed), end, Trigger.BOUNDARY))
+            changed = sorted(tag for tag, before in self._changed.items() if self._numbers(tag) != before)
+            records.extend(self._records(changed, end, Trigger.BOUNDARY))
             self._changed.clear()
         return records
 
+    def _numbers(self, tag: str) -> tuple[int, int]:
+        return self._counts[tag], len(self._users.get(tag, ()))
+
     def _add(self, use: Use) -> None:
         tag, user = use
+        self._changed.setdefault(tag, self._numbers(tag))
         self._counts[tag] += 1
         self._users.setdefault(tag, Counter())[user] += 1
-        self._changed.add(tag)
 
     def _remove(self, use: Use) -> None:
         tag, user = use
+        self._changed.setdefault(tag, self._numbers(tag))
         self._counts[tag] -= 1
         users = self._users[tag]
         users[user] -= 1
@@ -97,7 +106,6 @@ class HashtagCounts:
             del users[user]
         if not self._counts[tag]:
             del self._counts[tag], self._users[tag]
-        self._changed.add(tag)
 
     def _records(self, tags: Iterable[str], end: datetime, trigger: Trigger) -> list[HashtagCount]:
         return [
@@ -150,6 +158,7 @@ class HashtagCounts:
             "latest_ms": None if latest is None else to_ms(latest),
             "late_events": self.late_events,
             "dropped_events": self.dropped_events,
+            "changed": {tag: list(numbers) for tag, numbers in self._changed.items()},
         }
 
     @classmethod
@@ -162,5 +171,7 @@ class HashtagCounts:
         for at, use in list(state._window.items()):
             if state._window.end is not None and at < state._window.end:
                 state._add(use)
-        state._changed.clear()
+        # Late events admitted since the last boundary are already counted, but their tags are
+        # still due at the next one. (Snapshots from before "changed" was kept lose that.)
+        state._changed = {tag: (count, users) for tag, (count, users) in data.get("changed", {}).items()}
         return state

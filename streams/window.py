@@ -55,18 +55,30 @@ class Watermark:
         return None if self.latest is None else self.latest - self.lateness
 
 
-def boundaries(after: datetime | None, until: datetime, every: timedelta) -> list[datetime]:
+def boundaries(
+    after: datetime | None, until: datetime, every: timedelta, *, span: timedelta | None = None
+) -> list[datetime]:
     """Multiples of `every` since the epoch in `(after, until]`; only the last one when `after` is None.
+
+    With `span` (a window's length), a gap in event time longer than the window does not step
+    through every boundary in it: past the first `span / every + 1` boundaries, which is where
+    anything held before the gap enters and leaves, the window is empty until the next event, so
+    only the last boundary follows. (A stream spanning years, read minute by minute, would
+    otherwise take millions of steps.)
 
     >>> t = datetime(2024, 1, 1, 0, 2, 30, tzinfo=UTC)
     >>> [b.minute for b in boundaries(t - timedelta(minutes=2), t, timedelta(minutes=1))]
     [1, 2]
+    >>> len(boundaries(t - timedelta(days=365), t, timedelta(minutes=1), span=timedelta(minutes=5)))
+    7
     """
     last = _EPOCH + ((until - _EPOCH) // every) * every
     if after is None:
         return [last]
     first = _EPOCH + ((after - _EPOCH) // every + 1) * every
     count = max(0, (last - first) // every + 1)
+    if span is not None and count > (keep := span // every + 2):
+        return [*(first + i * every for i in range(keep - 1)), last]
     return [first + i * every for i in range(count)]
 
 

@@ -146,12 +146,13 @@ def test_variable_overrides_only_its_setting(variable: str, raw: str, field: str
 
 
 _SAMPLE_VALUES = {"str": ("x", "x"), "int": ("3", 3), "timedelta": ("7m", timedelta(minutes=7))}
+_CHOICES = {"reconstruction": ("root", "root")}  # string settings that only take named values
 
 
 @pytest.mark.parametrize("field", FIELDS)
 def test_every_setting_has_its_variable(field: str) -> None:
     """Each setting, present or future, is read from KAFKA_BOOTSTRAP_SERVERS or RESONANCE_<NAME>."""
-    raw, value = _SAMPLE_VALUES[str(FIELDS[field].type)]
+    raw, value = _CHOICES.get(field) or _SAMPLE_VALUES[str(FIELDS[field].type)]
     assert getattr(Settings.from_env({_variable(field): raw}), field) == value
 
 
@@ -197,3 +198,9 @@ def test_broker_is_external_when_another_cluster_is_configured(
 ) -> None:
     """Only a bootstrap address other than the local default means no local broker is started."""
     assert Settings.from_env(environment).broker_is_external is external
+
+
+def test_unknown_reconstruction_method_is_refused_with_the_choices() -> None:
+    """RESONANCE_RECONSTRUCTION only takes a method the core implements, and says which."""
+    with pytest.raises(SettingsError, match="use root, time or deverna"):
+        Settings.from_env({"RESONANCE_RECONSTRUCTION": "guess"})

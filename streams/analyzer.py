@@ -1,0 +1,193 @@
+"""The analytics core as one object: every metric of a stream, live or offline.
+
+`Analyzer.observe(event)` takes accepted tweets (each id once) and returns the records due;
+`flush()` returns the final records of every kind. The worker and `resonance analyze` run this
+same code, so a recording analyzed offline gives the records the live run published.
+
+Time: a watermark (latest event time minus `lateness`) moves every window's end forward in
+steps of `tick`; records are due at multiples of `every` (when set) and at `flush`. Cascade
+records can also be emitted on every retweet (`cascade_updates`, for live dashboards).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import networkx as nx
+
+from models.event import TweetEvent
+from models.records import CascadeRecord, HashtagGraph, Record, Trigger
+from streams.cascades import CascadeForest, CascadeForestConfig
+from streams.cooccurrence import CooccurrenceGraph, GraphSummary
+from streams.hashtag_counts import HashtagWindowConfig
+from streams.hashtag_metrics import HashtagMetrics, HashtagMetricsConfig
+from streams.influence import Influence, InfluenceConfig
+from streams.reconstruction import ReconstructionConfig
+from streams.window import Watermark, boundaries
+
+DEFAULT_TICK = timedelta(minutes=1)
+_EPSILON = timedelta(milliseconds=1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnalyzerConfig:
+    """Every parameter of the core; `build` derives the parts from the few a user sets."""
+
+    hashtags: HashtagMetricsConfig
+    cascades: CascadeForestConfig
+    influence: InfluenceConfig
+    every: timedelta | None = None
+    top: int | None = None
+    top_pairs: int = 10
+    cascade_updates: bool = False
+    include_hashtags: bool = True
+
+    @property
+    def tick(self) -> timedelta:
+        """How far windows move at a time: the record cadence, or a minute."""
+        return self.hashtags.window.every
+
+    @classmethod
+    def build(  # noqa: PLR0913 - each is one user-facing setting
+        cls,
+        *,
+        window: timedelta,
+        lateness: timedelta,
+        every: timedelta | None = None,
+        top: int | None = None,
+        reconstruction: ReconstructionConfig | None = None,
+        burst_bucket: timedelta = timedelta(minutes=5),
+        burst_history: int = 12,
+        cascade_updates: bool = False,
+        include_hashtags: bool = True,
+    ) -> AnalyzerConfig:
+        """A configuration from the settings users choose."""
+        tick = every or DEFAULT_TICK
+        return cls(
+            hashtags=HashtagMetricsConfig(
+                window=HashtagWindowConfig(span=window, lateness=lateness, every=tick),
+                burst_bucket=burst_bucket,
+                burst_history=burst_history,
+            ),
+            cascades=CascadeForestConfig(
+                reconstruction=reconstruction or ReconstructionConfig(),
+                span=window,
+                window=window,
+                lateness=lateness,
+            ),
+            influence=InfluenceConfig(span=window, lateness=lateness),
+            every=every,
+            top=top,
+            cascade_updates=cascade_updates,
+            include_hashtags=include_hashtags,
+        )
+
+
+@dataclass(slots=True)
+class Analyzer:
+    """Hashtags, their co-occurrence graph, retweet cascades and influence over one stream."""
+
+    config: AnalyzerConfig
+    hashtags: HashtagMetrics = field(init=False)
+    graph: CooccurrenceGraph = field(init=False)
+    cascades: CascadeForest = field(init=False)
+    influence: Influence = field(init=False)
+    _watermark: Watermark = field(init=False)
+    _ticked: datetime | None = None
+
+    def __post_init__(self) -> None:
+        """Start empty."""
+        self.hashtags = HashtagMetrics(self.config.hashtags)
+        self.graph = CooccurrenceGraph(self.config.hashtags.window)
+        self.cascades = CascadeForest(self.config.cascades)
+        self.influence = Influence(self.config.influence)
+        self._watermark = Watermark(self.config.hashtags.window.lateness)
+
+    def observe(self, event: TweetEvent) -> list[Record]:
+        """Take one accepted tweet; return the records that became due."""
+        records: list[Record] = []
+        if self.config.include_hashtags:
+            records.extend(self._periodic(self.hashtags.observe(event.hashtags, event.user_id, event.at)))
+        self.graph.observe(event.hashtags, event.at)
+        attachment = self.cascades.observe(event)
+        self.influence.observe(
+            event, parent_user_id=None if attachment is None else attachment.parent_user_id
+        )
+        if attachment is not None:
+            cascade = self.cascades.get(attachment.root_id)
+            if cascade is not None:
+                self.influence.observe_cascade(
+                    attachment.root_id,
+                    cascade.root_user_id,
+                    cascade.root_at,
+                    cascade.size,
+                    cascade.structural_virality,
+                )
+                if self.config.cascade_updates:
+                    records.append(self.cascades.record(attachment.root_id, Trigger.CHANGE))
+        self._watermark.observe(event.at)
+        records.extend(self._tick())
+        return records
+
+    def _periodic(self, records: Sequence[Record]) -> list[Record]:
+        return list(records) if self.config.every is not None else []
+
+    def _tick(self) -> list[Record]:
+        """Move every window through the ticks the watermark passed; records due at each."""
+        watermark = self._watermark.current
+        if watermark is None:
+            return []
+        records: list[Record] = []
+        summaries = dict(self.graph.advance_due(self.config.top_pairs))
+        for end in boundaries(
+            self._ticked, watermark, self.config.tick, span=self.config.hashtags.window.span
+        ):
+            self.influence.advance(end)
+            self.cascades.expire(end)
+            if self.config.every is not None and end in summaries:
+                records.append(self._graph_record(end, summaries[end], Trigger.BOUNDARY))
+                influence, summary = self.influence.records(end, Trigger.BOUNDARY, top=self.config.top)
+                records.extend([*influence, summary])
+            self._ticked = end
+        return records
+
+    def _graph_record(self, at: datetime, summary: GraphSummary, trigger: Trigger) -> HashtagGraph:
+        window = self.config.hashtags.window
+        return HashtagGraph(
+            at=at,
+            window=window.span,
+            lateness=window.lateness,
+            trigger=trigger,
+            nodes=summary["nodes"],
+            edges=summary["edges"],
+            top_pairs=tuple((str(a), str(b), int(w)) for a, b, w in summary["top_pairs"]),
+        )
+
+    def flush(self, trigger: Trigger = Trigger.END) -> list[Record]:
+        """The final records of every kind, over everything received (the top N when set)."""
+        latest = self._watermark.latest
+        if latest is None:
+            return []
+        records: list[Record] = []
+        if self.config.include_hashtags:
+            records.extend(self.hashtags.view(trigger)[: self.config.top])
+        graph_summaries = self.graph.flush(self.config.top_pairs)
+        if graph_summaries:
+            records.append(self._graph_record(latest, graph_summaries[-1][1], trigger))
+        records.extend(self._cascade_records(latest, trigger))
+        self.influence.advance(latest + _EPSILON)
+        influence, summary = self.influence.records(latest, trigger, top=self.config.top)
+        records.extend([*influence, summary])
+        return records
+
+    def _cascade_records(self, at: datetime, trigger: Trigger) -> list[CascadeRecord]:
+        """Every held cascade with at least one retweet, largest first (ties by root id)."""
+        grown = [(c.size, root) for root in self.cascades if (c := self.cascades.get(root)) and c.size > 1]
+        grown.sort(key=lambda item: (-item[0], item[1]))
+        return [self.cascades.record(root, trigger, at=at) for _, root in grown[: self.config.top]]
+
+    def user_graph(self) -> nx.DiGraph[str]:
+        """The window's user retweet graph (weighted, with influence attributes), for Gephi."""
+        return self.influence.retweet_graph()

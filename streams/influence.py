@@ -1,0 +1,545 @@
+"""Engaged influence per user over a rolling event-time window: whose posts travel, not who is
+followed (Cha et al. 2010, "The Million Follower Fallacy"; Bakshy et al. 2011).
+
+Every event adds an item to a `SlidingWindow`, stamped with its event time; when the window's end
+passes it the item's interactions are counted, and when it leaves (older than `end - span`) they
+are reverted. Counters and the weighted retweet graph are thus kept incrementally; only PageRank,
+percentiles and rank correlations are computed on demand, by `records`, at emission boundaries.
+
+What an event credits (self-interactions are never credited):
+
+========== =====================================================================================
+retweet    `retweets_received` of the original author (Cha et al.'s "retweets"), and weight 1 on
+           the edge retweeter -> attributed parent's user (the original author when the cascade
+           reconstruction gave no parent). Its mentions are the original's text ("RT @a: ..."),
+           so they credit nothing.
+quote      `quotes_received` of the quoted user.
+reply      `replies_received` of the replied-to user.
+mention    `mentions_received` of each distinct mentioned user, except the replied-to user in a
+           reply (clients prefix replies with "@user", which would count it twice).
+========== =====================================================================================
+
+The retweet graph holds the window's retweets whose attributed parent user is known and is not
+the retweeter; its nodes are exactly those edges' ends. A user's `followers` is the latest known
+count (by event time) among their live posts, None for users only seen as targets.
+
+Cascades come from the cascade reconstruction through `observe_cascade`: the latest state of a
+cascade, which belongs to the window by its root's time. Over the window, per user:
+`cascades_started` counts roots of size >= 2, `mean_cascade_size` averages the size of all roots
+(Bakshy et al.'s per-seed influence), `mean_structural_virality` averages over roots of size >= 2.
+
+Score (in [0, 1), followers deliberately absent)::
+
+    score = 0.35 * pct(retweets + quotes received)      amplification: posts that travel
+          + 0.25 * pct(mean cascade size - 1)           reach per post, every generation counted
+          + 0.25 * pct(pagerank)                        being relayed by accounts that are relayed
+          + 0.15 * pct(replies + mentions received)     conversation
+
+where `pct(v)` is v's mid-rank percentile among active users, `(average rank - 1/2) / n` on
+(0, 1), and 0 when v is 0 (no evidence is not median evidence). See `score_weights` for why
+these weights.
+
+Timeline (span 10; one retweet of `a` by `b` at 2, one reply by `c` to `a` at 9)::
+
+    event time   0    2    4    6    8   10   12   14
+    events            rt             re
+    end = 10     [-------------------)                 a: 1 retweet, 1 reply; edge b -> a
+    end = 13                [-------------------)      a: 1 reply; the edge is gone
+
+Nothing here reads a clock or does I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import networkx as nx
+import numpy as np
+from scipy import stats  # type: ignore[import-untyped, unused-ignore]
+
+from models.event import TweetEvent
+from models.records import InfluenceRecord, InfluenceSummary, Trigger
+from streams.window import Admission, SlidingWindow
+
+K = TypeVar("K")
+
+SNAPSHOT_VERSION = 1
+
+_RETWEET, _EDGE, _QUOTE, _REPLY, _MENTION = "rt", "to", "qt", "re", "at"
+
+Credit = tuple[str, str]
+"""One interaction an event creates: (code, user credited); `to` is a retweet graph edge."""
+
+Post = tuple[str, int | None, tuple[Credit, ...], datetime]
+"""The window's event item: (author, author's followers if known, credits, event time)."""
+
+Root = tuple[str, int, float | None]
+"""A cascade's latest state: (root user, size, structural virality)."""
+
+# Stop PageRank's power iteration when the L1 change of the whole vector is below this: it sums
+# to 1, so the result is then accurate to ~alpha/(1-alpha) times as much, whatever the graph's
+# size. (networkx's `tol` is per node, so it is divided by the node count.)
+PAGERANK_L1_TOL = 1e-10
+PAGERANK_MAX_ITER = 1000
+
+score_weights: dict[str, float] = {
+    "amplification": 0.35,
+    "cascade_reach": 0.25,
+    "pagerank": 0.25,
+    "conversation": 0.15,
+}
+"""Weights of the score's percentile components; they sum to 1.
+
+Amplification (retweets + quotes received) is the most direct evidence that a user's posts
+travel: Cha et al.'s retweet influence, which among top accounts barely tracks followers
+(rho ~ 0.1). Cascade reach (mean cascade size - 1, Bakshy et al.) counts every generation, not
+only direct retweets, and is a mean so that volume alone is not rewarded. PageRank on the
+retweet graph (credit flows from retweeter to the attributed parent) adds transitivity: being
+relayed by accounts that are themselves relayed, and credits relays inside cascades. These two
+complete the picture of travel at equal weight. Conversation (replies + mentions, Cha et al.'s
+mention influence) is engagement, but not spread, and replies may be hostile: lowest weight.
+Travel thus carries 0.85 of the score, and followers none, so a small account whose posts spread
+outranks a large one whose posts do not.
+"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InfluenceConfig:
+    """The window (`span`, and `lateness`, reported in records) and the metric's parameters.
+
+    `top_share_1`/`top_share_10`: the shares of active users with known followers, by followers,
+    that make the "top 1%" and "top 10%" (rounded up). `micro_top_rank_share`: the share of active
+    users by rank (rounded up) within which a micro-influencer must rank, with followers at or
+    below the `micro_max_follower_percentile` quantile (linear interpolation) of active users'
+    known followers.
+    """
+
+    span: timedelta
+    lateness: timedelta
+    top_share_1: float = 0.01
+    top_share_10: float = 0.10
+    pagerank_alpha: float = 0.85
+    micro_max_follower_percentile: float = 0.5
+    micro_top_rank_share: float = 0.1
+
+    def __post_init__(self) -> None:
+        """Reject parameters outside their ranges."""
+        if self.span <= timedelta(0):
+            raise ValueError(f"span must be positive, got {self.span}")
+        for name in ("top_share_1", "top_share_10", "micro_top_rank_share", "micro_max_follower_percentile"):
+            if not 0 < getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in (0, 1], got {getattr(self, name)}")
+        if not 0 < self.pagerank_alpha < 1:
+            raise ValueError(f"pagerank_alpha must be in (0, 1), got {self.pagerank_alpha}")
+
+
+def interactions(event: TweetEvent, parent_user_id: str | None = None) -> tuple[Credit, ...]:
+    """The interactions `event` creates (see the module docstring), self-interactions left out.
+
+    >>> from datetime import UTC, datetime
+    >>> t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    >>> rt = TweetEvent(id="2", user_id="b", at=t0, retweet_of="1", retweet_of_user="a")
+    >>> interactions(rt, parent_user_id="c")
+    (('rt', 'a'), ('to', 'c'))
+    """
+    author = event.user_id
+    found: list[Credit] = []
+    if event.retweet_of is not None:
+        if event.retweet_of_user is not None and event.retweet_of_user != author:
+            found.append((_RETWEET, event.retweet_of_user))
+        parent = parent_user_id or event.retweet_of_user
+        if parent is not None and parent != author:
+            found.append((_EDGE, parent))
+        return tuple(found)
+    if event.quote_of_user is not None and event.quote_of_user != author:
+        found.append((_QUOTE, event.quote_of_user))
+    if event.reply_to_user is not None and event.reply_to_user != author:
+        found.append((_REPLY, event.reply_to_user))
+    skip = {author, event.reply_to_user}
+    found.extend((_MENTION, user) for user in dict.fromkeys(event.mentions) if user not in skip)
+    return tuple(found)
+
+
+def _bump(counter: dict[K, int], key: K, by: int) -> None:
+    value = counter.get(key, 0) + by
+    if value:
+        counter[key] = value
+    else:
+        del counter[key]
+
+
+def _top_count(share: float, n: int) -> int:
+    # Rounded before `ceil` so that 0.1 * 30 = 3.0000000000000004 gives 3, not 4.
+    return math.ceil(round(share * n, 9))
+
+
+def spearman(x: list[int], y: list[int]) -> float | None:
+    """Spearman's rank correlation (average ranks for ties), None when undefined or unreliable:
+    fewer than 3 pairs, or a constant vector.
+
+    >>> round(spearman([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]), 12)  # 1 - 6 * 4 / (5 * 24)
+    0.8
+    >>> spearman([1, 2, 3], [7, 7, 7]) is None
+    True
+    """
+    # scipy would return nan, with a warning, for a constant vector.
+    if len(x) < 3 or len(set(x)) < 2 or len(set(y)) < 2:
+        return None
+    return float(stats.spearmanr(x, y).statistic)
+
+
+def _encode_post(post: Post) -> list[Any]:
+    author, followers, found, at = post
+    # ISO 8601 keeps microseconds (epoch milliseconds would not), which order a user's posts.
+    return [author, followers, [list(c) for c in found], at.isoformat()]
+
+
+def _decode_post(data: list[Any]) -> Post:
+    author, followers, found, at = data
+    return author, followers, tuple((code, user) for code, user in found), datetime.fromisoformat(at)
+
+
+def _percentiles(values: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    ranks = np.asarray(stats.rankdata(values, method="average"), dtype=np.float64)
+    return np.where(values > 0, (ranks - 0.5) / len(values), 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Ranking:
+    """One on-demand computation: the graph it ran on, active users sorted, scores and ranks."""
+
+    graph: nx.DiGraph[str]
+    users: list[str]
+    score: dict[str, float]
+    ranked: list[str]
+    rank: dict[str, int]
+
+
+@dataclass(slots=True)
+class Influence:
+    """The rolling per-user influence of one stream, fed in event-time order.
+
+    The caller drives the window with `advance(end)`; live are the events with `at` in
+    `[end - span, end)`. Events observed before the end passes them are pending; an event older
+    than the end (the caller's order broke) is admitted at once when still inside the window,
+    and otherwise dropped and counted in `dropped_events`.
+    """
+
+    config: InfluenceConfig
+    dropped_events: int = 0
+    _posts: SlidingWindow[Post] = field(init=False)
+    _roots: SlidingWindow[str] = field(init=False)
+    _root_state: dict[str, Root] = field(default_factory=dict)  # pending and live roots
+    _user_roots: dict[str, dict[str, tuple[int, float | None]]] = field(default_factory=dict)  # live
+    _presence: dict[str, int] = field(default_factory=dict)  # live items each user appears in
+    _followers: dict[str, tuple[int, datetime]] = field(default_factory=dict)
+    _followers_posts: dict[str, int] = field(default_factory=dict)  # live posts with known followers
+    _received: dict[str, dict[str, int]] = field(default_factory=dict)  # code -> user -> count
+    _edges: dict[tuple[str, str], int] = field(default_factory=dict)
+    _in_weight: dict[str, int] = field(default_factory=dict)
+    _pagerank: dict[str, float] = field(default_factory=dict)
+    _pagerank_stale: bool = False
+
+    def __post_init__(self) -> None:
+        """Start empty."""
+        self._posts = SlidingWindow(self.config.span)
+        self._roots = SlidingWindow(self.config.span)
+        self._received = {code: {} for code in (_RETWEET, _QUOTE, _REPLY, _MENTION)}
+
+    # -- input ------------------------------------------------------------------------------
+
+    def observe(self, event: TweetEvent, *, parent_user_id: str | None = None) -> None:
+        """Hold the interactions `event` creates until the window's end passes `event.at`.
+
+        `parent_user_id`: for a retweet, the user of the tweet it came through, as the cascade
+        reconstruction attributed it; the original author when None.
+        """
+        post: Post = (event.user_id, event.followers, interactions(event, parent_user_id), event.at)
+        admission = self._posts.add(post, event.at)
+        if admission is Admission.LATE:
+            self._enter_post(post)
+        elif admission is Admission.DROPPED:
+            self.dropped_events += 1
+
+    def observe_cascade(
+        self, root_id: str, root_user_id: str, at: datetime, size: int, structural_virality: float | None
+    ) -> None:
+        """Take the latest state of the cascade rooted at `root_id`, posted by `root_user_id` at `at`.
+
+        Call after every change; the root's time `at` decides when the cascade leaves the window.
+        Updates for roots already out of the window are ignored.
+        """
+        state: Root = (root_user_id, size, structural_virality)
+        if root_id in self._root_state:
+            self._root_state[root_id] = state
+            live = self._user_roots.get(root_user_id)
+            if live is not None and root_id in live:
+                live[root_id] = (size, structural_virality)
+            return
+        admission = self._roots.add(root_id, at)
+        if admission is Admission.DROPPED:
+            return
+        self._root_state[root_id] = state
+        if admission is Admission.LATE:
+            self._enter_root(root_id)
+
+    def advance(self, end: datetime) -> None:
+        """Move the window's end to `end` (never backwards): count what entered, revert what left."""
+        change = self._posts.advance(end)
+        for post in change.entered:
+            self._enter_post(post)
+        for post in change.left:
+            self._leave_post(post)
+        roots = self._roots.advance(end)
+        for root_id in roots.entered:
+            self._enter_root(root_id)
+        for root_id in roots.left:
+            self._leave_root(root_id)
+
+    # -- incremental state --------------------------------------------------------------------
+
+    def _enter_post(self, post: Post) -> None:
+        author, followers, found, at = post
+        _bump(self._presence, author, 1)
+        if followers is not None:
+            _bump(self._followers_posts, author, 1)
+            latest = self._followers.get(author)
+            # Posts enter in time order; only a late one can be older than the latest known.
+            if latest is None or at >= latest[1]:
+                self._followers[author] = (followers, at)
+        for code, user in found:
+            _bump(self._presence, user, 1)
+            if code == _EDGE:
+                _bump(self._edges, (author, user), 1)
+                _bump(self._in_weight, user, 1)
+                self._pagerank_stale = True
+            else:
+                _bump(self._received[code], user, 1)
+
+    def _leave_post(self, post: Post) -> None:
+        author, followers, found, _ = post
+        _bump(self._presence, author, -1)
+        if followers is not None:
+            # Posts leave oldest first, so the one that set `_followers` leaves last.
+            _bump(self._followers_posts, author, -1)
+            if author not in self._followers_posts:
+                del self._followers[author]
+        for code, user in found:
+            _bump(self._presence, user, -1)
+            if code == _EDGE:
+                _bump(self._edges, (author, user), -1)
+                _bump(self._in_weight, user, -1)
+                self._pagerank_stale = True
+            else:
+                _bump(self._received[code], user, -1)
+
+    def _enter_root(self, root_id: str) -> None:
+        user, size, virality = self._root_state[root_id]
+        self._user_roots.setdefault(user, {})[root_id] = (size, virality)
+        _bump(self._presence, user, 1)
+
+    def _leave_root(self, root_id: str) -> None:
+        user, _, _ = self._root_state.pop(root_id)
+        roots = self._user_roots[user]
+        del roots[root_id]
+        if not roots:
+            del self._user_roots[user]
+        _bump(self._presence, user, -1)
+
+    # -- on demand ------------------------------------------------------------------------------
+
+    def _graph(self) -> nx.DiGraph[str]:
+        # Sorted nodes and edges: PageRank's float sums, and so its result, must not depend on
+        # the order in which edges came and went (a restored state has a different history).
+        graph: nx.DiGraph[str] = nx.DiGraph()
+        graph.add_nodes_from(sorted({user for edge in self._edges for user in edge}))
+        graph.add_weighted_edges_from((a, b, w) for (a, b), w in sorted(self._edges.items()))
+        return graph
+
+    def _refresh_pagerank(self, graph: nx.DiGraph[str]) -> None:
+        if not self._pagerank_stale:
+            return
+        count = graph.number_of_nodes()
+        if count:
+            # Warm start from the previous result; newcomers start at the uniform value.
+            nstart = {user: self._pagerank.get(user, 1 / count) for user in graph}
+            self._pagerank = nx.pagerank(
+                graph,
+                alpha=self.config.pagerank_alpha,
+                nstart=nstart,
+                tol=PAGERANK_L1_TOL / count,
+                max_iter=PAGERANK_MAX_ITER,
+            )
+        else:
+            self._pagerank = {}
+        self._pagerank_stale = False
+
+    def _cascade_stats(self, user: str) -> tuple[int, float | None, float | None]:
+        roots = self._user_roots.get(user)
+        if not roots:
+            return 0, None, None
+        sizes = [size for size, _ in roots.values()]
+        spread = [v for size, v in roots.values() if size >= 2 and v is not None]
+        started = sum(size >= 2 for size in sizes)
+        # fsum is exactly rounded: the mean does not depend on the order roots came in.
+        virality = math.fsum(spread) / len(spread) if spread else None
+        return started, math.fsum(sizes) / len(sizes), virality
+
+    def _ranking(self) -> _Ranking:
+        graph = self._graph()
+        self._refresh_pagerank(graph)
+        users = sorted(self._presence)
+        received = self._received
+        rt, qt, re, mention = (received[c] for c in (_RETWEET, _QUOTE, _REPLY, _MENTION))
+        columns = {
+            "amplification": [rt.get(u, 0) + qt.get(u, 0) for u in users],
+            "cascade_reach": [self._mean_reach(u) for u in users],
+            "pagerank": [self._pagerank.get(u, 0.0) for u in users],
+            "conversation": [re.get(u, 0) + mention.get(u, 0) for u in users],
+        }
+        total = np.zeros(len(users))
+        for name, weight in score_weights.items():
+            total += weight * _percentiles(np.asarray(columns[name], dtype=np.float64))
+        score = dict(zip(users, total.tolist(), strict=True))
+        ranked = sorted(users, key=lambda u: (-score[u], u))
+        return _Ranking(graph, users, score, ranked, {u: r for r, u in enumerate(ranked, start=1)})
+
+    def records(
+        self, at: datetime, trigger: Trigger, *, top: int | None = None
+    ) -> tuple[list[InfluenceRecord], InfluenceSummary]:
+        """Every active user's influence, by rank (the first `top` only, when given), and the summary.
+
+        Active users: those who posted or received anything in the window. `at` is the window's
+        end the records describe. Cost: PageRank on the retweet graph (warm-started) plus
+        O(users log users + edges log edges + live cascades).
+        """
+        ranking = self._ranking()
+        micro = self._micro(ranking)
+        common: dict[str, Any] = {
+            "at": at,
+            "window": self.config.span,
+            "lateness": self.config.lateness,
+            "trigger": trigger,
+        }
+        received = self._received
+        records = []
+        for user in ranking.ranked[:top] if top is not None else ranking.ranked:
+            started, mean_size, mean_virality = self._cascade_stats(user)
+            known = self._followers.get(user)
+            records.append(
+                InfluenceRecord(
+                    **common,
+                    user_id=user,
+                    rank=ranking.rank[user],
+                    score=ranking.score[user],
+                    followers=None if known is None else known[0],
+                    retweets_received=received[_RETWEET].get(user, 0),
+                    quotes_received=received[_QUOTE].get(user, 0),
+                    replies_received=received[_REPLY].get(user, 0),
+                    mentions_received=received[_MENTION].get(user, 0),
+                    cascades_started=started,
+                    mean_cascade_size=mean_size,
+                    mean_structural_virality=mean_virality,
+                    pagerank=self._pagerank.get(user, 0.0),
+                    micro_influencer=user in micro,
+                )
+            )
+        return records, self._summary(ranking.users, common, micro_count=len(micro))
+
+    def _mean_reach(self, user: str) -> float:
+        roots = self._user_roots.get(user)
+        if not roots:
+            return 0.0
+        return math.fsum(size for size, _ in roots.values()) / len(roots) - 1
+
+    def _known_followers(self, users: list[str]) -> list[tuple[str, int]]:
+        """Active users with known followers, most followed first (ties by user id)."""
+        known = [(u, self._followers[u][0]) for u in users if u in self._followers]
+        known.sort(key=lambda pair: (-pair[1], pair[0]))
+        return known
+
+    def _micro(self, ranking: _Ranking) -> set[str]:
+        known = self._known_followers(ranking.users)
+        if not known:
+            return set()
+        ceiling = float(np.quantile([f for _, f in known], self.config.micro_max_follower_percentile))
+        best = _top_count(self.config.micro_top_rank_share, len(ranking.users))
+        return {user for user, followers in known if ranking.rank[user] <= best and followers <= ceiling}
+
+    def _summary(self, users: list[str], common: dict[str, Any], *, micro_count: int) -> InfluenceSummary:
+        known = self._known_followers(users)
+        retweets = self._received[_RETWEET]
+
+        def rho(share: float) -> float | None:
+            top = known[: _top_count(share, len(known))]
+            return spearman([f for _, f in top], [retweets.get(u, 0) for u, _ in top])
+
+        total = sum(self._in_weight.values())
+        top_1 = [u for u, _ in known[: _top_count(self.config.top_share_1, len(known))]]
+        to_top = sum(self._in_weight.get(u, 0) for u in top_1)
+        return InfluenceSummary(
+            **common,
+            spearman_followers_retweets=rho(1.0),
+            spearman_followers_retweets_top10=rho(self.config.top_share_10),
+            spearman_followers_retweets_top1=rho(self.config.top_share_1),
+            collective_share=(total - to_top) / total if total else None,
+            active_users=len(users),
+            micro_influencers=micro_count,
+        )
+
+    def retweet_graph(self) -> nx.DiGraph[str]:
+        """The window's retweet graph (a copy): edges retweeter -> attributed parent user, `weight`
+        = retweets. Node attributes `followers` (when known), `retweets_received`, `pagerank`,
+        `score`, `rank`: plain ints and floats, ready for `nx.write_graphml` / `nx.write_gexf`.
+        """
+        ranking = self._ranking()
+        graph = ranking.graph
+        retweets = self._received[_RETWEET]
+        for user, attrs in graph.nodes(data=True):
+            known = self._followers.get(user)
+            if known is not None:
+                attrs["followers"] = known[0]
+            attrs["retweets_received"] = retweets.get(user, 0)
+            attrs["pagerank"] = self._pagerank[user]
+            attrs["score"] = ranking.score[user]
+            attrs["rank"] = ranking.rank[user]
+        return graph
+
+    # -- persistence ----------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """JSON-able plain data from which `restore` rebuilds this state exactly."""
+        return {
+            "version": SNAPSHOT_VERSION,
+            "posts": self._posts.snapshot(_encode_post),
+            "roots": self._roots.snapshot(),
+            "root_state": {root: list(state) for root, state in self._root_state.items()},
+            "pagerank": self._pagerank,
+            "pagerank_stale": self._pagerank_stale,
+            "dropped_events": self.dropped_events,
+        }
+
+    @classmethod
+    def restore(cls, config: InfluenceConfig, data: dict[str, Any]) -> Influence:
+        """Rebuild the state `snapshot` described; it continues exactly as the original would."""
+        if data["version"] != SNAPSHOT_VERSION:
+            raise ValueError(f"unknown influence snapshot version {data['version']}")
+        state = cls(config, dropped_events=data["dropped_events"])
+        state._posts = SlidingWindow.restore(data["posts"], _decode_post)
+        state._roots = SlidingWindow.restore(data["roots"])
+        state._root_state = {root: (s[0], s[1], s[2]) for root, s in data["root_state"].items()}
+        end = state._roots.end
+        # Live items come first, oldest first: replaying them in that order rebuilds every
+        # aggregate (and the latest followers) exactly.
+        for at, post in list(state._posts.items()):
+            if end is not None and at < end:
+                state._enter_post(post)
+        for at, root_id in list(state._roots.items()):
+            if end is not None and at < end:
+                state._enter_root(root_id)
+        state._pagerank = dict(data["pagerank"])
+        state._pagerank_stale = data["pagerank_stale"]
+        return state
