@@ -76,7 +76,11 @@ class HashtagCounts:
         if watermark is None:
             return []
         records: list[HashtagCount] = []
-        for end in boundaries(self._window.end, watermark, self.config.every, span=self.config.span):
+        # Across a gap, skip only boundaries where nothing can change: events still pending are up
+        # to `every + lateness` past the end, so they enter and leave within that much more than
+        # `span` (the span alone loses the record of a pending tag leaving the window).
+        reach = self.config.span + self.config.lateness + self.config.every
+        for end in boundaries(self._window.end, watermark, self.config.every, span=reach):
             change = self._window.advance(end)
             for use in change.entered:
                 self._add(use)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+
 from support import (
     DATASETS,
     Deployment,
