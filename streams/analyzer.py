@@ -131,6 +131,12 @@ class Analyzer:
         records.extend(self._tick())
         return records
 
+    @property
+    def _reach(self) -> timedelta:
+        """How far past a gap's start ticks still matter (see `boundaries`)."""
+        window = self.config.hashtags.window
+        return window.span + window.lateness + window.every
+
     def _periodic(self, records: Sequence[Record]) -> list[Record]:
         return list(records) if self.config.every is not None else []
 
@@ -141,9 +147,7 @@ class Analyzer:
             return []
         records: list[Record] = []
         summaries = dict(self.graph.advance_due(self.config.top_pairs))
-        for end in boundaries(
-            self._ticked, watermark, self.config.tick, span=self.config.hashtags.window.span
-        ):
+        for end in boundaries(self._ticked, watermark, self.config.tick, span=self._reach):
             self.influence.advance(end)
             self.cascades.expire(end)
             if self.config.every is not None and end in summaries:

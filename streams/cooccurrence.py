@@ -112,7 +112,12 @@ class CooccurrenceGraph:
 
     def _advance_through(self, until: datetime, top: int) -> list[tuple[datetime, GraphSummary]]:
         summaries: list[tuple[datetime, GraphSummary]] = []
-        for end in boundaries(self._window.end, until, self.config.every, span=self.config.span):
+        for end in boundaries(
+            self._window.end,
+            until,
+            self.config.every,
+            span=self.config.span + self.config.lateness + self.config.every,
+        ):
             change = self._window.advance(end)
             for tags in change.entered:
                 self._add(tags)

@@ -72,6 +72,8 @@ def boundaries(
     >>> len(boundaries(t - timedelta(days=365), t, timedelta(minutes=1), span=timedelta(minutes=5)))
     7
     """
+    if after is not None and until < after + every:
+        return []  # the common case, per event: no boundary yet (and cheap to tell)
     last = _EPOCH + ((until - _EPOCH) // every) * every
     if after is None:
         return [last]
