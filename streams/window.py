@@ -60,11 +60,12 @@ def boundaries(
 ) -> list[datetime]:
     """Multiples of `every` since the epoch in `(after, until]`; only the last one when `after` is None.
 
-    With `span` (a window's length), a gap in event time longer than the window does not step
-    through every boundary in it: past the first `span / every + 1` boundaries, which is where
-    anything held before the gap enters and leaves, the window is empty until the next event, so
+    With `span`, a gap in event time longer than it does not step through every boundary in it:
+    past the first `span / every + 1` boundaries nothing held before the gap can still change, so
     only the last boundary follows. (A stream spanning years, read minute by minute, would
-    otherwise take millions of steps.)
+    otherwise take millions of steps.) Pass the window's reach, not its bare length: an item
+    still pending may lie `every + lateness` past the window's end, so callers pass
+    `span + lateness + every`.
 
     >>> t = datetime(2024, 1, 1, 0, 2, 30, tzinfo=UTC)
     >>> [b.minute for b in boundaries(t - timedelta(minutes=2), t, timedelta(minutes=1))]

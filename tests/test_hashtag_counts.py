@@ -188,7 +188,7 @@ configs = st.builds(
         span=span_s * second, lateness=lateness_s * second, every=every_s * second
     ),
     st.sampled_from([20, 45, 60]),
-    st.sampled_from([0, 5, 10]),
+    st.sampled_from([0, 5, 10, 40]),  # 40: longer than the cadence
     st.sampled_from([10, 15, 30]),
 )
 
