@@ -1,8 +1,8 @@
 """The SNAP Higgs Twitter activity format (De Domenico et al. 2013): `userA userB unix_ts TYPE`.
 
 TYPE is RT (A retweeted B), MT (A mentioned B) or RE (A replied to B). The data has no tweet ids,
-so each line becomes an event with id `higgs:<line number>`, and each user's posts are one
-pseudo-tweet `higgs:<user>`: a retweet's original and parent are both that pseudo-tweet (the data
+so each line becomes an event with id `higgs-line:<line number>`, and each user's posts are
+one pseudo-tweet `higgs-user:<user>` (two namespaces, so a line number never names a user): a retweet's original and parent are both that pseudo-tweet (the data
 says A retweeted B directly), so each author's cascade is a star, as in the data.
 """
 
@@ -24,7 +24,7 @@ def looks_like_higgs(raw: bytes) -> bool:
 
 def pseudo_tweet(user_id: str) -> str:
     """The id standing for every post of `user_id`."""
-    return f"higgs:{user_id}"
+    return f"higgs-user:{user_id}"
 
 
 def parse_higgs(raw: bytes, number: int) -> TweetEvent:
@@ -34,7 +34,7 @@ def parse_higgs(raw: bytes, number: int) -> TweetEvent:
         raise Invalid(RejectReason.UNKNOWN_FORMAT, "not a Higgs activity line `userA userB unix_ts RT|MT|RE`")
     source, target, seconds, kind = (field.decode() for field in match.groups())
     at = datetime.fromtimestamp(int(seconds), tz=UTC)
-    event_id = f"higgs:{number}"
+    event_id = f"higgs-line:{number}"
     if kind == "RT":
         original = pseudo_tweet(target)
         return TweetEvent(
