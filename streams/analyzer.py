@@ -24,6 +24,7 @@ from streams.cooccurrence import CooccurrenceGraph, GraphSummary
 from streams.hashtag_counts import HashtagWindowConfig
 from streams.hashtag_metrics import HashtagMetrics, HashtagMetricsConfig
 from streams.influence import Influence, InfluenceConfig
+from streams.orphans import Orphans
 from streams.reconstruction import ReconstructionConfig
 from streams.window import Watermark, boundaries
 
@@ -95,6 +96,7 @@ class Analyzer:
     cascades: CascadeForest = field(init=False)
     influence: Influence = field(init=False)
     _watermark: Watermark = field(init=False)
+    _orphans: Orphans = field(init=False)
     _ticked: datetime | None = None
 
     def __post_init__(self) -> None:
@@ -104,6 +106,7 @@ class Analyzer:
         self.cascades = CascadeForest(self.config.cascades)
         self.influence = Influence(self.config.influence)
         self._watermark = Watermark(self.config.hashtags.window.lateness)
+        self._orphans = Orphans()
 
     def observe(self, event: TweetEvent) -> list[Record]:
         """Take one accepted tweet; return the records that became due."""
@@ -111,25 +114,46 @@ class Analyzer:
         if self.config.include_hashtags:
             records.extend(self._periodic(self.hashtags.observe(event.hashtags, event.user_id, event.at)))
         self.graph.observe(event.hashtags, event.at)
-        attachment = self.cascades.observe(event)
-        self.influence.observe(
-            event, parent_user_id=None if attachment is None else attachment.parent_user_id
-        )
-        if attachment is not None:
-            cascade = self.cascades.get(attachment.root_id)
-            if cascade is not None:
-                self.influence.observe_cascade(
-                    attachment.root_id,
-                    cascade.root_user_id,
-                    cascade.root_at,
-                    cascade.size,
-                    cascade.structural_virality,
-                )
-                if self.config.cascade_updates:
-                    records.append(self.cascades.record(attachment.root_id, Trigger.CHANGE))
+        parent = event.parent_id
+        if (
+            event.retweet_of is not None
+            and parent is not None
+            and parent != event.retweet_of
+            and self.cascades.root_of(parent) is None
+        ):
+            self._orphans.hold(event, parent)
+        else:
+            records.extend(self._converse([event]))
         self._watermark.observe(event.at)
+        records.extend(self._converse(self._orphans.overdue(self._watermark.current)))
         records.extend(self._tick())
         return records
+
+    def _converse(self, events: list[TweetEvent]) -> list[Record]:
+        """Attach each event to its cascade and credit its influence; then the retweets that
+        were waiting for it, in turn.
+        """
+        records: list[Record] = []
+        pending = list(reversed(events))
+        while pending:
+            event = pending.pop()
+            attachment = self.cascades.observe(event)
+            self.influence.observe(
+                event, parent_user_id=None if attachment is None else attachment.parent_user_id
+            )
+            if attachment is not None:
+                records.extend(self._cascade_changed(attachment.root_id))
+            pending.extend(reversed(self._orphans.children_of(event.id)))
+        return records
+
+    def _cascade_changed(self, root_id: str) -> list[Record]:
+        cascade = self.cascades.get(root_id)
+        if cascade is None:
+            return []
+        self.influence.observe_cascade(
+            root_id, cascade.root_user_id, cascade.root_at, cascade.size, cascade.structural_virality
+        )
+        return [self.cascades.record(root_id, Trigger.CHANGE)] if self.config.cascade_updates else []
 
     @property
     def _reach(self) -> timedelta:
@@ -174,7 +198,7 @@ class Analyzer:
         latest = self._watermark.latest
         if latest is None:
             return []
-        records: list[Record] = []
+        records: list[Record] = self._converse(self._orphans.overdue(None))
         if self.config.include_hashtags:
             records.extend(self.hashtags.view(trigger)[: self.config.top])
         graph_summaries = self.graph.flush(self.config.top_pairs)

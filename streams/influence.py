@@ -36,8 +36,19 @@ Score (in [0, 1), followers deliberately absent)::
           + 0.15 * pct(replies + mentions received)     conversation
 
 where `pct(v)` is v's mid-rank percentile among active users, `(average rank - 1/2) / n` on
-(0, 1), and 0 when v is 0 (no evidence is not median evidence). See `score_weights` for why
-these weights.
+(0, 1), and 0 when v is 0 (no evidence is not median evidence). See `SCORE_WEIGHTS` for why
+these weights. PageRank runs on the retweet graph (damping `pagerank_alpha`), 0 for users
+outside it. Rank 1 is the highest score, ties broken by user id.
+
+Active users are those who posted or received anything in the window (a live cascade root counts
+as a post). Among those with known followers, the top 1% and 10% by followers are the first
+`ceil(share * n)` by followers descending, ties by user id. The summary reports Spearman's rho
+(average ranks for ties) of followers vs retweets received over all of them and over each tier,
+None when a tier has fewer than 3 users or a constant vector; `collective_share`, the fraction of
+the window's retweet-graph weight (retweets) whose attributed parent user is outside the top 1%,
+None without retweets; and how many users are micro-influencers: ranked within the top
+`micro_top_rank_share` of active users (rounded up), with known followers at or below the
+`micro_max_follower_percentile` quantile of active users' known followers.
 
 Timeline (span 10; one retweet of `a` by `b` at 2, one reply by `c` to `a` at 9)::
 
@@ -52,8 +63,10 @@ Nothing here reads a clock or does I/O.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import networkx as nx
@@ -85,12 +98,9 @@ Root = tuple[str, int, float | None]
 PAGERANK_L1_TOL = 1e-10
 PAGERANK_MAX_ITER = 1000
 
-score_weights: dict[str, float] = {
-    "amplification": 0.35,
-    "cascade_reach": 0.25,
-    "pagerank": 0.25,
-    "conversation": 0.15,
-}
+SCORE_WEIGHTS: Mapping[str, float] = MappingProxyType(
+    {"amplification": 0.35, "cascade_reach": 0.25, "pagerank": 0.25, "conversation": 0.15}
+)
 """Weights of the score's percentile components; they sum to 1.
 
 Amplification (retweets + quotes received) is the most direct evidence that a user's posts
@@ -158,8 +168,10 @@ def interactions(event: TweetEvent, parent_user_id: str | None = None) -> tuple[
         found.append((_QUOTE, event.quote_of_user))
     if event.reply_to_user is not None and event.reply_to_user != author:
         found.append((_REPLY, event.reply_to_user))
-    skip = {author, event.reply_to_user}
-    found.extend((_MENTION, user) for user in dict.fromkeys(event.mentions) if user not in skip)
+    for user in event.mentions:
+        mention = (_MENTION, user)
+        if user not in (author, event.reply_to_user) and mention not in found:
+            found.append(mention)
     return tuple(found)
 
 
@@ -303,21 +315,24 @@ class Influence:
 
     def _enter_post(self, post: Post) -> None:
         author, followers, found, at = post
-        _bump(self._presence, author, 1)
+        presence = self._presence
+        presence[author] = presence.get(author, 0) + 1
         if followers is not None:
-            _bump(self._followers_posts, author, 1)
+            self._followers_posts[author] = self._followers_posts.get(author, 0) + 1
             latest = self._followers.get(author)
             # Posts enter in time order; only a late one can be older than the latest known.
             if latest is None or at >= latest[1]:
                 self._followers[author] = (followers, at)
         for code, user in found:
-            _bump(self._presence, user, 1)
+            presence[user] = presence.get(user, 0) + 1
             if code == _EDGE:
-                _bump(self._edges, (author, user), 1)
-                _bump(self._in_weight, user, 1)
+                edge = (author, user)
+                self._edges[edge] = self._edges.get(edge, 0) + 1
+                self._in_weight[user] = self._in_weight.get(user, 0) + 1
                 self._pagerank_stale = True
             else:
-                _bump(self._received[code], user, 1)
+                counter = self._received[code]
+                counter[user] = counter.get(user, 0) + 1
 
     def _leave_post(self, post: Post) -> None:
         author, followers, found, _ = post
@@ -352,11 +367,12 @@ class Influence:
     # -- on demand ------------------------------------------------------------------------------
 
     def _graph(self) -> nx.DiGraph[str]:
-        # Sorted nodes and edges: PageRank's float sums, and so its result, must not depend on
-        # the order in which edges came and went (a restored state has a different history).
+        # Sorted nodes: PageRank's float sums follow the node order, so it must not depend on the
+        # order in which edges came and went (a restored state has another history). The edge
+        # order does not matter: networkx's sparse matrix sorts each row.
         graph: nx.DiGraph[str] = nx.DiGraph()
         graph.add_nodes_from(sorted({user for edge in self._edges for user in edge}))
-        graph.add_weighted_edges_from((a, b, w) for (a, b), w in sorted(self._edges.items()))
+        graph.add_weighted_edges_from((a, b, w) for (a, b), w in self._edges.items())
         return graph
 
     def _refresh_pagerank(self, graph: nx.DiGraph[str]) -> None:
@@ -401,7 +417,7 @@ class Influence:
             "conversation": [re.get(u, 0) + mention.get(u, 0) for u in users],
         }
         total = np.zeros(len(users))
-        for name, weight in score_weights.items():
+        for name, weight in SCORE_WEIGHTS.items():
             total += weight * _percentiles(np.asarray(columns[name], dtype=np.float64))
         score = dict(zip(users, total.tolist(), strict=True))
         ranked = sorted(users, key=lambda u: (-score[u], u))
@@ -414,7 +430,7 @@ class Influence:
 
         Active users: those who posted or received anything in the window. `at` is the window's
         end the records describe. Cost: PageRank on the retweet graph (warm-started) plus
-        O(users log users + edges log edges + live cascades).
+        O(users log users + edges + live cascades).
         """
         ranking = self._ranking()
         micro = self._micro(ranking)

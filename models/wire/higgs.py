@@ -2,7 +2,8 @@
 
 TYPE is RT (A retweeted B), MT (A mentioned B) or RE (A replied to B). The data has no tweet ids,
 so each line becomes an event with id `higgs-line:<line number>`, and each user's posts are
-one pseudo-tweet `higgs-user:<user>` (two namespaces, so a line number never names a user): a retweet's original and parent are both that pseudo-tweet (the data
+one pseudo-tweet `higgs-user:<user>` (two namespaces, so a line number never names a user): a
+retweet's original and parent are both that pseudo-tweet (the data
 says A retweeted B directly), so each author's cascade is a star, as in the data.
 """
 
