@@ -38,7 +38,10 @@ class Settings:
     burst_bucket: timedelta = timedelta(minutes=5)  # RESONANCE_BURST_BUCKET (burst z-score bucket)
     burst_history: int = 12  # RESONANCE_BURST_HISTORY (buckets of history a burst is scored against)
     idle_flush: timedelta = timedelta(seconds=5)  # RESONANCE_IDLE_FLUSH (wall clock, provisional view)
-    reconstruction: str = "time"  # RESONANCE_RECONSTRUCTION: root, time or deverna (retweet parents)
+    # RESONANCE_RECONSTRUCTION: how a retweet's parent is inferred when the data does not say:
+    # deverna (DeVerna et al. 2024, followers and time decay; the default: without a follower
+    # graph, "time" turns every cascade into a chain), time, or root.
+    reconstruction: str = "deverna"
     top_n: int = 20  # RESONANCE_TOP_N (hashtags exported to Prometheus)
     max_message_bytes: int = 1_048_576  # RESONANCE_MAX_MESSAGE_BYTES
     web_host: str = "127.0.0.1"  # RESONANCE_WEB_HOST

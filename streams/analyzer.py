@@ -73,7 +73,7 @@ class AnalyzerConfig:
                 burst_history=burst_history,
             ),
             cascades=CascadeForestConfig(
-                reconstruction=reconstruction or ReconstructionConfig(),
+                reconstruction=reconstruction or ReconstructionConfig(method="deverna"),
                 span=window,
                 window=window,
                 lateness=lateness,
@@ -212,7 +212,7 @@ class Analyzer:
 
     def _cascade_records(self, at: datetime, trigger: Trigger) -> list[CascadeRecord]:
         """Every held cascade with at least one retweet, largest first (ties by root id)."""
-        grown = [(c.size, root) for root in self.cascades if (c := self.cascades.get(root)) and c.size > 1]
+        grown = [(c.size, root) for root in self.cascades.grown() if (c := self.cascades.get(root))]
         grown.sort(key=lambda item: (-item[0], item[1]))
         return [self.cascades.record(root, trigger, at=at) for _, root in grown[: self.config.top]]
 

@@ -175,6 +175,12 @@ class Cascade:
         """The original tweet's event time."""
         return self._root_at
 
+    def learn_root_time(self, at: datetime) -> None:
+        """The original's own time, when it arrives after the cascade was started without it
+        (from its first retweet's time): the root can only move earlier.
+        """
+        self._root_at = min(self._root_at, at)
+
     @property
     def last_at(self) -> datetime:
         """The latest event time of any node, the root included."""

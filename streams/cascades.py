@@ -19,11 +19,11 @@ if the original had never been seen.
 
 Expiry (span 10; `expire` called with the watermark shown)::
 
-    event time    0    2    4    6    8   10   12   14   16
-    cascade A     r    rt             rt                       last activity 8
-    cascade B          r                                       last activity 2
-    expire(14)                  [---------------------)        B left (2 < 14 - 10); A kept
-    expire(19)                                 [-----------)   A left (8 < 19 - 10)
+    event time    0    2    4    6    8   10   12   14   16   18   20
+    cascade A     r    rt             rt                              last activity 8
+    cascade B          r                                              last activity 2
+    expire(14)              [------------------------)                B left: 2 < 14 - 10
+    expire(19)                          [------------------------)    A left: 8 < 19 - 10
 
 Depth and structural virality are also ranked among the held cascades of similar size
 (`SizePercentiles`, Juul & Ugander 2021), kept incrementally: a cascade that changed has its old
@@ -221,6 +221,7 @@ class CascadeForest:
             self._lone[root_id] = root
         else:
             tree.candidates.update_root(root)
+            tree.cascade.learn_root_time(event.at)
 
     def _attach(self, event: TweetEvent, through: str) -> Attachment:
         located = self._nodes.get(through)
@@ -405,6 +406,10 @@ class CascadeForest:
         """The held cascades' root ids: lone roots, then cascades with retweets."""
         yield from list(self._lone)
         yield from list(self._trees)
+
+    def grown(self) -> list[str]:
+        """The root ids of the held cascades with at least one retweet (no lone roots to skip)."""
+        return list(self._trees)
 
     def snapshot(self) -> CascadeForestSnapshot:
         """Plain, JSON-serialisable data from which `restore` rebuilds this forest exactly.

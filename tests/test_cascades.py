@@ -157,12 +157,12 @@ def test_text_chain_names_the_root_learned_from_a_native_retweet():
 def test_expire_forgets_cascades_inactive_for_longer_than_the_span():
     """A cascade leaves once its last activity is older than watermark - span, and only then."""
     # span 10 s
-    # event time    0    2    4    6    8   10   12   14   16   18
+    # event time    0    2    4    6    8   10   12   14   16   18   20
     # cascade A     r    a              b                                 last activity 8
     # cascade B          s                                                last activity 2
-    # expire(14)              [----------------------)                    B left (2 < 4)
-    # expire(18)                        [----------------------)          A kept (8 = 8)
-    # expire(19)                          [----------------------)        A left (8 < 9)
+    # expire(14)              [------------------------)                  B left (2 < 4)
+    # expire(18)                        [------------------------)        A kept (8 = 8)
+    # expire(19)                          [------------------------)      A left (8 < 9)
     forest = forest_of(span=timedelta(seconds=10))
     forest.observe(original("r", 0))
     forest.observe(original("s", 2, user_id="ur"))
@@ -211,6 +211,7 @@ def test_percentiles_rank_among_cascades_of_similar_size():
         chain_or_star(forest, f"r{k}", 8, depth, start=100 * k)
     chain_or_star(forest, "small", 4, 3, start=1000)
     forest.observe(original("lone", 2000))
+    assert sorted(forest.grown()) == ["r0", "r1", "r2", "r3", "r4", "small"]
 
     records = {root_id: forest.record(root_id, Trigger.END) for root_id in forest}
     assert [records[f"r{k}"].depth_percentile for k in range(5)] == [0.2, 0.4, 0.6, 0.8, 1.0]

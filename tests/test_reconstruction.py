@@ -18,6 +18,7 @@ from streams.reconstruction import (
     Participant,
     ReconstructionConfig,
     Reconstructor,
+    chain_source,
     deverna_pick,
     deverna_probabilities,
     retweeted_names,
@@ -184,11 +185,14 @@ def test_text_chain_ignores_a_namesake_who_retweeted_later():
         ("  rt @alice: hello", ("alice",)),
         ("hello RT @alice: RT @bob: x", ()),
         ("", ()),
+        ("RT @aliceRT @bob: x", ("alicert",)),  # one name, aliceRT, then plain text
+        ("RT @alice:RT @bob:x", ("alice", "bob")),
     ],
 )
 def test_retweeted_names_reads_the_leading_chain(text, names):
     """The leading "RT @name:" chain is read outermost first, case-folded, colons optional."""
     assert retweeted_names(text) == names
+    assert chain_source(text) == (names[0] if len(names) >= 2 else None)
 
 
 # DeVerna's case: root r (100 followers) and three retweets, then the retweet under study.

@@ -118,7 +118,7 @@ def register(app: faust.App, settings: Settings) -> None:
         option(
             "--reconstruction",
             type=click.Choice(["root", "time", "deverna"]),
-            default="time",
+            default=settings.reconstruction,
             help="How a retweet's parent is inferred when the data does not say.",
         ),
         option(
