@@ -181,7 +181,7 @@ def consume(
                 messages.extend(batch)
             return until(messages)
 
-        wait_for(enough, seconds=seconds, what=f"records on {topic} (have {len(messages)})", interval=0)
+        wait_for(enough, seconds=seconds, what=f"records on {topic}", interval=0)
     finally:
         consumer.close()
     return messages
