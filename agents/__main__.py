@@ -8,14 +8,14 @@ import faust
 from prometheus_client import CollectorRegistry
 
 from agents.app import create_app
-from agents.cli import analyze, demo, kafka, replay, subscribe
+from agents.cli import analyze, demo, generate, kafka, record, replay, subscribe
 from agents.settings import Settings, SettingsError
 
 
 def build_cli_app(settings: Settings) -> faust.App:
     """The app with every command registered."""
     app = create_app(settings, CollectorRegistry())
-    for module in (analyze, demo, kafka, replay, subscribe):
+    for module in (analyze, demo, generate, kafka, record, replay, subscribe):
         module.register(app, settings)
     return app
 

@@ -13,6 +13,7 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CollectorRegistry
 
 from agents import accept, conversation, hashtag_window, ingest
+from agents.checkpoints import CHECKPOINT_MAX_BYTES
 from agents.instruments import Instruments
 from agents.settings import Settings
 from agents.topics import Topics
@@ -36,8 +37,9 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
         web_bind=settings.web_host,
         web_host=settings.web_host,
         web_port=settings.web_port,
-        producer_max_request_size=max(settings.max_message_bytes * 2, 1_048_576),
-        consumer_max_fetch_size=max(settings.max_message_bytes * 4, 4_194_304),
+        # Checkpoints are single messages (agents.checkpoints): allow them to be large.
+        producer_max_request_size=CHECKPOINT_MAX_BYTES,
+        consumer_max_fetch_size=CHECKPOINT_MAX_BYTES,
     )
     setup_prometheus_sensors(app, registry=registry, name_prefix="faust")
     topics = Topics.declare(app, settings)
@@ -51,13 +53,20 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
         burst_history=settings.burst_history,
     )
     ingest.register(app, topics=topics, instruments=instruments, max_message_bytes=settings.max_message_bytes)
-    accept.register(app, topics=topics, instruments=instruments, horizon=settings.window + settings.lateness)
+    accept.register(
+        app,
+        topics=topics,
+        instruments=instruments,
+        horizon=settings.window + settings.lateness,
+        checkpoint_seconds=settings.checkpoint_every.total_seconds(),
+    )
     hashtag_window.register(
         app,
         topics=topics,
         instruments=instruments,
         config=config,
         idle_seconds=settings.idle_flush.total_seconds(),
+        checkpoint_seconds=settings.checkpoint_every.total_seconds(),
     )
     conversation.register(
         app,

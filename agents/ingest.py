@@ -12,6 +12,7 @@ from typing import Any
 import faust
 import orjson
 
+from agents.checkpoints import source_header
 from agents.instruments import Instruments
 from agents.topics import Topics
 from models.wire import Rejection, parse_message, to_native
@@ -42,7 +43,7 @@ def register(app: faust.App, *, topics: Topics, instruments: Instruments, max_me
             message = event.message
             raw: bytes = event.value or b""
             instruments.messages.inc()
-            for result in parse_message(raw, max_bytes=max_message_bytes):
+            for index, result in enumerate(parse_message(raw, max_bytes=max_message_bytes)):
                 if isinstance(result, Rejection):
                     instruments.rejected.labels(result.reason.value).inc()
                     await topics.dead_letters.send(
@@ -51,6 +52,10 @@ def register(app: faust.App, *, topics: Topics, instruments: Instruments, max_me
                         headers=dead_letter_headers(result, message.topic, message.partition, message.offset),
                     )
                 else:
-                    await topics.events.send(key=result.id.encode(), value=orjson.dumps(to_native(result)))
+                    await topics.events.send(
+                        key=result.id.encode(),
+                        value=orjson.dumps(to_native(result)),
+                        headers=[source_header(message.partition, message.offset, index)],
+                    )
 
     return ingest
