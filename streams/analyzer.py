@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import networkx as nx
 
@@ -26,10 +27,11 @@ from streams.hashtag_metrics import HashtagMetrics, HashtagMetricsConfig
 from streams.influence import Influence, InfluenceConfig
 from streams.orphans import Orphans
 from streams.reconstruction import ReconstructionConfig
-from streams.window import Watermark, boundaries
+from streams.window import Watermark, boundaries, from_ms, to_ms
 
 DEFAULT_TICK = timedelta(minutes=1)
 _EPSILON = timedelta(milliseconds=1)
+SNAPSHOT_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -215,6 +217,45 @@ class Analyzer:
         grown = [(c.size, root) for root in self.cascades.grown() if (c := self.cascades.get(root))]
         grown.sort(key=lambda item: (-item[0], item[1]))
         return [self.cascades.record(root, trigger, at=at) for _, root in grown[: self.config.top]]
+
+    def snapshot(self) -> dict[str, Any]:
+        """JSON-able plain data from which `restore` rebuilds this state exactly.
+
+        Each part saves itself; the hashtag metrics are left out (None) when they are not
+        computed. The latest event time is kept in ISO 8601: the watermark decides which held
+        retweets are overdue, and event times may carry microseconds (epoch milliseconds would
+        not keep them). `ticked_ms` is a multiple of the tick, exact in milliseconds.
+        """
+        latest = self._watermark.latest
+        return {
+            "version": SNAPSHOT_VERSION,
+            "hashtags": self.hashtags.snapshot() if self.config.include_hashtags else None,
+            "graph": self.graph.snapshot(),
+            "cascades": self.cascades.snapshot(),
+            "influence": self.influence.snapshot(),
+            "orphans": self._orphans.snapshot(),
+            "latest": None if latest is None else latest.isoformat(),
+            "ticked_ms": None if self._ticked is None else to_ms(self._ticked),
+        }
+
+    @classmethod
+    def restore(cls, config: AnalyzerConfig, data: dict[str, Any]) -> Analyzer:
+        """The analyzer `snapshot` described, under `config` (the one it ran with); it continues
+        exactly as the original would have.
+        """
+        if data["version"] != SNAPSHOT_VERSION:
+            raise ValueError(f"analyzer snapshot version {data['version']!r} is not supported")
+        state = cls(config)
+        if data["hashtags"] is not None:
+            state.hashtags = HashtagMetrics.restore(config.hashtags, data["hashtags"])
+        state.graph = CooccurrenceGraph.restore(config.hashtags.window, data["graph"])
+        state.cascades = CascadeForest.restore(config.cascades, data["cascades"])
+        state.influence = Influence.restore(config.influence, data["influence"])
+        state._orphans = Orphans.restore(data["orphans"])
+        if data["latest"] is not None:
+            state._watermark.observe(datetime.fromisoformat(data["latest"]))
+        state._ticked = None if data["ticked_ms"] is None else from_ms(data["ticked_ms"])
+        return state
 
     def user_graph(self) -> nx.DiGraph[str]:
         """The window's user retweet graph (weighted, with influence attributes), for Gephi."""

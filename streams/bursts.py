@@ -169,7 +169,10 @@ class BurstTracker:
             "late_uses": self.late_uses,
             "closed": self._closed,
             "first": self._first,
-            "open": [[index, sorted(counts.items())] for index, counts in sorted(self._open.items())],
+            "open": [
+                [index, [[tag, count] for tag, count in sorted(counts.items())]]
+                for index, counts in sorted(self._open.items())
+            ],
             "recent": sorted(
                 [index, tag, count] for tag, past in self._tags.items() for index, count in past.counts
             ),

@@ -11,8 +11,10 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from models.event import TweetEvent
+from models.wire.native import parse_native, to_native
 
 
 @dataclass(slots=True)
@@ -54,3 +56,25 @@ class Orphans:
     def __len__(self) -> int:
         """Retweets held."""
         return len(self._held)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Plain data from which `restore` rebuilds these orphans exactly.
+
+        `parents`: `[parent_id, [native event, ...]]` per awaited parent, in the order held; the
+        time index is derived again (its entries for retweets released already are dropped).
+        """
+        return {
+            "parents": [
+                [parent_id, [to_native(event) for event in waiting]]
+                for parent_id, waiting in self._by_parent.items()
+            ]
+        }
+
+    @classmethod
+    def restore(cls, data: dict[str, Any]) -> Orphans:
+        """The orphans `snapshot` described; they are released in the same order as the original's."""
+        orphans = cls()
+        for parent_id, waiting in data["parents"]:
+            for native in waiting:
+                orphans.hold(parse_native(native), parent_id)
+        return orphans
