@@ -28,7 +28,10 @@ class PlainCommand(AppCommand):
 
     def __call__(self, *args: Any, **kwargs: Any) -> NoReturn:
         """Run the command; exit 0, 2 with a one-line error, or 130 on Ctrl-C."""
-        signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops a command as cleanly as Ctrl-C
+        # asyncio.run's own SIGINT handling only cancels a task that awaits, and ours block:
+        # turn Ctrl-C (and `kill`) into KeyboardInterrupt at once.
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             asyncio.run(self.execute(*(self.args + args), **{**self.kwargs, **kwargs}))
         except UsageError as error:

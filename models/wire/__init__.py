@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from models.event import TweetEvent
+from models.wire.conover import looks_like_conover, parse_conover
 from models.wire.fields import Invalid, RejectReason
 from models.wire.higgs import looks_like_higgs, parse_higgs
 from models.wire.native import looks_like_native, parse_native, to_native
@@ -101,11 +102,17 @@ def _one(tweet: Any, includes: Includes | None, index: int | None) -> TweetEvent
 def parse_line(
     raw: bytes, number: int, *, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> list[TweetEvent | Rejection]:
-    """One line of a recording: JSON in any message format, or a SNAP Higgs activity line
-    (whose event id is made from the line `number`).
+    """One line of a recording: JSON in any message format, a SNAP Higgs activity line, or a
+    Conover et al. 2011 edge-list line (the research formats: their event ids are made from the
+    line `number`).
     """
-    if looks_like_higgs(raw):
-        return [parse_higgs(raw, number)]
+    try:
+        if looks_like_higgs(raw):
+            return [parse_higgs(raw, number)]
+        if looks_like_conover(raw):
+            return [parse_conover(raw, number)]
+    except Invalid as invalid:
+        return [Rejection(reason=invalid.reason, detail=invalid.detail)]
     return parse_message(raw, max_bytes=max_bytes)
 
 
