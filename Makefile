@@ -39,6 +39,11 @@ test: install
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
+# Benchmarks print a report (ratios against baselines from the same run); see benchmarks/README.md.
+.PHONY: bench
+bench: install
+	$(BIN)/python benchmarks/run.py
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

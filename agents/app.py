@@ -37,6 +37,9 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
         web_bind=settings.web_host,
         web_host=settings.web_host,
         web_port=settings.web_port,
+        # Events behind the latest checkpoint stay unacked on purpose (agents.checkpoints): at
+        # shutdown, do not wait for them; they are delivered again after the restart.
+        stream_wait_empty=False,
         # Checkpoints are single messages (agents.checkpoints): allow them to be large.
         producer_max_request_size=CHECKPOINT_MAX_BYTES,
         consumer_max_fetch_size=CHECKPOINT_MAX_BYTES,
@@ -82,5 +85,6 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
             include_hashtags=False,
         ),
         idle_seconds=settings.idle_flush.total_seconds(),
+        checkpoint_seconds=settings.checkpoint_every.total_seconds(),
     )
     return app

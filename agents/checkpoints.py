@@ -1,14 +1,16 @@
 """Checkpoints: a stage's per-partition state in a changelogged Faust table, so a restarted
 worker resumes exactly where it was, and re-sent messages are recognised downstream.
 
-How it stays exact. A stage's stream runs without automatic acks; each event is acked only
-once a checkpoint holding its effect is written to the table. Faust flushes the table's
-changelog before it commits offsets, so the committed offset never runs ahead of the saved
-state: after a stop (or a crash) the partition restarts from its checkpoint and the events after
-it are delivered again. What those events send downstream may therefore be sent twice; every
-message a stage sends carries its source position (partition, offset, index), and the next
-stage keeps the furthest position seen per source partition (`SourcePositions`, checkpointed
-with its state) and drops anything at or before it.
+How it stays exact. A stage's stream runs without automatic acks. At a checkpoint, the producer
+is flushed first (what the events sent is durable), then the state is written to the table, then
+the events are acked; Faust flushes the table's changelog before it commits offsets, so the
+committed offset never runs ahead of the saved state. After a stop or a crash the partition
+restarts from its checkpoint, and events are delivered again: those after the checkpoint, and
+possibly some before it (when the checkpoint was saved but the commit not yet made). Every
+message a stage sends carries its source position (partition, offset, index), and each stage
+keeps the furthest position seen per source partition (`SourcePositions`, checkpointed with its
+state) and drops anything at or before it: a redelivery, or a message an upstream stage sent
+again while catching up.
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ class Checkpointed(Generic[S]):
         )
         self._create, self._dump, self._load = create, dump, load
         self._every = every_seconds
+        self._app = app
         self._topic = topic
         self._partitions: dict[int, _Partition[S]] = {}
 
@@ -137,7 +140,7 @@ class Checkpointed(Generic[S]):
         return self._entry(partition).state
 
     def first_time(self, event: Any) -> bool:
-        """False when `event` was sent again by an upstream stage replaying from its checkpoint."""
+        """False when `event` was delivered or sent again since the checkpoint that holds it."""
         return self._entry(event.message.partition).positions.first_time(read_source(event.headers))
 
     def states(self) -> dict[int, S]:
@@ -152,6 +155,9 @@ class Checkpointed(Generic[S]):
         now = time.monotonic()
         if now - entry.saved_at < self._every:
             return
+        # What these events sent must be durable before a checkpoint says they were processed:
+        # a state restored ahead of its outputs would never send them again.
+        await self._app.producer.flush()
         # Written while processing an event of this partition, so it goes to the changelog
         # partition that the worker owning this input partition recovers.
         self._table[str(partition).encode()] = orjson.dumps(

@@ -2,7 +2,8 @@
 
 These metrics are global (PageRank, rank correlations, a cascade spans many users), so this
 stage reads one single-partition topic of accepted tweets and runs `streams.analyzer.Analyzer`,
-the same core `resonance analyze` runs. A cascade record goes out on every retweet; influence
+the same core `resonance analyze` runs, checkpointed (`agents.checkpoints`) so a restarted worker
+resumes it. A cascade record goes out on every retweet; influence
 and graph records at each emission boundary; when the input goes quiet, a provisional view of
 everything received.
 """
@@ -17,6 +18,7 @@ from typing import Any
 import faust
 import orjson
 
+from agents.checkpoints import Checkpointed
 from agents.instruments import Instruments
 from agents.topics import Topics
 from models.records import Record, Trigger
@@ -39,11 +41,26 @@ class Quiet:
     since: float | None = None
 
 
-def register(
-    app: faust.App, *, topics: Topics, instruments: Instruments, config: AnalyzerConfig, idle_seconds: float
+def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collaborator
+    app: faust.App,
+    *,
+    topics: Topics,
+    instruments: Instruments,
+    config: AnalyzerConfig,
+    idle_seconds: float,
+    checkpoint_seconds: float,
 ) -> Any:
     """Add the conversation agent and its idle-flush timer to `app`."""
-    analyzer = Analyzer(config)
+    analyzers: Checkpointed[Analyzer] = Checkpointed(
+        app,
+        "conversation",
+        topic=topics.conversation.get_topic_name(),
+        partitions=topics.conversation.partitions,
+        create=lambda: Analyzer(config),
+        dump=Analyzer.snapshot,
+        load=lambda data: Analyzer.restore(config, data),
+        every_seconds=checkpoint_seconds,
+    )
     quiet = Quiet()
 
     async def publish(records: Iterable[Record]) -> None:
@@ -54,15 +71,19 @@ def register(
 
     @app.agent(topics.conversation, name="conversation")
     async def conversation(stream: Any) -> None:
-        async for value in stream:
-            records = analyzer.observe(parse_native(orjson.loads(value)))
-            quiet.since = time.monotonic()
-            await publish(records)
+        async for event in stream.noack().events():
+            if analyzers.first_time(event):
+                analyzer = analyzers.state(event.message.partition)
+                records = analyzer.observe(parse_native(orjson.loads(event.value)))
+                quiet.since = time.monotonic()
+                await publish(records)
+            await analyzers.processed(stream, event)
 
     async def flush_idle() -> None:
         if quiet.since is not None and time.monotonic() - quiet.since >= idle_seconds:
             quiet.since = None
-            await publish(analyzer.flush(Trigger.IDLE))
+            for analyzer in analyzers.states().values():
+                await publish(analyzer.flush(Trigger.IDLE))
 
     app.timer(interval=max(0.5, idle_seconds / 2))(flush_idle)
     return conversation

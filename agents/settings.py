@@ -37,7 +37,9 @@ class Settings:
     emit_every: timedelta = timedelta(seconds=30)  # RESONANCE_EMIT_EVERY (event time)
     burst_bucket: timedelta = timedelta(minutes=5)  # RESONANCE_BURST_BUCKET (burst z-score bucket)
     burst_history: int = 12  # RESONANCE_BURST_HISTORY (buckets of history a burst is scored against)
-    checkpoint_every: timedelta = timedelta(seconds=2)  # RESONANCE_CHECKPOINT_EVERY (wall clock)
+    # RESONANCE_CHECKPOINT_EVERY (wall clock): a checkpoint serialises a stage's whole state, so
+    # frequent ones cost throughput; events since the last one are delivered again on restart.
+    checkpoint_every: timedelta = timedelta(seconds=10)
     idle_flush: timedelta = timedelta(seconds=5)  # RESONANCE_IDLE_FLUSH (wall clock, provisional view)
     # RESONANCE_RECONSTRUCTION: how a retweet's parent is inferred when the data does not say:
     # deverna (DeVerna et al. 2024, followers and time decay; the default: without a follower

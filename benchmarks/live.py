@@ -1,0 +1,452 @@
+# ruff: noqa: INP001 - a helper of the benchmarks/run.py script, not a package module
+"""The live measurements: a private Kafka broker, bare consumers, and a real `resonance worker`.
+
+Everything here talks to a real broker over the network and to the worker over its /metrics
+endpoint, the way `tests/support.py` does. All live times are wall-clock `time.time()` seconds,
+so they compare with the CreateTime timestamps of the records the worker publishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import TopicPartition as AioTopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+from prometheus_client.parser import text_string_to_metric_families
+
+from agents.broker import LocalKafka, free_ports
+from models.duration import parse_duration
+from models.wire import to_native
+from synth import StreamSpec, generate
+
+T = TypeVar("T")
+POLL_SECONDS = 0.25
+WORKER_START_SECONDS = 120.0
+DRAIN_SECONDS = 900.0
+LATENCY_DEADLINE_SECONDS = 30.0
+STOP_SECONDS = 30.0
+LATENCY_FETCH_WAIT_MS = 20  # kafka-python's default (500) would add up to half a second per record
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def wait_for(check: Callable[[], T | None], *, seconds: float, what: str, interval: float = 0.2) -> T:
+    """Poll `check` until it returns something truthy; raise with `what` at the deadline."""
+    deadline = time.monotonic() + seconds
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {seconds:.0f}s waiting for {what} (last: {last!r})")
+
+
+@contextmanager
+def private_broker(home: Path, partitions: int, say: Callable[[str], None]) -> Iterator[str]:
+    """A LocalKafka on free ports in `home` for the block; yields its bootstrap address."""
+    port, controller_port = free_ports(2)
+    broker = LocalKafka(home, port, controller_port, partitions=partitions, progress=say)
+    try:
+        broker.up(wait_seconds=120)
+        yield broker.bootstrap
+    finally:
+        broker.down()
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """One isolated deployment on the broker: its own app id, topics, web port and data dir."""
+
+    bootstrap: str
+    app_id: str
+    web_port: int
+    data_dir: Path
+    partitions: int
+    idle_flush: str
+
+    @classmethod
+    def new(cls, bootstrap: str, home: Path, partitions: int, idle_flush: str) -> Deployment:
+        """A deployment with unique names."""
+        app_id = f"bench{uuid.uuid4().hex[:10]}"
+        return cls(bootstrap, app_id, free_ports(1)[0], home / app_id, partitions, idle_flush)
+
+    @property
+    def input_topic(self) -> str:
+        """Where tweets go."""
+        return f"{self.app_id}.tweets"
+
+    @property
+    def metrics_topic(self) -> str:
+        """Where the worker publishes its records."""
+        return f"{self.app_id}.metrics"
+
+    def env(self) -> dict[str, str]:
+        """The worker's environment (as `tests/support.py` builds it), numeric libs on one thread."""
+        return os.environ | {
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "RESONANCE_APP_ID": self.app_id,
+            "RESONANCE_INPUT_TOPIC": self.input_topic,
+            "RESONANCE_DEAD_LETTER_TOPIC": f"{self.app_id}.tweets.dlq",
+            "RESONANCE_METRICS_TOPIC": self.metrics_topic,
+            "RESONANCE_ALERTS_TOPIC": f"{self.app_id}.alerts",
+            "RESONANCE_WEB_PORT": str(self.web_port),
+            "RESONANCE_DATA_DIR": str(self.data_dir),
+            "RESONANCE_IDLE_FLUSH": self.idle_flush,
+            "RESONANCE_PARTITIONS": str(self.partitions),
+            "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+        }
+
+    def metrics(self) -> dict[str, float] | None:
+        """The worker's Prometheus samples summed over labels, or None while it does not answer."""
+        url = f"http://127.0.0.1:{self.web_port}/metrics"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                text = response.read().decode()
+        except OSError:
+            return None
+        sums: dict[str, float] = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                sums[sample.name] = sums.get(sample.name, 0.0) + sample.value
+        return sums
+
+
+def accounted(samples: dict[str, float]) -> float:
+    """Tweets the accept stage has decided on: accepted + duplicates + dead-lettered."""
+    return sum(
+        samples.get(name, 0.0)
+        for name in (
+            "resonance_tweets_accepted_total",
+            "resonance_tweets_duplicate_total",
+            "resonance_rejected_total",
+        )
+    )
+
+
+def create_topic(bootstrap: str, topic: str, partitions: int) -> None:
+    """Create `topic` with the worker's partition count (so it matches what the worker expects)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        with suppress(TopicAlreadyExistsError):
+            admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
+    finally:
+        admin.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """The generated messages to produce (native JSON keyed by id) and the sentinel cascade."""
+
+    messages: list[tuple[bytes, bytes]]
+    generated: int
+    root_id: str
+    root_user: str
+    next_ms: int
+
+    @classmethod
+    def build(cls, events: int, seed: int, tag: str) -> Stream:
+        """`events` generated tweets, then an original and one retweet of it one second later."""
+        messages: list[tuple[bytes, bytes]] = []
+        latest_ms = 0
+        for event in generate(StreamSpec(events=events, seed=seed)):
+            messages.append((event.id.encode(), orjson.dumps(to_native(event))))
+            latest_ms = max(latest_ms, int(event.at.timestamp() * 1000))
+        root_id, root_user = f"{tag}-root", f"{tag}-author"
+        original = {"id": root_id, "user_id": root_user, "created_at": latest_ms + 1000, "text": "bench"}
+        messages.append((root_id.encode(), orjson.dumps(original)))
+        messages.append(retweet_message(root_id, root_user, f"{tag}-rt-0", latest_ms + 2000))
+        return cls(messages, events, root_id, root_user, latest_ms + 3000)
+
+
+def retweet_message(root_id: str, root_user: str, tweet_id: str, at_ms: int) -> tuple[bytes, bytes]:
+    """A native retweet of `root_id`, straight from the root."""
+    value = {
+        "id": tweet_id,
+        "user_id": f"{tweet_id}-user",
+        "created_at": at_ms,
+        "retweet_of": root_id,
+        "retweet_of_user": root_user,
+        "parent_id": root_id,
+    }
+    return tweet_id.encode(), orjson.dumps(value)
+
+
+def produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) -> dict[str, float]:
+    """Send every message and wait for the broker to have them; return time and rate."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, batch_size=262_144)
+    started = time.time()
+    for key, value in messages:
+        producer.send(topic, key=key, value=value)
+    producer.flush()
+    elapsed = time.time() - started
+    producer.close()
+    return {"messages": len(messages), "wall_s": elapsed, "per_s": len(messages) / elapsed}
+
+
+def bare_kafka_python(bootstrap: str, topic: str, partitions_count: int, total: int) -> dict[str, float]:
+    """A kafka-python consumer reading the topic from the beginning until it has `total` messages."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(partitions_count)]
+        count = 0
+        started_cpu, started = time.process_time(), time.time()
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        deadline = started + DRAIN_SECONDS
+        while count < total and time.time() < deadline:
+            for batch in consumer.poll(timeout_ms=500, max_records=10_000).values():
+                count += len(batch)
+        elapsed, cpu = time.time() - started, time.process_time() - started_cpu
+    finally:
+        consumer.close()
+    return {"messages": count, "wall_s": elapsed, "cpu_s": cpu, "per_s": count / elapsed}
+
+
+def bare_aiokafka(bootstrap: str, topic: str, partitions_count: int, total: int) -> dict[str, float]:
+    """An aiokafka consumer (the client faust runs on) reading the topic until it has `total`."""
+
+    async def read() -> dict[str, float]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            partitions = [AioTopicPartition(topic, p) for p in range(partitions_count)]
+            count = 0
+            started_cpu, started = time.process_time(), time.time()
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            deadline = started + DRAIN_SECONDS
+            while count < total and time.time() < deadline:
+                batches = await consumer.getmany(timeout_ms=500, max_records=10_000)
+                count += sum(len(batch) for batch in batches.values())
+            elapsed, cpu = time.time() - started, time.process_time() - started_cpu
+        finally:
+            await consumer.stop()
+        return {"messages": count, "wall_s": elapsed, "cpu_s": cpu, "per_s": count / elapsed}
+
+    return asyncio.run(read())
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process `pid` has used (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime: fields 14 and 15
+
+
+def process_peak_rss_kib(pid: int) -> int:
+    """The peak resident set (VmHWM) of process `pid`, in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+@dataclass(slots=True)
+class Stop:
+    """How the worker stopped at the end of `running_worker`: seconds from SIGTERM to exit, and
+    whether it had to be killed after STOP_SECONDS.
+    """
+
+    seconds: float | None = None
+    killed: bool = False
+
+
+@contextmanager
+def running_worker(deployment: Deployment, log: Path, stop: Stop) -> Iterator[subprocess.Popen[bytes]]:
+    """A `resonance worker` subprocess for the block; stopped at the end (SIGTERM, then SIGKILL
+    after STOP_SECONDS), with how it went noted in `stop`.
+    """
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "agents", "worker", "-l", "info"],
+            env=deployment.env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield worker
+    finally:
+        asked = time.monotonic()
+        worker.terminate()
+        try:
+            worker.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+            stop.killed = True
+        stop.seconds = time.monotonic() - asked
+
+
+def check_alive(worker: subprocess.Popen[bytes], log: Path) -> None:
+    """Raise, with the end of its log, if the worker has exited."""
+    if worker.poll() is not None:
+        tail = log.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"the worker exited with {worker.returncode}; the end of {log}:\n{tail}")
+
+
+@dataclass(slots=True)
+class Progress:
+    """The worker's counters polled every POLL_SECONDS: when each stage started and finished, and
+    the worker's CPU seconds (from /proc) at those polls.
+    """
+
+    total: int
+    polls: int = 0
+    idle_until: float | None = None  # the last poll before any input was consumed
+    idle_cpu_s: float = 0.0
+    ingested_at: float | None = None
+    accepted_at: float | None = None
+    accepted_cpu_s: float = 0.0
+
+    def observe(self, at: float, samples: dict[str, float] | None, cpu_s: float) -> None:
+        """Take one poll (`samples` None: the worker does not answer yet)."""
+        self.polls += 1
+        ingested = 0.0 if samples is None else samples.get("resonance_input_messages_total", 0.0)
+        decided = 0.0 if samples is None else accounted(samples)
+        if ingested == 0:
+            self.idle_until, self.idle_cpu_s = at, cpu_s
+        if self.ingested_at is None and ingested >= self.total:
+            self.ingested_at = at
+        if self.accepted_at is None and decided >= self.total:
+            self.accepted_at, self.accepted_cpu_s = at, cpu_s
+
+
+def watch_worker(deployment: Deployment, worker: subprocess.Popen[bytes], log: Path, total: int) -> Progress:
+    """Poll /metrics from the worker's launch until its accept stage has decided `total` tweets."""
+    progress = Progress(total)
+    deadline = time.time() + WORKER_START_SECONDS + DRAIN_SECONDS
+    while progress.accepted_at is None:
+        check_alive(worker, log)
+        if time.time() > deadline:
+            raise TimeoutError(f"the worker did not accept {total} tweets in time (log {log})")
+        at, cpu_s = time.time(), process_cpu_seconds(worker.pid)
+        progress.observe(at, deployment.metrics(), cpu_s)
+        time.sleep(POLL_SECONDS)
+    return progress
+
+
+def _cascade_change(message: Any, root_id: str) -> dict[str, Any] | None:
+    record = orjson.loads(message.value)
+    wanted = record.get("kind") == "cascade" and record.get("trigger") == "change"
+    return record if wanted and record.get("root_id") == root_id else None
+
+
+def find_cascade_change(bootstrap: str, topic: str, root_id: str, *, min_size: int) -> Any:
+    """Read the metrics topic from the beginning until a change record of `root_id` of at least
+    `min_size` nodes; return that message (its timestamp is when the worker published it).
+    """
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    try:
+
+        def partitions() -> list[TopicPartition] | None:
+            found = consumer.partitions_for_topic(topic)
+            return [TopicPartition(topic, p) for p in sorted(found)] if found else None
+
+        assigned = wait_for(partitions, seconds=60, what=f"topic {topic}")
+        consumer.assign(assigned)
+        consumer.seek_to_beginning(*assigned)
+
+        def found() -> Any:
+            for batch in consumer.poll(timeout_ms=500).values():
+                for message in batch:
+                    record = _cascade_change(message, root_id)
+                    if record is not None and record["size"] >= min_size:
+                        return message
+            return None
+
+        return wait_for(found, seconds=DRAIN_SECONDS, what=f"the cascade record of {root_id}", interval=0)
+    finally:
+        consumer.close()
+
+
+def measure_latency(  # noqa: PLR0913 - each is one independent parameter of the measurement
+    deployment: Deployment,
+    stream: Stream,
+    count: int,
+    *,
+    start_size: int,
+    gap_seconds: float,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    """Send `count` retweets of the stream's root one at a time; for each, the wall time from
+    just before the send to the arrival of its cascade change record at a kafka-python consumer,
+    and to that record's CreateTime (when the worker produced it).
+    """
+    consumer = KafkaConsumer(
+        bootstrap_servers=deployment.bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        fetch_max_wait_ms=LATENCY_FETCH_WAIT_MS,
+    )
+    producer = KafkaProducer(bootstrap_servers=deployment.bootstrap, linger_ms=0)
+    arrival: list[float] = []
+    published: list[float] = []
+    timeouts = 0
+    try:
+        found = consumer.partitions_for_topic(deployment.metrics_topic) or set()
+        assigned = [TopicPartition(deployment.metrics_topic, p) for p in sorted(found)]
+        consumer.assign(assigned)
+        consumer.seek_to_end(*assigned)
+        for partition in assigned:
+            consumer.position(partition)  # resolve "end" now, before anything is sent
+        for k in range(1, count + 1):
+            key, value = retweet_message(
+                stream.root_id, stream.root_user, f"{deployment.app_id}-rt-{k}", stream.next_ms + k * 1000
+            )
+            sent = time.time()
+            producer.send(deployment.input_topic, key=key, value=value)
+            producer.flush()
+            message = _await_change(consumer, stream.root_id, start_size + k)
+            if message is None:
+                timeouts += 1
+                say(f"  retweet {k}: no cascade record within {LATENCY_DEADLINE_SECONDS:.0f}s")
+                continue
+            arrival.append(time.time() - sent)
+            published.append(message.timestamp / 1000 - sent)
+            time.sleep(gap_seconds)
+    finally:
+        producer.close()
+        consumer.close()
+    return {"sent": count, "timeouts": timeouts, "arrival_s": arrival, "published_s": published}
+
+
+def _await_change(consumer: KafkaConsumer, root_id: str, size: int) -> Any:
+    deadline = time.time() + LATENCY_DEADLINE_SECONDS
+    while time.time() < deadline:
+        for batch in consumer.poll(timeout_ms=100).values():
+            for message in batch:
+                record = _cascade_change(message, root_id)
+                if record is not None and record["size"] >= size:
+                    return message
+    return None
+
+
+def quantiles(values: list[float]) -> dict[str, float] | None:
+    """min, median, p95 (nearest rank), max; None when there are no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = math.ceil(0.95 * len(ordered)) - 1
+    return {"min": ordered[0], "median": statistics.median(ordered), "p95": ordered[rank], "max": ordered[-1]}
+
+
+def idle_flush_seconds(text: str) -> float:
+    """The seconds of a duration like `5s` (the worker's idle flush setting)."""
+    return parse_duration(text).total_seconds()

@@ -1,0 +1,225 @@
+# ruff: noqa: INP001 - a script run by benchmarks/run.py in a child process, not a package module
+"""The measurements that run in a child process, one per call, so each has its own peak RSS.
+
+`python benchmarks/probes.py PROBE [options]` runs one probe and prints one JSON object on its
+last line of stdout. The parent (`benchmarks/run.py`) starts it with the progress bars off
+(`TQDM_DISABLE=1`) and numeric libraries on one thread; `--cpu N` pins the process to core N.
+
+Probes:
+
+``parse``
+    the baseline: `agents.recordings.read_messages` + `models.wire.parse_line` over a file,
+    counting what comes out, nothing else.
+``analyze``
+    `agents.cli.analyze.run_analysis` exactly as `resonance analyze` calls it (a progress-bar
+    line count first, dedup, the analyzer, the final flush), records written to /dev/null.
+``stages``
+    the same work split into stages run one after another (count lines; read + parse into a
+    list; dedup + observe; flush; serialise the final records), each timed, with RSS after each.
+    RSS here includes the parsed events held in the list.
+``generate``
+    `synth.write_stream` to a file, with RSS and time at every tenth of the events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import orjson
+
+KIB = 1024
+
+
+def memory_kib() -> dict[str, int]:
+    """The resident set of this process now (`VmRSS`) and its peak so far (`VmHWM`), in KiB."""
+    wanted = {"VmRSS": "rss_kib", "VmHWM": "hwm_kib"}
+    found: dict[str, int] = {}
+    with Path("/proc/self/status").open(encoding="ascii") as status:
+        for line in status:
+            key, _, rest = line.partition(":")
+            if key in wanted:
+                found[wanted[key]] = int(rest.split()[0])
+    return found
+
+
+@dataclass(slots=True)
+class Clock:
+    """Wall and process-CPU time since the last lap, with memory at each lap."""
+
+    laps: list[dict[str, Any]] = field(default_factory=list)
+    _wall: float = field(default_factory=time.perf_counter)
+    _cpu: float = field(default_factory=time.process_time)
+
+    def lap(self, name: str, **extra: Any) -> dict[str, Any]:
+        """Close the current stage as `name`; return (and keep) its figures."""
+        wall, cpu = time.perf_counter(), time.process_time()
+        figures = {"stage": name, "wall_s": wall - self._wall, "cpu_s": cpu - self._cpu, **memory_kib()}
+        figures.update(extra)
+        self.laps.append(figures)
+        self._wall, self._cpu = wall, cpu
+        return figures
+
+
+def _analysis_config(window: timedelta) -> Any:
+    """The analyzer `resonance analyze --window WINDOW` builds with the default settings."""
+    from agents.settings import Settings  # noqa: PLC0415 - imported inside the probe that is measured
+    from streams.analyzer import AnalyzerConfig  # noqa: PLC0415 - as above
+    from streams.reconstruction import Method, ReconstructionConfig  # noqa: PLC0415 - as above
+
+    defaults = Settings()
+    return AnalyzerConfig.build(
+        window=window,
+        lateness=defaults.lateness,
+        reconstruction=ReconstructionConfig(method=cast("Method", defaults.reconstruction)),
+    )
+
+
+def probe_parse(path: Path) -> dict[str, Any]:
+    """Read and parse every line of `path`; count the events and rejections."""
+    from agents.recordings import read_messages  # noqa: PLC0415 - the import is not measured
+    from models.wire import Rejection, parse_line  # noqa: PLC0415 - as above
+
+    imported = memory_kib()
+    clock = Clock()
+    events = rejected = 0
+    for number, raw in read_messages(path):
+        for result in parse_line(raw, number):
+            if isinstance(result, Rejection):
+                rejected += 1
+            else:
+                events += 1
+    total = clock.lap("read+parse")
+    return {"events": events, "rejected": rejected, "after_import": imported, **total}
+
+
+def probe_analyze(path: Path, window: timedelta) -> dict[str, Any]:
+    """`run_analysis` on `path` with a `window` span, writing the records to /dev/null."""
+    from agents.cli.analyze import run_analysis  # noqa: PLC0415 - the import is not measured
+    from streams.analyzer import Analyzer  # noqa: PLC0415 - as above
+
+    config = _analysis_config(window)
+    imported = memory_kib()
+    clock = Clock()
+    with Path(os.devnull).open("wb") as sink:
+        tally = run_analysis(
+            (path,), sink, Analyzer(config), horizon=window + config.hashtags.window.lateness
+        )
+    total = clock.lap("run_analysis")
+    return {
+        "events": tally.tweets,
+        "duplicates": tally.duplicates,
+        "rejected": sum(tally.rejected.values()),
+        "written": dict(tally.written),
+        "after_import": imported,
+        **total,
+    }
+
+
+def probe_stages(path: Path, window: timedelta) -> dict[str, Any]:
+    """The work of `run_analysis`, one stage after another, each timed."""
+    from agents.recordings import count_messages, read_messages  # noqa: PLC0415 - import not measured
+    from models.wire import Rejection, parse_line  # noqa: PLC0415 - as above
+    from streams.analyzer import Analyzer  # noqa: PLC0415 - as above
+    from streams.dedup import SeenIds  # noqa: PLC0415 - as above
+
+    config = _analysis_config(window)
+    analyzer = Analyzer(config)
+    seen = SeenIds(window + config.hashtags.window.lateness)
+    imported = memory_kib()
+    clock = Clock()
+    lines = count_messages(path)
+    clock.lap("count lines (progress bar)", items=lines)
+    events = [
+        result
+        for number, raw in read_messages(path)
+        for result in parse_line(raw, number)
+        if not isinstance(result, Rejection)
+    ]
+    clock.lap("read+parse (held in a list)", items=len(events))
+    records = 0
+    with Path(os.devnull).open("wb") as sink:
+        for event in events:
+            if seen.first_time(event.id, event.at):
+                for record in analyzer.observe(event):
+                    sink.write(record.to_bytes() + b"\n")
+                    records += 1
+        clock.lap("dedup+observe", items=len(events), records=records)
+        final = analyzer.flush()
+        clock.lap("flush", items=len(final))
+        for record in final:
+            sink.write(record.to_bytes() + b"\n")
+        clock.lap("serialise final records", items=len(final))
+    return {"events": len(events), "after_import": imported, "stages": clock.laps}
+
+
+def probe_generate(out: Path, events: int, seed: int) -> dict[str, Any]:
+    """`write_stream` of `events` events to `out`, sampling time and memory every tenth."""
+    from synth import StreamSpec, write_stream  # noqa: PLC0415 - the import is not measured
+
+    spec = StreamSpec(events=events, seed=seed)
+    imported = memory_kib()
+    started_wall, started_cpu = time.perf_counter(), time.process_time()
+    checkpoints: list[dict[str, Any]] = []
+
+    def progress(count: int) -> None:
+        checkpoints.append(
+            {
+                "events": count,
+                "wall_s": time.perf_counter() - started_wall,
+                "cpu_s": time.process_time() - started_cpu,
+                **memory_kib(),
+            }
+        )
+
+    written = write_stream(spec, out, progress=progress, progress_every=max(1, events // 10))
+    return {
+        "events": written,
+        "users": spec.users,
+        "file_bytes": out.stat().st_size,
+        "after_import": imported,
+        "checkpoints": checkpoints,
+    }
+
+
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("probe", choices=["parse", "analyze", "stages", "generate"])
+    parser.add_argument("--input", type=Path, help="the recording to read (parse, analyze, stages)")
+    parser.add_argument("--window-hours", type=float, default=192.0, help="analyzer window span")
+    parser.add_argument("--out", type=Path, help="where generate writes")
+    parser.add_argument("--events", type=int, default=1_000_000, help="events to generate")
+    parser.add_argument("--seed", type=int, default=7, help="generator seed")
+    parser.add_argument("--cpu", type=int, default=None, help="pin this process to one core")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> None:
+    """Run one probe and print its figures as one JSON line."""
+    args = _arguments(argv)
+    if args.cpu is not None:
+        os.sched_setaffinity(0, {args.cpu})
+    window = timedelta(hours=args.window_hours)
+    if args.probe == "parse":
+        figures = probe_parse(args.input)
+    elif args.probe == "analyze":
+        figures = probe_analyze(args.input, window)
+    elif args.probe == "stages":
+        figures = probe_stages(args.input, window)
+    else:
+        figures = probe_generate(args.out, args.events, args.seed)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    figures["ru_maxrss_kib"] = usage.ru_maxrss  # Linux reports KiB
+    figures["cpus"] = sorted(os.sched_getaffinity(0))
+    sys.stdout.write(orjson.dumps(figures).decode() + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,493 @@
+# ruff: noqa: INP001 - a script (`make bench`), not a module of the shipped packages
+"""Benchmark Resonance and print a report: ratios against baselines measured in the same run.
+
+Usage: .venv/bin/python benchmarks/run.py [--quick | --full] [--only analyze,live,latency,generate]
+[--json FILE]. See benchmarks/README.md for what each section measures and how.
+
+Nothing here fails on slow numbers: it measures and reports. Progress goes to stderr; the report
+goes to stdout (and to --json FILE as JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import live
+import orjson
+from report import REPO, Section, Table, footer_text, header_text, load_average, machine_facts, mib, rate
+
+from agents.settings import Settings
+from models.duration import format_duration
+
+HERE = Path(__file__).resolve().parent
+HIGGS = REPO.parent / "shared" / "datasets" / "higgs_twitter" / "higgs-activity_time.txt.gz"
+HIGGS_WINDOW_HOURS = 8 * 24  # covers the whole week of the Higgs data
+ANALYZE_TARGET_PER_S = 50_000  # issue 3
+LATENCY_TARGET_S = 1.0  # issue 3
+SECTIONS = ("analyze", "live", "latency", "generate")
+SEED = 7
+DEFAULTS = Settings()
+IDLE_FLUSH = format_duration(DEFAULTS.idle_flush)  # the worker's default
+LATENESS = format_duration(DEFAULTS.lateness)
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """The inputs of one mode."""
+
+    analyze_lines: int | None  # None: the whole Higgs file
+    generate_events: int
+    live_events: int
+    latency_retweets: int
+
+
+QUICK = Sizes(analyze_lines=100_000, generate_events=100_000, live_events=10_000, latency_retweets=20)
+DEFAULT = Sizes(analyze_lines=None, generate_events=1_000_000, live_events=50_000, latency_retweets=50)
+FULL = Sizes(analyze_lines=None, generate_events=10_000_000, live_events=50_000, latency_retweets=50)
+
+
+_STARTED = time.monotonic()
+
+
+def say(message: str) -> None:
+    """Progress on stderr, with the seconds since the benchmark started."""
+    sys.stderr.write(f"[bench {time.monotonic() - _STARTED:6.1f}s] {message}\n")
+    sys.stderr.flush()
+
+
+def run_probe(*args: str, cpu: int | None) -> dict[str, Any]:
+    """Run one probe of benchmarks/probes.py in a fresh interpreter; return its JSON figures."""
+    env = os.environ | {
+        "TQDM_DISABLE": "1",  # no progress bar inside a measurement
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    pin = [] if cpu is None else ["--cpu", str(cpu)]
+    result = subprocess.run(  # noqa: S603 - our own probe script, fixed arguments
+        [sys.executable, str(HERE / "probes.py"), *args, *pin],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"probe {args[0]} failed (exit {result.returncode}):\n{result.stderr[-3000:]}")
+    figures: dict[str, Any] = orjson.loads(result.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def _higgs_input(tmp: Path, lines: int | None) -> Path:
+    """The Higgs file itself, or (quick mode) its first `lines` lines in a gzip file of the same kind."""
+    if lines is None:
+        return HIGGS
+    prefix = tmp / f"higgs-first-{lines}.txt.gz"
+    with gzip.open(HIGGS, "rb") as source, gzip.open(prefix, "wb") as target:
+        for number, line in enumerate(source):
+            if number == lines:
+                break
+            target.write(line)
+    return prefix
+
+
+def _median(runs: list[dict[str, Any]], key: str) -> float:
+    return float(statistics.median(run[key] for run in runs))
+
+
+def bench_analyze(tmp: Path, sizes: Sizes, cpu: int, repeat: int) -> Section:
+    """Section 1 (and 5): `run_analysis` on the Higgs file against a bare read + parse loop."""
+    section = Section("analyze", "1. analyze throughput and memory on the Higgs activity file")
+    if not HIGGS.is_file():
+        section.add("skipped", f"{HIGGS} not found")
+        return section.finish()
+    path = _higgs_input(tmp, sizes.analyze_lines)
+    which = "the whole file" if sizes.analyze_lines is None else f"its first {sizes.analyze_lines:,} lines"
+    section.method = [
+        f"input: ../shared/datasets/higgs_twitter/{HIGGS.name}, {which}",
+        "  (gzip, SNAP activity lines), read as `resonance analyze` reads it. Each measurement runs",
+        f"  in a fresh interpreter pinned to core {cpu} (sched_setaffinity), progress bars off,",
+        "  numeric libraries on one thread.",
+        "baseline: a bare loop of agents.recordings.read_messages + models.wire.parse_line, counting",
+        "  the events (no dedup, no analyzer).",
+        "analyze: agents.cli.analyze.run_analysis with --window 8d (192 h, covers the week),",
+        f"  the default lateness ({LATENESS}) and reconstruction ({DEFAULTS.reconstruction}), no --every",
+        "  or --top, records to /dev/null; it counts the lines once first (for its progress bar),",
+        "  as the command does.",
+        f"events/s = events / wall seconds (and / process CPU seconds, time.process_time); {repeat}",
+        "  run(s) of each, baseline and analyze alternating; the median is shown.",
+        "ratio = analyze wall time / baseline wall time (how many times slower than only parsing).",
+        "stages: the same work in a separate run, one stage after another (the parsed events are",
+        "  held in a list, so RSS there includes them); RSS = VmRSS after the stage, peak = VmHWM.",
+    ]
+    baselines, analyses = [], []
+    for run in range(repeat):
+        say(f"analyze: baseline read+parse, run {run + 1}/{repeat}")
+        baselines.append(run_probe("parse", "--input", str(path), cpu=cpu))
+        say(f"analyze: run_analysis, run {run + 1}/{repeat}")
+        analyses.append(
+            run_probe("analyze", "--input", str(path), "--window-hours", str(HIGGS_WINDOW_HOURS), cpu=cpu)
+        )
+    say("analyze: stages")
+    stages = run_probe("stages", "--input", str(path), "--window-hours", str(HIGGS_WINDOW_HOURS), cpu=cpu)
+    events = analyses[0]["events"]
+    base_wall, base_cpu = _median(baselines, "wall_s"), _median(baselines, "cpu_s")
+    wall, cpu_s = _median(analyses, "wall_s"), _median(analyses, "cpu_s")
+    per_s = events / wall
+    section.add("events analyzed (accepted, each id once)", f"{events:,}")
+    section.add(
+        "baseline read+parse",
+        f"{rate(events, base_wall)} events/s ({base_wall:.2f} s wall, {base_cpu:.2f} s CPU)",
+    )
+    section.add(
+        "run_analysis",
+        f"{per_s:,.0f} events/s wall, {rate(events, cpu_s)} events/s CPU "
+        f"({wall:.2f} s wall, {cpu_s:.2f} s CPU)",
+    )
+    section.add(
+        "ratio analyze / baseline (wall time)",
+        f"{wall / base_wall:.2f}x (analyze runs at {100 * base_wall / wall:.1f}% of parse-only speed)",
+    )
+    section.add(
+        "CPU share of wall time (1.00: had the core)",
+        f"baseline {base_cpu / base_wall:.2f}, analyze {cpu_s / wall:.2f}",
+    )
+    section.add(
+        "vs issue 3 target (50,000 events/s)",
+        f"{per_s / ANALYZE_TARGET_PER_S:.2f} of target "
+        f"({'meets' if per_s >= ANALYZE_TARGET_PER_S else 'below'})",
+    )
+    if repeat > 1:
+        walls = [run["wall_s"] for run in analyses]
+        section.add("run_analysis wall spread", f"{min(walls):.2f} .. {max(walls):.2f} s over {repeat} runs")
+    imported = analyses[0]["after_import"]["rss_kib"]
+    peak = max(run["ru_maxrss_kib"] for run in analyses)
+    section.add("memory: RSS after imports (analyze process)", mib(imported))
+    section.add(
+        "memory: peak RSS of run_analysis (ru_maxrss)",
+        f"{mib(peak)} (+{mib(peak - imported)} over the imports)",
+    )
+    section.add("memory: peak RSS of the baseline", mib(max(run["ru_maxrss_kib"] for run in baselines)))
+    rows = [
+        [
+            stage["stage"],
+            f"{stage['wall_s']:.2f}",
+            f"{stage['cpu_s']:.2f}",
+            rate(stage.get("items", 0), stage["wall_s"]) if stage.get("items") else "",
+            mib(stage["rss_kib"]),
+            mib(stage["hwm_kib"]),
+        ]
+        for stage in stages["stages"]
+    ]
+    total_wall = sum(stage["wall_s"] for stage in stages["stages"])
+    rows.append(
+        ["total", f"{total_wall:.2f}", f"{sum(s['cpu_s'] for s in stages['stages']):.2f}", "", "", ""]
+    )
+    section.tables.append(
+        (
+            f"stages (separate run; RSS after imports {mib(stages['after_import']['rss_kib'])}):",
+            Table(["stage", "wall s", "CPU s", "items/s", "RSS after", "peak RSS"], rows),
+        )
+    )
+    section.data = {
+        "input": str(path),
+        "window_hours": HIGGS_WINDOW_HOURS,
+        "pinned_core": cpu,
+        "target_events_per_s": ANALYZE_TARGET_PER_S,
+        "events_per_s": per_s,
+        "events_per_cpu_s": events / cpu_s,
+        "ratio_analyze_over_baseline_wall": wall / base_wall,
+        "baseline_runs": baselines,
+        "analyze_runs": analyses,
+        "stages": stages,
+    }
+    return section.finish()
+
+
+def bench_generate(tmp: Path, sizes: Sizes, cpu: int) -> Section:
+    """Section 4: `synth.write_stream` speed, and whether its memory stays flat."""
+    events = sizes.generate_events
+    section = Section("generate", f"4. generator speed and memory flatness ({events:,} events)")
+    out = tmp / "generated.jsonl.gz"
+    section.method = [
+        f"synth.write_stream(StreamSpec(events={events}, seed={SEED}), a .jsonl.gz temp file) in a fresh",
+        f"  interpreter pinned to core {cpu}; the default spec (users = events / 20, 4 communities).",
+        "at every tenth of the events (the progress callback): elapsed wall and CPU seconds, VmRSS",
+        "  (resident now) and VmHWM (peak so far) from /proc/self/status.",
+        "flatness = peak RSS at 100% / peak RSS at 10% (1.00 = flat; the population of users is",
+        "  built before the first event, so it is inside both).",
+    ]
+    say(f"generate: {events:,} events")
+    figures = run_probe("generate", "--out", str(out), "--events", str(events), "--seed", str(SEED), cpu=cpu)
+    out.unlink(missing_ok=True)
+    points = figures["checkpoints"]
+    first, last = points[0], points[-1]
+    section.add("events written", f"{figures['events']:,} ({figures['users']:,} users)")
+    section.add("file size (gzip)", mib(figures["file_bytes"] / 1024))
+    section.add(
+        "speed",
+        f"{rate(last['events'], last['wall_s'])} events/s wall, "
+        f"{rate(last['events'], last['cpu_s'])} events/s CPU ({last['wall_s']:.1f} s)",
+    )
+    section.add("CPU share of wall time (1.00: had the core)", f"{last['cpu_s'] / last['wall_s']:.2f}")
+    section.add("RSS after imports", mib(figures["after_import"]["rss_kib"]))
+    section.add(f"peak RSS at {first['events']:,} events (10%)", mib(first["hwm_kib"]))
+    section.add(f"peak RSS at {last['events']:,} events (100%)", mib(last["hwm_kib"]))
+    section.add("flatness: peak 100% / peak 10%", f"{last['hwm_kib'] / first['hwm_kib']:.3f}")
+    rows = []
+    previous = {"events": 0, "wall_s": 0.0}
+    for point in points:
+        rows.append(
+            [
+                f"{point['events']:,}",
+                f"{point['wall_s']:.1f}",
+                rate(point["events"] - previous["events"], point["wall_s"] - previous["wall_s"]),
+                mib(point["rss_kib"]),
+                mib(point["hwm_kib"]),
+            ]
+        )
+        previous = point
+    section.tables.append(
+        ("checkpoints:", Table(["events", "wall s", "events/s (this tenth)", "RSS", "peak RSS"], rows))
+    )
+    section.data = {"events": events, "seed": SEED, "figures": figures}
+    return section.finish()
+
+
+def bench_live(tmp: Path, sizes: Sizes, chosen: set[str], partitions: int) -> list[Section]:
+    """Sections 2 and 3: the worker's throughput against bare consumers, then cascade latency."""
+    events = sizes.live_events if "live" in chosen else 1_000  # latency alone: a short warm-up stream
+    sections: list[Section] = []
+    throughput = Section("live", f"2. live worker throughput vs a bare Kafka consumer ({events:,} tweets)")
+    with live.private_broker(tmp / "kafka", partitions, say) as bootstrap:
+        deployment = live.Deployment.new(bootstrap, tmp, partitions, IDLE_FLUSH)
+        stream = live.Stream.build(events, SEED, deployment.app_id)
+        total = len(stream.messages)
+        say(f"live: producing {total:,} messages to {deployment.input_topic}")
+        live.create_topic(bootstrap, deployment.input_topic, partitions)
+        produced = live.produce(bootstrap, deployment.input_topic, stream.messages)
+        say("live: bare consumers")
+        bare = live.bare_kafka_python(bootstrap, deployment.input_topic, partitions, total)
+        bare_aio = live.bare_aiokafka(bootstrap, deployment.input_topic, partitions, total)
+        log = tmp / "worker.log"
+        say(f"live: starting the worker (log {log})")
+        launched = time.time()
+        stop = live.Stop()
+        with live.running_worker(deployment, log, stop) as worker:
+            progress = live.watch_worker(deployment, worker, log, total)
+            say("live: waiting for the conversation stage to publish the last cascade record")
+            sentinel = live.find_cascade_change(
+                bootstrap, deployment.metrics_topic, stream.root_id, min_size=2
+            )
+            measured = Measured(produced, bare, bare_aio, progress, sentinel.timestamp / 1000, launched)
+            _throughput_report(throughput, measured, stream, partitions)
+            peak = live.process_peak_rss_kib(worker.pid)
+            throughput.add("worker peak RSS so far (VmHWM)", mib(peak))
+            throughput.data["worker_peak_rss_kib"] = peak
+            throughput.finish()
+            if "latency" in chosen:
+                time.sleep(live.idle_flush_seconds(IDLE_FLUSH) + 1)  # let the post-drain idle flush pass
+                say(f"latency: {sizes.latency_retweets} retweets, one at a time")
+                sections.append(_latency(deployment, stream, sizes.latency_retweets, events))
+            say("live: stopping the worker (SIGTERM)")
+    assert stop.seconds is not None  # noqa: S101 - running_worker sets it on leaving
+    how = f"killed (SIGKILL) after {stop.seconds:.1f} s" if stop.killed else f"exited in {stop.seconds:.1f} s"
+    throughput.add("worker stop at the end (SIGTERM)", how)
+    throughput.data["worker_stop"] = {"seconds": stop.seconds, "killed": stop.killed}
+    return [throughput, *sections] if "live" in chosen else sections
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """What the throughput phase observed."""
+
+    produced: dict[str, float]
+    bare: dict[str, float]
+    bare_aio: dict[str, float]
+    progress: live.Progress
+    conversation_done_at: float  # CreateTime of the sentinel retweet's cascade record
+    launched: float
+
+
+def _throughput_report(section: Section, measured: Measured, stream: live.Stream, partitions: int) -> None:
+    progress, bare = measured.progress, measured.bare
+    total = progress.total
+    start = progress.idle_until if progress.idle_until is not None else measured.launched
+    assert progress.ingested_at is not None  # noqa: S101 - watch_worker returns once accepted, after ingest
+    assert progress.accepted_at is not None  # noqa: S101 - as above
+    section.method = [
+        f"input: synth.generate(StreamSpec(events={stream.generated}, seed={SEED})) as native JSON keyed",
+        "  by id, plus one original and one retweet of it at the end (the sentinel):",
+        f"  {total:,} messages, produced before any consumer starts into a topic",
+        f"  of {partitions} partitions on a private single-node KRaft broker on this machine.",
+        "baseline: a bare kafka-python KafkaConsumer (assign + seek_to_beginning, poll until all are",
+        "  read; counting only); also a bare aiokafka consumer (the client faust runs on).",
+        "  Time from assign to the last message (connection and metadata done before).",
+        f"worker: `resonance worker` subprocess (RESONANCE_PARTITIONS={partitions}, default window 15m,",
+        f"  RESONANCE_IDLE_FLUSH={IDLE_FLUSH}), /metrics polled every {live.POLL_SECONDS} s from its launch.",
+        "  start = the last poll showing nothing consumed yet (excludes start-up; conservative by up",
+        f"  to one poll). ingest done: resonance_input_messages_total >= {total:,}; accept done:",
+        "  accepted + duplicates + rejected >= that; conversation done: the CreateTime of the",
+        "  sentinel retweet's cascade record on the metrics topic (the single-partition stage that",
+        "  runs the analyzer has processed everything before it).",
+        "  The stages run concurrently in the one worker process: each 'done' time includes the CPU",
+        "  the other stages took meanwhile.",
+        "tweets/s = messages / (done - start); ratio = worker tweets/s / bare consumer msgs/s.",
+        "worker CPU = its utime + stime (/proc) between the start poll and the accept-done poll.",
+        "worker stop = from SIGTERM (after every section that uses the worker) to its exit;",
+        f"  SIGKILL after {live.STOP_SECONDS:.0f} s.",
+    ]
+    section.add(
+        "produce (kafka-python, for reference)",
+        f"{measured.produced['per_s']:,.0f} msgs/s ({measured.produced['wall_s']:.2f} s)",
+    )
+    section.add(
+        "baseline: bare kafka-python consumer",
+        f"{bare['per_s']:,.0f} msgs/s ({bare['wall_s']:.2f} s, {bare['cpu_s']:.2f} s CPU)",
+    )
+    section.add(
+        "baseline: bare aiokafka consumer",
+        f"{measured.bare_aio['per_s']:,.0f} msgs/s "
+        f"({measured.bare_aio['wall_s']:.2f} s, {measured.bare_aio['cpu_s']:.2f} s CPU)",
+    )
+    section.add("worker start-up (launch to first consumption)", f"{start - measured.launched:.1f} s")
+    stages = {
+        "ingest": progress.ingested_at,
+        "accept": progress.accepted_at,
+        "conversation": measured.conversation_done_at,
+    }
+    figures: dict[str, Any] = {}
+    for name, done in stages.items():
+        per_s = total / (done - start)
+        figures[name] = {
+            "seconds": done - start,
+            "tweets_per_s": per_s,
+            "ratio_to_bare": per_s / bare["per_s"],
+        }
+        section.add(
+            f"worker: {name} stage done",
+            f"{per_s:,.0f} tweets/s ({done - start:.2f} s); "
+            f"{per_s / bare['per_s']:.3f} of bare kafka-python, "
+            f"{per_s / measured.bare_aio['per_s']:.3f} of bare aiokafka",
+        )
+    cpu = progress.accepted_cpu_s - progress.idle_cpu_s
+    section.add("worker CPU until accept done", f"{cpu:.2f} s ({rate(total, cpu)} tweets per CPU-second)")
+    section.data = {
+        "messages": total,
+        "partitions": partitions,
+        "produced": measured.produced,
+        "bare_kafka_python": bare,
+        "bare_aiokafka": measured.bare_aio,
+        "worker_stages": figures,
+        "worker_cpu_s": cpu,
+        "poll_seconds": live.POLL_SECONDS,
+    }
+
+
+def _latency(deployment: live.Deployment, stream: live.Stream, count: int, events: int) -> Section:
+    """Section 3: send retweets one at a time; time until each one's cascade record is out."""
+    section = Section("latency", f"3. live cascade latency ({count} retweets, one at a time)")
+    gap = 0.1
+    section.method = [
+        f"once the worker of section 2 has processed its {events:,} generated tweets and gone quiet",
+        "  (its idle flush passed), send retweets of the sentinel original one at a time (native",
+        "  JSON, retweet_of = parent_id = the original, event time 1 s apart after the stream's end)",
+        "  with a kafka-python producer (linger 0, flushed per send).",
+        "latency = wall time from just before the send to the arrival, at a kafka-python consumer",
+        "  already positioned at the end of the metrics topic, of the cascade record with trigger",
+        f"  'change' for that root and the new size; then {gap} s pause before the next retweet.",
+        f"  The consumer's fetch_max_wait_ms is {live.LATENCY_FETCH_WAIT_MS}: the default, 500, would",
+        "  add up to half a second of its own.",
+        "published = the same but to the record's CreateTime (when the worker produced it).",
+        f"target (issue 3): a retweet changes its cascade record within {LATENCY_TARGET_S:.0f} s.",
+    ]
+    result = live.measure_latency(deployment, stream, count, start_size=2, gap_seconds=gap, say=say)
+    arrival, published = live.quantiles(result["arrival_s"]), live.quantiles(result["published_s"])
+    measured = len(result["arrival_s"])
+    section.add("retweets sent / records received", f"{count} / {measured} ({result['timeouts']} timed out)")
+    for label, figures in (("arrival at consumer", arrival), ("published (CreateTime)", published)):
+        if figures is None:
+            section.add(label, "no records")
+            continue
+        section.add(
+            label,
+            "median {median:.3f} s, p95 {p95:.3f} s, min {min:.3f} s, max {max:.3f} s".format(**figures),
+        )
+    within = sum(1 for value in result["arrival_s"] if value <= LATENCY_TARGET_S)
+    section.add(f"within the {LATENCY_TARGET_S:.0f} s target", f"{within} of {count}")
+    if arrival is not None:
+        section.add("p95 / target", f"{arrival['p95'] / LATENCY_TARGET_S:.2f}")
+    section.data = {"target_s": LATENCY_TARGET_S, "arrival": arrival, "published": published, **result}
+    return section.finish()
+
+
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="benchmarks/run.py",
+        description="Benchmark Resonance; prints a report (ratios against baselines from the same run).",
+    )
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="smaller inputs (a minute or two)")
+    size.add_argument("--full", action="store_true", help="as the default, but generate 10M events")
+    parser.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections to run, of {', '.join(SECTIONS)} (default: all)",
+    )
+    parser.add_argument("--json", type=Path, default=None, help="also write the report as JSON to FILE")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each analyze measurement (median)")
+    parser.add_argument(
+        "--cpu", type=int, default=None, help="core to pin the analyze and generate probes to"
+    )
+    parser.add_argument("--partitions", type=int, default=4, help="partitions of the live topics")
+    args = parser.parse_args(argv)
+    chosen = {name.strip() for name in args.only.split(",") if name.strip()}
+    unknown = chosen - set(SECTIONS)
+    if unknown or not chosen:
+        parser.error(f"--only takes names among {', '.join(SECTIONS)}; got {args.only!r}")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    args.chosen = chosen
+    return args
+
+
+def main(argv: list[str]) -> None:
+    """Run the chosen sections; print the report; write the JSON when asked."""
+    args = _arguments(argv)
+    sizes, mode = (QUICK, "quick") if args.quick else (FULL, "full") if args.full else (DEFAULT, "default")
+    cpu = args.cpu if args.cpu is not None else max(os.sched_getaffinity(0))
+    facts = machine_facts()
+    started = time.monotonic()
+    sections: list[Section] = []
+    with tempfile.TemporaryDirectory(prefix="resonance-bench-") as directory:
+        tmp = Path(directory)
+        if "analyze" in args.chosen:
+            sections.append(bench_analyze(tmp, sizes, cpu, args.repeat))
+        if args.chosen & {"live", "latency"}:
+            sections.extend(bench_live(tmp, sizes, args.chosen, args.partitions))
+        if "generate" in args.chosen:
+            sections.append(bench_generate(tmp, sizes, cpu))
+    facts["load_average_end"] = load_average()
+    facts["elapsed_s"] = time.monotonic() - started
+    lines = header_text(facts, mode)
+    for section in sections:
+        lines += ["", *section.text()]
+    lines += ["", *footer_text(facts)]
+    sys.stdout.write("\n".join(lines) + "\n")
+    if args.json is not None:
+        report = {"mode": mode, "machine": facts, "sections": {s.key: s.as_json() for s in sections}}
+        args.json.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+        say(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
