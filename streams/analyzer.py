@@ -203,9 +203,9 @@ class Analyzer:
         records: list[Record] = self._converse(self._orphans.overdue(None))
         if self.config.include_hashtags:
             records.extend(self.hashtags.view(trigger)[: self.config.top])
-        graph_summaries = self.graph.flush(self.config.top_pairs)
-        if graph_summaries:
-            records.append(self._graph_record(latest, graph_summaries[-1][1], trigger))
+        # A second flush with nothing new moves no boundary: the graph's current summary stands.
+        self.graph.flush(self.config.top_pairs)
+        records.append(self._graph_record(latest, self.graph.summary(self.config.top_pairs), trigger))
         records.extend(self._cascade_records(latest, trigger))
         self.influence.advance(latest + _EPSILON)
         influence, summary = self.influence.records(latest, trigger, top=self.config.top)

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import networkx as nx
 
-from streams.window import SlidingWindow, Watermark, boundaries, from_ms, to_ms
+from streams.window import Admission, SlidingWindow, Watermark, boundaries, from_ms, to_ms
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -75,19 +75,26 @@ class CooccurrenceGraph:
         self._graph = nx.Graph()
 
     def observe(self, tags: Iterable[str], at: datetime) -> bool:
-        """Hold one tweet's hashtags until the window's end passes `at`; False when it is late.
+        """Hold one tweet's hashtags until the window's end passes `at`; False when dropped.
 
         A tweet without hashtags adds nothing but still moves the watermark. Nothing changes in
-        the graph until `advance_due` (or `flush`) moves the window's end.
+        the graph until `advance_due` (or `flush`) moves the window's end, except for a late
+        tweet (older than the window's end): the same policy as `HashtagCounts`, it joins the
+        graph at once while inside the window (counted in `late_events`), and is dropped when
+        older than the window's start.
         """
         item = tuple(sorted(set(tags)))
-        if item and self._window.end is not None and at < self._window.end:
-            self.late_events += 1
-            return False
-        if item:
-            self._window.add(item, at)
         self._watermark.observe(at)
-        return True
+        if not item:
+            return True
+        admission = self._window.add(item, at)
+        if admission is Admission.PENDING:
+            return True
+        self.late_events += 1
+        if admission is Admission.LATE:
+            self._add(item)
+            return True
+        return False
 
     def advance_due(self, top: int = 10) -> list[tuple[datetime, GraphSummary]]:
         """Move the window's end through every boundary the watermark passed, oldest first.

@@ -147,16 +147,19 @@ def test_everything_leaves_an_empty_graph():
     assert contents(graph.graph) == ({}, {})
 
 
-def test_late_tweet_is_counted_and_dropped():
-    """A tweet older than the window's end is refused, counted in late_events, and never added."""
-    # span 60 s, every 10 s, lateness 0: the tweet at 25 moves the end to 20, so one at 15 is late.
+def test_late_tweet_inside_the_window_joins_it_and_an_older_one_is_dropped():
+    """A tweet older than the window's end but inside the window is added at once; one older than
+    the window's start is refused; both count in late_events.
+    """
+    # span 60 s, every 10 s, lateness 0: the tweet at 85 moves the end to 80 (window [20, 80)),
+    # so one at 30 is late but inside, and one at 15 is older than the window.
     graph = CooccurrenceGraph(config_s(60, 10, 0))
-    graph.observe(["a", "b"], t0 + timedelta(seconds=25))
+    graph.observe(["a", "b"], t0 + timedelta(seconds=85))
     graph.advance_due()
+    assert graph.observe(["a", "c"], t0 + timedelta(seconds=30))
+    assert contents(graph.graph) == ({"a": 1, "c": 1}, {frozenset("ac"): 1})
     assert not graph.observe(["a", "b"], t0 + timedelta(seconds=15))
-    assert graph.late_events == 1
-    graph.flush()
-    assert contents(graph.graph) == ({"a": 1, "b": 1}, {frozenset("ab"): 1})
+    assert graph.late_events == 2
 
 
 def test_tweet_without_hashtags_moves_the_watermark_only():
@@ -209,10 +212,13 @@ def test_rolling_graph_equals_a_graph_from_scratch_after_every_tweet(stream, con
     late_events = 0
     for tags, offset_s in stream:
         at = t0 + timedelta(seconds=offset_s)
+        # Late (older than the window's end) tweets inside the window join it at once; only
+        # those older than the window's start are dropped. Either way they count as late.
         late = bool(tags) and graph.end is not None and at < graph.end
-        assert graph.observe(tags, at) is not late
+        dropped = late and graph.end is not None and at < graph.end - config.span
+        assert graph.observe(tags, at) is not dropped
         late_events += late
-        if not late:
+        if not dropped:
             accepted.append((tuple(tags), at))
         for end, summary in graph.advance_due(top=3):
             assert summary == scratch_summary(scratch(accepted, end - config.span, end), 3)
