@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint install system-deps clean
+.PHONY: demo test lint install system-deps clean stress
 
 $(INSTALLED): pyproject.toml
 	@$(MAKE) --no-print-directory system-deps
@@ -43,6 +43,10 @@ test: install
 .PHONY: bench
 bench: install
 	$(BIN)/python benchmarks/run.py
+
+# kill -9 recovery check (see tests/stress_restart.py for why it is not in `make test` yet)
+stress: install
+	$(BIN)/python -m pytest tests/stress_restart.py
 
 lint: install
 	$(BIN)/ruff check .
