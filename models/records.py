@@ -7,6 +7,7 @@ wire form, used live and offline alike.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -33,11 +34,22 @@ class Trigger(StrEnum):
     END = "end"
 
 
+@functools.cache
+def _duration_text(span: timedelta) -> str:
+    # Every record of a run carries the same few spans: write each once.
+    return format_duration(span)
+
+
+@functools.cache
+def _field_names(record_type: Any) -> tuple[str, ...]:  # a dataclass type (Any: hashable for the cache)
+    return tuple(f.name for f in fields(record_type))
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, timedelta):
-        return format_duration(value)
+        return _duration_text(value)
     return value
 
 
@@ -53,7 +65,11 @@ class Record:
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON-ready dict, `kind` first."""
-        return {"kind": self.kind} | {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        return {"kind": self.kind} | {
+            name: _plain(getattr(self, name))
+            # a class is hashable, but mypy reads dataclass __eq__ as making it not
+            for name in _field_names(type(self))  # type: ignore[arg-type]
+        }
 
     def to_bytes(self) -> bytes:
         """The record's wire bytes (orjson)."""

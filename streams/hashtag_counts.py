@@ -58,6 +58,10 @@ class HashtagCounts:
 
     def observe(self, tags: Iterable[str], user_id: str, at: datetime) -> list[HashtagCount]:
         """Add one tweet's hashtags; return the records of every boundary the watermark passed."""
+        tags = tuple(tags)
+        if not tags:  # most tweets: only the watermark moves
+            self._watermark.observe(at)
+            return self._emit_due()
         # A tweet counts once per tag however often it names it (`dict.fromkeys` keeps the order).
         uses = dict.fromkeys((tag, user_id) for tag in tags)
         admissions = {use: self._window.add(use, at) for use in uses}

@@ -33,7 +33,9 @@ class Orphans:
 
     def children_of(self, parent_id: str) -> list[TweetEvent]:
         """Release, in arrival order, the retweets waiting for `parent_id`."""
-        children = self._by_parent.pop(parent_id, [])
+        children = self._by_parent.pop(parent_id, None)
+        if children is None:  # the common case, once per tweet: nothing waits for it
+            return []
         self._held.difference_update(child.id for child in children)
         return children
 
