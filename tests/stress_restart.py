@@ -23,7 +23,7 @@ pytestmark = pytest.mark.kafka
 SETTINGS = {
     "RESONANCE_WINDOW": "2h",
     "RESONANCE_LATENESS": "10m",  # arrival disorder across partitions stays within it
-    "RESONANCE_CHECKPOINT_EVERY": "300ms",
+    "RESONANCE_CHECKPOINT_EVERY": "1s",
 }
 
 
@@ -84,6 +84,6 @@ def test_a_killed_worker_resumes_without_losing_or_doubling(kafka_bootstrap: str
         last: dict[str, Any] = {}
 
         try:
-            consume(deployment.bootstrap, deployment.metrics_topic, until=caught_up, seconds=120)
+            consume(deployment.bootstrap, deployment.metrics_topic, until=caught_up, seconds=400)
         except AssertionError:
             raise AssertionError(f"live {last} vs offline summary {expected_summary}") from None
