@@ -8,7 +8,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from agents.cli.base import UsageError
+from agents.cli.base import kafka_unreachable
 
 
 def ensure_topics(bootstrap: str, names: list[str], *, partitions: int) -> None:
@@ -16,9 +16,7 @@ def ensure_topics(bootstrap: str, names: list[str], *, partitions: int) -> None:
     try:
         admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="resonance-admin")
     except KafkaError as error:
-        raise UsageError(
-            f"cannot reach Kafka at {bootstrap} ({error}); start it with `resonance kafka up`"
-        ) from None
+        raise kafka_unreachable(bootstrap, error) from None
     try:
         missing = [n for n in names if n not in set(admin.list_topics())]
         if missing:

@@ -20,6 +20,11 @@ class UsageError(Exception):
     """A problem the user can fix; the message says how, in one line."""
 
 
+def kafka_unreachable(bootstrap: str, error: Exception) -> UsageError:
+    """The one-line error for a broker that does not answer, naming the fix."""
+    return UsageError(f"cannot reach Kafka at {bootstrap} ({error}); start it with `resonance kafka up`")
+
+
 class PlainCommand(AppCommand):
     """An app command that runs its coroutine without a mode Worker."""
 

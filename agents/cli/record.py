@@ -46,7 +46,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from tqdm import tqdm
 
-from agents.cli.base import PlainCommand, UsageError, say
+from agents.cli.base import PlainCommand, UsageError, kafka_unreachable, say
 from agents.recordings import read_messages
 from agents.settings import Settings
 from models.wire import Invalid
@@ -297,10 +297,7 @@ def _consumer(settings: Settings, topic: str) -> tuple[KafkaConsumer, list[Topic
             allow_auto_create_topics=False,
         )
     except KafkaError as error:
-        raise UsageError(
-            f"cannot reach Kafka at {settings.bootstrap_servers} ({error}); "
-            "start it with `resonance kafka up`"
-        ) from None
+        raise kafka_unreachable(settings.bootstrap_servers, error) from None
     partitions = consumer.partitions_for_topic(topic)
     if not partitions:
         existing = ", ".join(sorted(consumer.topics())) or "none"

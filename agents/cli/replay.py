@@ -40,7 +40,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from tqdm import tqdm
 
-from agents.cli.base import PlainCommand, UsageError, say
+from agents.cli.base import PlainCommand, UsageError, kafka_unreachable, say
 from agents.cli.record import BadLine, RecordedMessage, StopSignals, is_recording, read_recording
 from agents.kafka_admin import ensure_topics
 from agents.recordings import count_messages, read_messages
@@ -258,10 +258,7 @@ def _producer(settings: Settings) -> KafkaProducer:
             max_request_size=max(settings.max_message_bytes * 2, 1_048_576),
         )
     except KafkaError as error:
-        raise UsageError(
-            f"cannot reach Kafka at {settings.bootstrap_servers} ({error}); "
-            "start it with `resonance kafka up`"
-        ) from None
+        raise kafka_unreachable(settings.bootstrap_servers, error) from None
 
 
 @dataclass(slots=True)

@@ -12,7 +12,7 @@ from faust.cli import argument, option
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
-from agents.cli.base import PlainCommand, UsageError
+from agents.cli.base import PlainCommand, UsageError, kafka_unreachable
 from agents.settings import Settings
 
 _HEADER_PREFIX = "resonance."
@@ -92,10 +92,7 @@ def register(app: faust.App, settings: Settings) -> None:
                 consumer_timeout_ms=int(idle_timeout * 1000) if idle_timeout else float("inf"),
             )
         except KafkaError as error:
-            raise UsageError(
-                f"cannot reach Kafka at {settings.bootstrap_servers} ({error}); "
-                "start it with `resonance kafka up`"
-            ) from None
+            raise kafka_unreachable(settings.bootstrap_servers, error) from None
         partitions = consumer.partitions_for_topic(topic)
         if not partitions:
             raise UsageError(
