@@ -12,7 +12,6 @@ import signal
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
 from support import Deployment, consume, new_deployment, records, running_worker, wait_for
@@ -28,21 +27,9 @@ SETTINGS = {
 
 
 def _offline(deployment: Deployment, recording: Path, out: Path) -> list[dict[str, Any]]:
-    result = deployment.run(
-        "analyze",
-        str(recording),
-        "--out",
-        str(out),
-        "--window",
-        "2h",
-        "--lateness",
-        "10m",
-        "--top",
-        "20",
-        **SETTINGS,
+    return deployment.analyze(
+        recording, out, "--window", "2h", "--lateness", "10m", "--top", "20", **SETTINGS
     )
-    assert result.returncode == 0, result.stderr
-    return [orjson.loads(line) for line in out.read_bytes().splitlines()]
 
 
 def _without_trigger(record: dict[str, Any]) -> dict[str, Any]:

@@ -93,6 +93,12 @@ class Deployment:
             check=False,
         )
 
+    def analyze(self, recording: Path, out: Path, *args: str, **env: str) -> list[dict[str, Any]]:
+        """Run `resonance analyze` on `recording` with `args`; its records, in file order."""
+        result = self.run("analyze", str(recording), "--out", str(out), *args, **env)
+        assert result.returncode == 0, result.stderr
+        return [orjson.loads(line) for line in out.read_bytes().splitlines()]
+
     def metrics(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
         """The worker's Prometheus samples, keyed by (name, sorted labels)."""
         url = f"http://127.0.0.1:{self.web_port}/metrics"

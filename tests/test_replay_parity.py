@@ -70,12 +70,9 @@ def test_live_and_offline_final_records_agree(kafka_bootstrap: str, tmp_path: Pa
     with running_worker(deployment, tmp_path / "worker.log", **SETTINGS):
         assert deployment.run("replay", str(recording)).returncode == 0
         live = _live_final(deployment, tweets)
-    offline_path = tmp_path / "offline.jsonl"
-    result = deployment.run(
-        "analyze",
-        str(recording),
-        "--out",
-        str(offline_path),
+    offline = deployment.analyze(
+        recording,
+        tmp_path / "offline.jsonl",
         "--window",
         "2h",
         "--lateness",
@@ -84,8 +81,6 @@ def test_live_and_offline_final_records_agree(kafka_bootstrap: str, tmp_path: Pa
         "20",
         **SETTINGS,
     )
-    assert result.returncode == 0, result.stderr
-    offline = [orjson.loads(line) for line in offline_path.read_bytes().splitlines()]
 
     for kind in ("influence_summary", "influence", "cascade", "hashtag_graph"):
         live_view = [_comparable(r) for r in _last_view(live, kind)]
