@@ -68,6 +68,7 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
         topics=topics,
         instruments=instruments,
         config=config,
+        alerts=settings.alerts(),
         idle_seconds=settings.idle_flush.total_seconds(),
         checkpoint_seconds=settings.checkpoint_every.total_seconds(),
     )
@@ -83,6 +84,8 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
             reconstruction=ReconstructionConfig(method=cast("Method", settings.reconstruction)),
             cascade_updates=True,
             include_hashtags=False,
+            refresh=settings.refresh_every,
+            alerts=settings.alerts(),
         ),
         idle_seconds=settings.idle_flush.total_seconds(),
         checkpoint_seconds=settings.checkpoint_every.total_seconds(),

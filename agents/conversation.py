@@ -20,18 +20,11 @@ import orjson
 
 from agents.checkpoints import Checkpointed
 from agents.instruments import Instruments
+from agents.publish import send_records
 from agents.topics import Topics
 from models.records import Record, Trigger
 from models.wire.native import parse_native
 from streams.analyzer import Analyzer, AnalyzerConfig
-
-
-def record_key(record: Record) -> bytes:
-    """The metrics-topic key of a record: what it is about."""
-    subject = (
-        getattr(record, "root_id", None) or getattr(record, "user_id", None) or getattr(record, "tag", None)
-    )
-    return (subject or record.kind).encode()
 
 
 @dataclass(slots=True)
@@ -64,10 +57,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
     quiet = Quiet()
 
     async def publish(records: Iterable[Record]) -> None:
-        for record in records:
-            instruments.conversation.update(record)
-            instruments.records.labels(record.kind).inc()
-            await topics.metrics.send(key=record_key(record), value=record.to_bytes())
+        await send_records(topics, instruments, records)
 
     @app.agent(topics.conversation, name="conversation")
     async def conversation(stream: Any) -> None:

@@ -11,15 +11,39 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import faust
 
 from agents.checkpoints import Checkpointed
 from agents.instruments import Instruments
+from agents.publish import send_records
 from agents.topics import Topics
-from models.records import HashtagCount, HashtagUse, Trigger
+from models.records import HashtagUse, Record, Trigger
+from streams.alerts import AlertConfig, BurstAlerts
 from streams.hashtag_metrics import HashtagMetrics, HashtagMetricsConfig
+
+
+@dataclass(slots=True)
+class PartitionState:
+    """One hashtag-use partition's core state: its rolling metrics and its ongoing bursts."""
+
+    metrics: HashtagMetrics
+    bursts: BurstAlerts
+
+    def snapshot(self) -> dict[str, Any]:
+        """Plain data for `restore`."""
+        return {"metrics": self.metrics.snapshot(), "bursts": self.bursts.snapshot()}
+
+    @classmethod
+    def restore(
+        cls, config: HashtagMetricsConfig, alerts: AlertConfig, data: dict[str, Any]
+    ) -> PartitionState:
+        """The state `snapshot` described."""
+        return cls(
+            HashtagMetrics.restore(config, data["metrics"]), BurstAlerts.restore(alerts, data["bursts"])
+        )
 
 
 def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collaborator
@@ -28,41 +52,39 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
     topics: Topics,
     instruments: Instruments,
     config: HashtagMetricsConfig,
+    alerts: AlertConfig,
     idle_seconds: float,
     checkpoint_seconds: float,
 ) -> Any:
     """Add the hashtag-window agent and its idle-flush timer to `app`."""
-    windows: Checkpointed[HashtagMetrics] = Checkpointed(
+    windows: Checkpointed[PartitionState] = Checkpointed(
         app,
         "hashtag-window",
         topic=topics.hashtag_uses.get_topic_name(),
         partitions=topics.hashtag_uses.partitions,
-        create=lambda: HashtagMetrics(config),
-        dump=HashtagMetrics.snapshot,
-        load=lambda data: HashtagMetrics.restore(config, data),
+        create=lambda: PartitionState(HashtagMetrics(config), BurstAlerts(alerts)),
+        dump=PartitionState.snapshot,
+        load=lambda data: PartitionState.restore(config, alerts, data),
         every_seconds=checkpoint_seconds,
     )
     quiet_since: dict[int, float] = {}  # partitions changed since their last published view
 
-    async def publish(records: Iterable[HashtagCount]) -> None:
-        for record in records:
-            instruments.hashtags.update(record)
-            instruments.records.labels(record.kind).inc()
-            await topics.metrics.send(key=record.tag.encode(), value=record.to_bytes())
+    async def publish(records: Iterable[Record]) -> None:
+        await send_records(topics, instruments, records)
 
     @app.agent(topics.hashtag_uses, name="hashtag-window")
     async def hashtag_window(stream: Any) -> None:
         async for event in stream.noack().events():
             if windows.first_time(event):
                 use = HashtagUse.from_bytes(event.value)
-                metrics = windows.state(event.message.partition)
-                counts = metrics.counts
+                state = windows.state(event.message.partition)
+                counts = state.metrics.counts
                 late, dropped = counts.late_events, counts.dropped_events
-                records = metrics.observe((use.tag,), use.user_id, use.at)
+                records = state.metrics.observe((use.tag,), use.user_id, use.at)
                 instruments.late.labels("hashtag", "admitted").inc(counts.late_events - late)
                 instruments.late.labels("hashtag", "dropped").inc(counts.dropped_events - dropped)
                 quiet_since[event.message.partition] = time.monotonic()
-                await publish(records)
+                await publish([*records, *state.bursts.judge(records)])
             await windows.processed(stream, event)
 
     async def flush_idle() -> None:
@@ -73,7 +95,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
             if now - since >= idle_seconds:
                 del quiet_since[partition]
                 if state is not None:
-                    await publish(state.view(Trigger.IDLE))
+                    await publish(state.metrics.view(Trigger.IDLE))
 
     app.timer(interval=max(0.5, idle_seconds / 2))(flush_idle)
 

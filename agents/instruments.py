@@ -9,7 +9,16 @@ from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from models.records import CascadeRecord, HashtagCount, InfluenceRecord, InfluenceSummary, Record
+from models.records import (
+    Alert,
+    CascadeRecord,
+    CommunitiesRecord,
+    CoordinationRecord,
+    HashtagCount,
+    InfluenceRecord,
+    InfluenceSummary,
+    Record,
+)
 
 
 @dataclass(slots=True, eq=False)  # eq=False keeps identity hashing: the registry keys on it
@@ -64,6 +73,7 @@ class Instruments:
     rejected: Counter
     late: Counter
     records: Counter
+    alerts: Counter
     hashtags: LatestHashtags
     conversation: LatestConversation
 
@@ -105,9 +115,25 @@ class Instruments:
                 ["kind"],
                 registry=registry,
             ),
+            alerts=Counter(
+                "resonance_alerts",
+                "Alerts raised (one per condition: see the alerts topic)",
+                ["type", "severity"],
+                registry=registry,
+            ),
             hashtags=hashtags,
             conversation=conversation,
         )
+
+    def published(self, record: Record) -> None:
+        """Account for one published record in the counters and gauges."""
+        self.records.labels(record.kind).inc()
+        if isinstance(record, Alert):
+            self.alerts.labels(record.type, record.severity).inc()
+        elif isinstance(record, HashtagCount):
+            self.hashtags.update(record)
+        else:
+            self.conversation.update(record)
 
 
 @dataclass(slots=True, eq=False)  # eq=False keeps identity hashing: the registry keys on it
@@ -120,6 +146,8 @@ class LatestConversation(Collector):
     summary: InfluenceSummary | None = None
     _users: list[InfluenceRecord] = field(default_factory=list)
     _cascades: dict[str, CascadeRecord] = field(default_factory=dict)
+    _layers: dict[str, CommunitiesRecord] = field(default_factory=dict)
+    _clusters: dict[str, CoordinationRecord] = field(default_factory=dict)  # the latest refresh's
 
     def update(self, record: Record) -> None:
         """Keep what the gauges show from a published record."""
@@ -128,6 +156,11 @@ class LatestConversation(Collector):
             self._users = []
         elif isinstance(record, InfluenceRecord) and len(self._users) < self.top_n:
             self._users.append(record)
+        elif isinstance(record, CommunitiesRecord):
+            self._layers[record.layer] = record
+            self._clusters = {}  # a refresh publishes its layers first, then its clusters
+        elif isinstance(record, CoordinationRecord):
+            self._clusters[record.key] = record
         elif isinstance(record, CascadeRecord):
             self._cascades[record.root_id] = record
             if len(self._cascades) > 4 * self.top_n:  # forget the small ones, keep memory bounded
@@ -175,3 +208,40 @@ class LatestConversation(Collector):
             if cascade.structural_virality is not None:
                 virality.add_metric([cascade.root_id], cascade.structural_virality)
         yield from (rho, collective, active, score, size, virality)
+        yield from self._structure()
+
+    def _structure(self) -> Iterator[GaugeMetricFamily]:
+        """Per layer: communities and polarization headline numbers; coordination clusters."""
+        gauges = {
+            "count": ("resonance_communities", "Communities in the layer (Leiden, modularity)"),
+            "modularity": ("resonance_communities_modularity", "Modularity of the layer's communities"),
+            "two_camp_share": (
+                "resonance_communities_two_camp_share",
+                "Share of the layer's users in its two largest camps",
+            ),
+            "segregation": (
+                "resonance_segregation",
+                (
+                    "Segregation beyond chance: RWC minus its mean over degree-preserving rewirings "
+                    "(Garimella et al. 2018); absent when suppressed"
+                ),
+            ),
+            "rwc_z": ("resonance_segregation_z", "z-score of RWC against its rewired null"),
+            "ei_index": ("resonance_communities_ei_index", "E-I index of camp labels (-1 closed, +1 open)"),
+        }
+        for field_name, (name, documentation) in gauges.items():
+            family = GaugeMetricFamily(name, documentation, labels=["layer"])
+            for layer, record in sorted(self._layers.items()):
+                value = getattr(record, field_name)
+                if value is not None:
+                    family.add_metric([layer], value)
+            yield family
+        clusters = GaugeMetricFamily(
+            "resonance_coordination_clusters", "Co-retweet clusters found at the latest refresh"
+        )
+        clusters.add_metric([], len(self._clusters))
+        accounts = GaugeMetricFamily(
+            "resonance_coordination_accounts", "Accounts in co-retweet clusters at the latest refresh"
+        )
+        accounts.add_metric([], sum(len(c.accounts) for c in self._clusters.values()))
+        yield from (clusters, accounts)

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from models.duration import parse_duration
+from streams.alerts import AlertConfig
 
 LOCAL_BOOTSTRAP = "127.0.0.1:9092"
 
@@ -46,6 +47,14 @@ class Settings:
     # graph, "time" turns every cascade into a chain), time, or root.
     reconstruction: str = "deverna"
     top_n: int = 20  # RESONANCE_TOP_N (hashtags exported to Prometheus)
+    # RESONANCE_REFRESH_EVERY (event time): communities, polarization and coordination are
+    # recomputed from the window at this cadence (rounded up to a multiple of EMIT_EVERY).
+    refresh_every: timedelta = timedelta(minutes=5)
+    alert_burst_z: float = 3.0  # RESONANCE_ALERT_BURST_Z (hashtag_burst: burst z-score at least)
+    alert_viral_depth: int = 3  # RESONANCE_ALERT_VIRAL_DEPTH (viral_cascade: generations at least)
+    alert_viral_size: int = 10  # RESONANCE_ALERT_VIRAL_SIZE (viral_cascade: nodes at least)
+    # RESONANCE_ALERT_ECHO_SEGREGATION (echo_chamber: segregation beyond chance at least, z >= 3)
+    alert_echo_segregation: float = 0.05
     max_message_bytes: int = 1_048_576  # RESONANCE_MAX_MESSAGE_BYTES
     web_host: str = "127.0.0.1"  # RESONANCE_WEB_HOST
     web_port: int = 6066  # RESONANCE_WEB_PORT
@@ -57,6 +66,15 @@ class Settings:
             raise SettingsError(
                 f"RESONANCE_RECONSTRUCTION={self.reconstruction!r} is invalid: use root, time or deverna"
             )
+
+    def alerts(self) -> AlertConfig:
+        """The alert thresholds these settings choose."""
+        return AlertConfig(
+            burst_z=self.alert_burst_z,
+            viral_min_depth=self.alert_viral_depth,
+            viral_min_size=self.alert_viral_size,
+            echo_min_segregation=self.alert_echo_segregation,
+        )
 
     @property
     def broker_is_external(self) -> bool:
@@ -95,12 +113,22 @@ def _positive_duration(raw: str) -> timedelta:
     return span
 
 
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError(f"{value} is not a positive number")
+    return value
+
+
 def _convert(name: str, raw: str, kind: Any) -> Any:
     if name == "RESONANCE_LATENESS":  # the one duration that may be zero: trust event order
         kind = "lateness"
-    parse = {"timedelta": _positive_duration, "lateness": parse_duration, "int": _positive_int}.get(
-        str(getattr(kind, "__name__", kind))
-    )
+    parse = {
+        "timedelta": _positive_duration,
+        "lateness": parse_duration,
+        "int": _positive_int,
+        "float": _positive_float,
+    }.get(str(getattr(kind, "__name__", kind)))
     if parse is None:
         return raw
     try:

@@ -17,13 +17,33 @@ class Kind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Profile:
+    """The author's account as the tweet's embedded user object described it when the tweet was sent.
+
+    Each field is None when the wire format does not carry it (API v2 has no `default_profile`,
+    `default_profile_image` or background image) or the payload left it out. The follower count
+    lives on `TweetEvent.followers`, where it always has. `created_at` is the account's creation
+    time, timezone-aware UTC.
+    """
+
+    friends: int | None = None  # accounts the author follows ("following")
+    statuses: int | None = None  # tweets the author had posted, retweets included
+    created_at: datetime | None = None
+    verified: bool | None = None
+    default_profile: bool | None = None  # theme and background never changed
+    default_profile_image: bool | None = None  # the egg / silhouette avatar
+    background_image: bool | None = None  # v1.1 `profile_use_background_image`
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TweetEvent:
     """One tweet, as the analytics core sees it.
 
     `at` is the event time (when the tweet was posted), timezone-aware UTC. Hashtags are
     lower-cased (Unicode-aware) and de-duplicated in order of appearance. A retweet carries
     `retweet_of` (the original) and, when the source knows it, `parent_id`: the tweet it came
-    through, itself the original or an earlier retweet of it.
+    through, itself the original or an earlier retweet of it. `profile` is the author's account as
+    the tweet described it, or None when the source carried none of it.
     """
 
     id: str
@@ -41,6 +61,7 @@ class TweetEvent:
     reply_to_user: str | None = None
     quote_of: str | None = None
     quote_of_user: str | None = None
+    profile: Profile | None = None
 
     @property
     def kind(self) -> Kind:

@@ -184,3 +184,131 @@ class InfluenceSummary(Record):
     collective_share: float | None
     active_users: int
     micro_influencers: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Group:
+    """One community or camp of a layer: its `id` (stable between refreshes), `size` (users),
+    `top_users` by engaged-influence rank, `top_hashtags` by users who used them in the window, and
+    `insularity`: the share of its members' endorsements (retweets) that stay inside it (None
+    without any).
+    """
+
+    id: int
+    size: int
+    top_users: tuple[str, ...]
+    top_hashtags: tuple[str, ...]
+    insularity: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommunitiesRecord(Record):
+    """The communities of one interaction layer over the window, and how polarized its camps are.
+
+    `layer` is `retweet` (endorsement: who retweets whom) or `conversation` (replies and
+    mentions). `communities` are fine (modularity Leiden), `camps` coarse (the same at a low
+    resolution); `count` is how many communities there are, the lists hold the largest.
+    `modularity` is the fine partition's, `camp_modularity` the camps' (both at resolution 1, so
+    comparable with Conover et al.'s two-cluster modularity); `ei_index` and `assortativity` are
+    of camp labels
+    (Krackhardt & Stern 1988; Newman 2003). `rwc` is the exact Random Walk Controversy score
+    (Garimella et al. 2018) of a balanced METIS bisection of the layer's threshold graph,
+    `rwc_null_mean` its mean over degree-preserving rewirings scored the same way, and
+    `segregation` = `rwc` - `rwc_null_mean`: segregation beyond chance, with `rwc_z` its
+    significance. These are None, with the reason in `suppressed`, when the graph is too small
+    or one hub dominates it. `two_camp_share`: the fraction of users in the two largest camps.
+    `method` states the algorithms and parameters.
+    """
+
+    kind: ClassVar[str] = "communities"
+    layer: str
+    users: int
+    edges: int
+    count: int
+    modularity: float | None
+    camp_modularity: float | None
+    ei_index: float | None
+    assortativity: float | None
+    rwc: float | None
+    rwc_null_mean: float | None
+    segregation: float | None
+    rwc_z: float | None
+    rwc_users: int
+    suppressed: str | None
+    two_camp_share: float
+    communities: tuple[Group, ...]
+    camps: tuple[Group, ...]
+    method: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HashtagPolarization(Record):
+    """How one hashtag's users split over the camps of the retweet layer.
+
+    `camp_shares`: (camp id, share of the hashtag's users in the layer who are in that camp), the
+    largest first; `leaning_entropy`: the Shannon entropy of that split in bits (0: one camp);
+    `segregation`, `rwc_z`, `suppressed`: the hashtag's own calibrated segregation, on the threshold
+    retweet graph among its users (see `CommunitiesRecord`).
+    """
+
+    kind: ClassVar[str] = "hashtag_polarization"
+    tag: str
+    users: int
+    camp_shares: tuple[tuple[int, float], ...]
+    leaning_entropy: float | None
+    segregation: float | None
+    rwc_z: float | None
+    suppressed: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CoordinationRecord(Record):
+    """One cluster of accounts that repeatedly retweet the same tweets within `time_window` of
+    each other (co-retweet network, Pacheco et al. 2021), with the evidence: the accounts, the
+    tweets they co-retweeted, how many co-retweets and their median lag, the number chance would
+    give (`expected`) and `lift` = co_retweets / expected. `bot_likeness` is the distribution of
+    the accounts' profile heuristic (BotRuler), never a label. `key` names the cluster stably.
+    """
+
+    kind: ClassVar[str] = "coordination"
+    key: str
+    accounts: tuple[str, ...]
+    shared_tweets: tuple[str, ...]
+    co_retweets: int
+    median_lag_seconds: float
+    expected: float
+    lift: float
+    time_window: timedelta
+    bot_likeness: dict[str, Any]
+
+
+class AlertType(StrEnum):
+    """The conditions Resonance alerts on."""
+
+    VIRAL_CASCADE = "viral_cascade"
+    HASHTAG_BURST = "hashtag_burst"
+    ECHO_CHAMBER = "echo_chamber"
+    COORDINATED_AMPLIFICATION = "coordinated_amplification"
+
+
+class Severity(StrEnum):
+    """How urgent an alert is."""
+
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Alert(Record):
+    """One condition met in the stream at event time `at`. `key` is stable for the condition:
+    one condition raises one alert, not one per refresh. `evidence` holds the numbers that met
+    the thresholds, and the thresholds.
+    """
+
+    kind: ClassVar[str] = "alert"
+    type: AlertType
+    severity: Severity
+    subject: str
+    key: str
+    evidence: dict[str, Any]

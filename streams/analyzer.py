@@ -7,6 +7,9 @@ same code, so a recording analyzed offline gives the records the live run publis
 Time: a watermark (latest event time minus `lateness`) moves every window's end forward in
 steps of `tick`; records are due at multiples of `every` (when set) and at `flush`. Cascade
 records can also be emitted on every retweet (`cascade_updates`, for live dashboards).
+Communities, polarization and coordination (`streams.watch`) are refreshed at multiples of
+`refresh` (when `every` is set) and at `flush`; alerts come out when their condition is met:
+viral cascades are judged at every tick, bursts with the hashtag records.
 """
 
 from __future__ import annotations
@@ -20,18 +23,23 @@ import networkx as nx
 
 from models.event import TweetEvent
 from models.records import CascadeRecord, HashtagGraph, Record, Trigger
+from streams.alerts import AlertConfig, Stamp
 from streams.cascades import CascadeForest, CascadeForestConfig
+from streams.chambers import ChamberConfig
 from streams.cooccurrence import CooccurrenceGraph, GraphSummary
+from streams.coordination import CoordinationConfig
 from streams.hashtag_counts import HashtagWindowConfig
 from streams.hashtag_metrics import HashtagMetrics, HashtagMetricsConfig
 from streams.influence import Influence, InfluenceConfig
 from streams.orphans import Orphans
 from streams.reconstruction import ReconstructionConfig
+from streams.watch import Watch, WatchConfig
 from streams.window import Watermark, boundaries, from_ms, to_ms
 
 DEFAULT_TICK = timedelta(minutes=1)
+DEFAULT_REFRESH = timedelta(minutes=5)
 _EPSILON = timedelta(milliseconds=1)
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,7 +49,9 @@ class AnalyzerConfig:
     hashtags: HashtagMetricsConfig
     cascades: CascadeForestConfig
     influence: InfluenceConfig
+    watch: WatchConfig
     every: timedelta | None = None
+    refresh: timedelta = DEFAULT_REFRESH
     top: int | None = None
     top_pairs: int = 10
     cascade_updates: bool = False
@@ -51,6 +61,11 @@ class AnalyzerConfig:
     def tick(self) -> timedelta:
         """How far windows move at a time: the record cadence, or a minute."""
         return self.hashtags.window.every
+
+    def __post_init__(self) -> None:
+        """Refreshes happen at ticks, so their cadence must be a multiple of the tick."""
+        if self.refresh <= timedelta(0) or self.refresh % self.tick:
+            raise ValueError(f"refresh {self.refresh} must be a positive multiple of the tick {self.tick}")
 
     @classmethod
     def build(  # noqa: PLR0913 - each is one user-facing setting
@@ -65,9 +80,15 @@ class AnalyzerConfig:
         burst_history: int = 12,
         cascade_updates: bool = False,
         include_hashtags: bool = True,
+        refresh: timedelta = DEFAULT_REFRESH,
+        alerts: AlertConfig | None = None,
+        chambers: ChamberConfig | None = None,
     ) -> AnalyzerConfig:
-        """A configuration from the settings users choose."""
+        """A configuration from the settings users choose. `refresh` is rounded up to a multiple
+        of the tick (`every`, or a minute).
+        """
         tick = every or DEFAULT_TICK
+        refresh = -(-refresh // tick) * tick
         return cls(
             hashtags=HashtagMetricsConfig(
                 window=HashtagWindowConfig(span=window, lateness=lateness, every=tick),
@@ -81,7 +102,13 @@ class AnalyzerConfig:
                 lateness=lateness,
             ),
             influence=InfluenceConfig(span=window, lateness=lateness),
+            watch=WatchConfig(
+                chambers=chambers or ChamberConfig(),
+                coordination=CoordinationConfig(span=window),
+                alerts=alerts or AlertConfig(),
+            ),
             every=every,
+            refresh=refresh,
             top=top,
             cascade_updates=cascade_updates,
             include_hashtags=include_hashtags,
@@ -97,9 +124,11 @@ class Analyzer:
     graph: CooccurrenceGraph = field(init=False)
     cascades: CascadeForest = field(init=False)
     influence: Influence = field(init=False)
+    watch: Watch = field(init=False)
     _watermark: Watermark = field(init=False)
     _orphans: Orphans = field(init=False)
     _ticked: datetime | None = None
+    _touched: set[str] = field(default_factory=set)  # cascades changed since the last tick
 
     def __post_init__(self) -> None:
         """Start empty."""
@@ -107,6 +136,7 @@ class Analyzer:
         self.graph = CooccurrenceGraph(self.config.hashtags.window)
         self.cascades = CascadeForest(self.config.cascades)
         self.influence = Influence(self.config.influence)
+        self.watch = Watch(self.config.watch)
         self._watermark = Watermark(self.config.hashtags.window.lateness)
         self._orphans = Orphans()
 
@@ -114,8 +144,11 @@ class Analyzer:
         """Take one accepted tweet; return the records that became due."""
         records: list[Record] = []
         if self.config.include_hashtags:
-            records.extend(self._periodic(self.hashtags.observe(event.hashtags, event.user_id, event.at)))
+            counted = self.hashtags.observe(event.hashtags, event.user_id, event.at)
+            records.extend(self._periodic(counted))
+            records.extend(self.watch.judge_hashtags(counted))
         self.graph.observe(event.hashtags, event.at)
+        self.watch.observe(event)
         parent = event.parent_id
         if (
             event.retweet_of is not None
@@ -155,6 +188,8 @@ class Analyzer:
         self.influence.observe_cascade(
             root_id, cascade.root_user_id, cascade.root_at, cascade.size, cascade.structural_virality
         )
+        if self.watch.could_be_viral(cascade.size, cascade.depth):
+            self._touched.add(root_id)
         return [self.cascades.record(root_id, Trigger.CHANGE)] if self.config.cascade_updates else []
 
     @property
@@ -172,16 +207,35 @@ class Analyzer:
         if watermark is None:
             return []
         records: list[Record] = []
-        summaries = dict(self.graph.advance_due(self.config.top_pairs))
+        summaries = dict(
+            self.graph.advance_due(self.config.top_pairs, summarize=self.config.every is not None)
+        )
         for end in boundaries(self._ticked, watermark, self.config.tick, span=self._reach):
             self.influence.advance(end)
+            self.watch.advance(end)
+            records.extend(self._judge_cascades(end, Trigger.BOUNDARY))
             self.cascades.expire(end)
             if self.config.every is not None and end in summaries:
                 records.append(self._graph_record(end, summaries[end], Trigger.BOUNDARY))
                 influence, summary = self.influence.records(end, Trigger.BOUNDARY, top=self.config.top)
                 records.extend([*influence, summary])
+            if self.config.every is not None and to_ms(end) % (self.config.refresh // _EPSILON) == 0:
+                records.extend(self.watch.refresh(self._stamp(end, Trigger.BOUNDARY), self.influence))
             self._ticked = end
         return records
+
+    def _stamp(self, at: datetime, trigger: Trigger) -> Stamp:
+        window = self.config.hashtags.window
+        return Stamp(at=at, window=window.span, lateness=window.lateness, trigger=trigger)
+
+    def _judge_cascades(self, at: datetime, trigger: Trigger) -> list[Record]:
+        """`viral_cascade` alerts for the cascades that grew big and deep since the last tick."""
+        if not self._touched:
+            return []
+        held = [root for root in sorted(self._touched) if self.cascades.get(root) is not None]
+        self._touched.clear()
+        cascades = [self.cascades.record(root, trigger, at=at) for root in held]
+        return list(self.watch.judge_cascades(cascades, lambda root: self.cascades.root_of(root) is not None))
 
     def _graph_record(self, at: datetime, summary: GraphSummary, trigger: Trigger) -> HashtagGraph:
         window = self.config.hashtags.window
@@ -208,8 +262,11 @@ class Analyzer:
         records.append(self._graph_record(latest, self.graph.summary(self.config.top_pairs), trigger))
         records.extend(self._cascade_records(latest, trigger))
         self.influence.advance(latest + _EPSILON)
+        self.watch.advance(latest + _EPSILON)
+        records.extend(self._judge_cascades(latest, trigger))
         influence, summary = self.influence.records(latest, trigger, top=self.config.top)
         records.extend([*influence, summary])
+        records.extend(self.watch.refresh(self._stamp(latest, trigger), self.influence))
         return records
 
     def _cascade_records(self, at: datetime, trigger: Trigger) -> list[CascadeRecord]:
@@ -234,6 +291,8 @@ class Analyzer:
             "cascades": self.cascades.snapshot(),
             "influence": self.influence.snapshot(),
             "orphans": self._orphans.snapshot(),
+            "watch": self.watch.snapshot(),
+            "touched": sorted(self._touched),
             "latest": None if latest is None else latest.isoformat(),
             "ticked_ms": None if self._ticked is None else to_ms(self._ticked),
         }
@@ -252,11 +311,22 @@ class Analyzer:
         state.cascades = CascadeForest.restore(config.cascades, data["cascades"])
         state.influence = Influence.restore(config.influence, data["influence"])
         state._orphans = Orphans.restore(data["orphans"])
+        state.watch = Watch.restore(config.watch, data["watch"])
+        state._touched = set(data["touched"])
         if data["latest"] is not None:
             state._watermark.observe(datetime.fromisoformat(data["latest"]))
         state._ticked = None if data["ticked_ms"] is None else from_ms(data["ticked_ms"])
         return state
 
     def user_graph(self) -> nx.DiGraph[str]:
-        """The window's user retweet graph (weighted, with influence attributes), for Gephi."""
-        return self.influence.retweet_graph()
+        """The window's user retweet graph (weighted, with influence attributes, and the
+        `community` and `camp` of each user as of the latest refresh), for Gephi.
+        """
+        graph = self.influence.retweet_graph()
+        partition = self.watch.partitions.get("retweet")
+        if partition is not None:
+            for user, attrs in graph.nodes(data=True):
+                if user in partition.communities:
+                    attrs["community"] = partition.communities[user]
+                    attrs["camp"] = partition.camps[user]
+        return graph

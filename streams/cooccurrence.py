@@ -96,15 +96,17 @@ class CooccurrenceGraph:
             return True
         return False
 
-    def advance_due(self, top: int = 10) -> list[tuple[datetime, GraphSummary]]:
+    def advance_due(self, top: int = 10, *, summarize: bool = True) -> list[tuple[datetime, GraphSummary]]:
         """Move the window's end through every boundary the watermark passed, oldest first.
 
         Return the summary (with `top` pairs) at each: final, and independent of arrival order.
+        With `summarize` off, return nothing: a summary scans every edge, too costly to compute
+        at boundaries nobody reports.
         """
         watermark = self._watermark.current
         if watermark is None:
             return []
-        return self._advance_through(watermark, top)
+        return self._advance_through(watermark, top if summarize else None)
 
     def flush(self, top: int = 10) -> list[tuple[datetime, GraphSummary]]:
         """End of input: advance through the first boundary after the latest event.
@@ -117,7 +119,7 @@ class CooccurrenceGraph:
             return []
         return self._advance_through(latest + self.config.every, top)
 
-    def _advance_through(self, until: datetime, top: int) -> list[tuple[datetime, GraphSummary]]:
+    def _advance_through(self, until: datetime, top: int | None) -> list[tuple[datetime, GraphSummary]]:
         summaries: list[tuple[datetime, GraphSummary]] = []
         for end in boundaries(
             self._window.end,
@@ -130,7 +132,8 @@ class CooccurrenceGraph:
                 self._add(tags)
             for tags in change.left:
                 self._remove(tags)
-            summaries.append((end, self.summary(top)))
+            if top is not None:
+                summaries.append((end, self.summary(top)))
         return summaries
 
     def _add(self, tags: Tags) -> None:

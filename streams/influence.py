@@ -82,6 +82,7 @@ K = TypeVar("K")
 SNAPSHOT_VERSION = 1
 
 _RETWEET, _EDGE, _QUOTE, _REPLY, _MENTION = "rt", "to", "qt", "re", "at"
+_CONVERSATION = frozenset((_REPLY, _MENTION))  # the conversation layer's interactions
 
 Credit = tuple[str, str]
 """One interaction an event creates: (code, user credited); `to` is a retweet graph edge."""
@@ -251,9 +252,11 @@ class Influence:
     _followers_posts: dict[str, int] = field(default_factory=dict)  # live posts with known followers
     _received: dict[str, dict[str, int]] = field(default_factory=dict)  # code -> user -> count
     _edges: dict[tuple[str, str], int] = field(default_factory=dict)
+    _talk: dict[tuple[str, str], int] = field(default_factory=dict)  # author -> replied/mentioned user
     _in_weight: dict[str, int] = field(default_factory=dict)
     _pagerank: dict[str, float] = field(default_factory=dict)
     _pagerank_stale: bool = False
+    _ranked: _Ranking | None = None  # the last `_ranking`, until anything changes
 
     def __post_init__(self) -> None:
         """Start empty."""
@@ -290,6 +293,7 @@ class Influence:
             live = self._user_roots.get(root_user_id)
             if live is not None and root_id in live:
                 live[root_id] = (size, structural_virality)
+                self._ranked = None
             return
         admission = self._roots.add(root_id, at)
         if admission is Admission.DROPPED:
@@ -333,6 +337,10 @@ class Influence:
             else:
                 counter = self._received[code]
                 counter[user] = counter.get(user, 0) + 1
+                if code in _CONVERSATION:
+                    talk = (author, user)
+                    self._talk[talk] = self._talk.get(talk, 0) + 1
+        self._ranked = None
 
     def _leave_post(self, post: Post) -> None:
         author, followers, found, _ = post
@@ -350,11 +358,15 @@ class Influence:
                 self._pagerank_stale = True
             else:
                 _bump(self._received[code], user, -1)
+                if code in _CONVERSATION:
+                    _bump(self._talk, (author, user), -1)
+        self._ranked = None
 
     def _enter_root(self, root_id: str) -> None:
         user, size, virality = self._root_state[root_id]
         self._user_roots.setdefault(user, {})[root_id] = (size, virality)
         _bump(self._presence, user, 1)
+        self._ranked = None
 
     def _leave_root(self, root_id: str) -> None:
         user, _, _ = self._root_state.pop(root_id)
@@ -363,6 +375,7 @@ class Influence:
         if not roots:
             del self._user_roots[user]
         _bump(self._presence, user, -1)
+        self._ranked = None
 
     # -- on demand ------------------------------------------------------------------------------
 
@@ -405,6 +418,11 @@ class Influence:
         return started, math.fsum(sizes) / len(sizes), virality
 
     def _ranking(self) -> _Ranking:
+        if self._ranked is None:
+            self._ranked = self._rank()
+        return self._ranked
+
+    def _rank(self) -> _Ranking:
         graph = self._graph()
         self._refresh_pagerank(graph)
         users = sorted(self._presence)
@@ -506,13 +524,25 @@ class Influence:
             micro_influencers=micro_count,
         )
 
+    def endorsement_edges(self) -> Mapping[tuple[str, str], int]:
+        """The window's retweet edges, (retweeter, attributed parent user) -> retweets (read-only)."""
+        return MappingProxyType(self._edges)
+
+    def conversation_edges(self) -> Mapping[tuple[str, str], int]:
+        """The window's conversation edges, (author, replied-to or mentioned user) -> count (read-only)."""
+        return MappingProxyType(self._talk)
+
+    def ranks(self) -> Mapping[str, int]:
+        """Every active user's engaged-influence rank (1 is the highest), as `records` gives it."""
+        return MappingProxyType(self._ranking().rank)
+
     def retweet_graph(self) -> nx.DiGraph[str]:
         """The window's retweet graph (a copy): edges retweeter -> attributed parent user, `weight`
         = retweets. Node attributes `followers` (when known), `retweets_received`, `pagerank`,
         `score`, `rank`: plain ints and floats, ready for `nx.write_graphml` / `nx.write_gexf`.
         """
         ranking = self._ranking()
-        graph = ranking.graph
+        graph = ranking.graph.copy()  # the ranking is cached: callers may add attributes
         retweets = self._received[_RETWEET]
         for user, attrs in graph.nodes(data=True):
             known = self._followers.get(user)

@@ -39,6 +39,19 @@ def test_higgs_retweet_graph_equals_the_published_retweet_edge_list(tmp_path: Pa
     assert sum(got.values()) == 354_930
 
 
+RECORD_KINDS = (
+    "hashtag",
+    "hashtag_graph",
+    "cascade",
+    "influence",
+    "influence_summary",
+    "communities",
+    "hashtag_polarization",
+    "coordination",
+    "alert",
+)
+
+
 def _analyze(out: Path, *inputs: Path, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*RESONANCE, "analyze", *map(str, inputs), "--out", str(out), *extra],
@@ -58,7 +71,10 @@ def test_the_same_input_gives_byte_identical_output(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
     assert first.read_bytes() == second.read_bytes()
     kinds = Counter(orjson.loads(line)["kind"] for line in first.read_bytes().splitlines())
-    assert set(kinds) == {"hashtag", "hashtag_graph", "cascade", "influence", "influence_summary"}
+    assert {"hashtag", "hashtag_graph", "cascade", "influence", "influence_summary", "communities"} <= set(
+        kinds
+    )
+    assert set(kinds) <= {*RECORD_KINDS}
 
 
 @pytest.mark.parametrize("suffix", [".graphml", ".gexf"])

@@ -13,7 +13,7 @@ import pytest
 
 from models.event import TweetEvent
 from models.records import CascadeRecord, Record
-from streams.analyzer import Analyzer, AnalyzerConfig
+from streams.analyzer import SNAPSHOT_VERSION, Analyzer, AnalyzerConfig
 from synth import StreamSpec, generate
 
 LATENESS = timedelta(seconds=10)
@@ -128,7 +128,7 @@ def test_snapshot_is_plain_json_data(delivered: list[TweetEvent]) -> None:
     for event in delivered[: len(delivered) // 2]:
         analyzer.observe(event)
     snapshot = analyzer.snapshot()
-    assert snapshot["version"] == 1
+    assert snapshot["version"] == SNAPSHOT_VERSION
     assert _json(snapshot) == snapshot
 
 

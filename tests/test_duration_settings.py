@@ -145,7 +145,12 @@ def test_variable_overrides_only_its_setting(variable: str, raw: str, field: str
     assert Settings.from_env({variable: raw}) == dataclasses.replace(Settings(), **{field: value})
 
 
-_SAMPLE_VALUES = {"str": ("x", "x"), "int": ("3", 3), "timedelta": ("7m", timedelta(minutes=7))}
+_SAMPLE_VALUES = {
+    "str": ("x", "x"),
+    "int": ("3", 3),
+    "float": ("2.5", 2.5),
+    "timedelta": ("7m", timedelta(minutes=7)),
+}
 _CHOICES = {"reconstruction": ("root", "root")}  # string settings that only take named values
 
 
@@ -166,6 +171,16 @@ def test_bad_integer_raises_one_line_settings_error(field: str, raw: str) -> Non
     message = str(caught.value)
     assert message.startswith(f"{variable}={raw!r} is invalid: ")
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "many", "nan"])
+@pytest.mark.parametrize("field", _fields_of("float"))
+def test_bad_threshold_raises_one_line_settings_error(field: str, raw: str) -> None:
+    """A threshold setting that is not a positive number fails naming the variable and the value."""
+    variable = _variable(field)
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({variable: raw})
+    assert str(caught.value).startswith(f"{variable}={raw!r} is invalid: ")
 
 
 @pytest.mark.parametrize("raw", ["15", "15 minutes", "-5m", "1e3s", "1000000000d"])

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agents.recordings import read_messages
-from models.event import Kind, TweetEvent
+from models.event import Kind, Profile, TweetEvent
 from models.wire import Rejection, RejectReason, parse_message, to_native
 from models.wire.native import parse_native
 from models.wire.tags import hashtag_keys
@@ -629,6 +629,180 @@ def test_rejection_cases_cover_every_reason() -> None:
     assert {case.values[1] for case in REJECTIONS} == set(RejectReason)
 
 
+# --- Author profiles -------------------------------------------------------------------------------
+
+
+def _first_event(relative: str) -> TweetEvent:
+    """The first tweet of the first message of a real recording."""
+    _, raw = next(iter(read_messages(REAL_TWEETS / relative)))
+    result = parse_message(raw)[0]
+    assert isinstance(result, TweetEvent), result
+    return result
+
+
+def test_v1_real_status_carries_the_author_profile() -> None:
+    """The first rtweet status (@hadleywickham) yields every profile field of its `user` object."""
+    event = _first_event("v1_1/rtweet_fixture_statuses.jsonl.gz")
+    assert (event.user_name, event.followers) == ("hadleywickham", 139970)
+    assert event.profile == Profile(
+        friends=284,
+        statuses=42281,
+        created_at=datetime(2009, 8, 26, 23, 34, 46, tzinfo=UTC),
+        verified=True,
+        default_profile=False,
+        default_profile_image=False,
+        background_image=True,
+    )
+
+
+def test_v2_real_page_tweet_takes_the_profile_from_includes_users() -> None:
+    """The first tweet of twarc-network's first page gets its author's profile from `includes.users`;
+    v2 has no default-profile or background flags, so those stay None.
+    """
+    event = _first_event("v2_twarc/twarc_network_tweets.jsonl")
+    assert (event.id, event.user_name, event.followers) == ("1408876829491015681", "unionist_trade", 79)
+    assert event.profile == Profile(
+        friends=717, statuses=2927, created_at=datetime(2021, 1, 16, 3, 18, 58, tzinfo=UTC), verified=False
+    )
+
+
+def test_v2_real_flattened_tweet_takes_the_profile_from_author(flat_events: list[TweetEvent]) -> None:
+    """A twarc2 flattened tweet by a verified author (@quinncy) reads the profile from `author`."""
+    [event] = [e for e in flat_events if e.id == "1380242043155349507"]
+    assert event.profile == Profile(
+        friends=2964, statuses=154764, created_at=datetime(2009, 1, 18, 4, 1, 34, tzinfo=UTC), verified=True
+    )
+
+
+def test_v2_real_authors_without_metrics_keep_only_their_creation_time() -> None:
+    """twarc-csv's entities_test authors have no public_metrics or verified flag: only created_at is known."""
+    events = _accepted(_file_results(REAL_TWEETS / "v2_twarc" / "twarc_csv_entities_test.jsonl"))
+    assert {dataclasses.replace(e.profile, created_at=None) for e in events if e.profile} == {Profile()}
+    assert all(e.profile is not None and e.profile.created_at is not None for e in events)
+
+
+@pytest.mark.parametrize(
+    ("payload", "profile"),
+    [
+        pytest.param(v1_status(), None, id="v1-no-profile-fields"),
+        pytest.param(
+            v1_status(user={"id_str": "1", "friends_count": 3, "verified": None}),
+            Profile(friends=3),
+            id="v1-null-is-absent",
+        ),
+        pytest.param(v2_tweet(), None, id="v2-author-not-in-includes"),
+        pytest.param(
+            v2_tweet(author={"id": "2", "public_metrics": "n/a", "verified": False}),
+            Profile(verified=False),
+            id="v2-public-metrics-not-an-object-ignored",
+        ),
+    ],
+)
+def test_absent_profile_fields_are_none(payload: dict[str, Any], profile: Profile | None) -> None:
+    """Absent or null profile fields are None, and a tweet whose author carries none has no profile."""
+    assert _event(payload).profile == profile
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason", "detail"),
+    [
+        pytest.param(
+            v1_status(user={"id_str": "1", "friends_count": "many"}),
+            RejectReason.WRONG_TYPE,
+            "user.friends_count",
+            id="v1-count",
+        ),
+        pytest.param(
+            v1_status(user={"id_str": "1", "verified": "true"}),
+            RejectReason.WRONG_TYPE,
+            "user.verified",
+            id="v1-flag",
+        ),
+        pytest.param(
+            v1_status(user={"id_str": "1", "created_at": ISO_T0}),
+            RejectReason.BAD_TIMESTAMP,
+            "user.created_at",
+            id="v1-time",
+        ),
+        pytest.param(
+            v2_tweet(author={"id": "2", "public_metrics": {"tweet_count": -1}}),
+            RejectReason.WRONG_TYPE,
+            "public_metrics.tweet_count",
+            id="v2-count",
+        ),
+        pytest.param(
+            v2_tweet(author={"id": "2", "created_at": "2018-10-10T20:19:24"}),
+            RejectReason.TIMESTAMP_WITHOUT_ZONE,
+            "author.created_at",
+            id="v2-time",
+        ),
+        pytest.param(NATIVE | {"profile": []}, RejectReason.WRONG_TYPE, "profile", id="native-not-object"),
+        pytest.param(
+            NATIVE | {"profile": {"friends": 1, "lang": "en"}},
+            RejectReason.UNKNOWN_FIELD,
+            "unknown profile field(s) lang",
+            id="native-unknown-key",
+        ),
+        pytest.param(
+            NATIVE | {"profile": {"verified": 1}},
+            RejectReason.WRONG_TYPE,
+            "profile.verified",
+            id="native-flag",
+        ),
+    ],
+)
+def test_malformed_profile_field_rejects_the_tweet(
+    payload: dict[str, Any], reason: RejectReason, detail: str
+) -> None:
+    """A profile field present with the wrong type rejects the tweet naming it, as followers always has."""
+    [rejection] = _results(payload)
+    assert isinstance(rejection, Rejection)
+    assert rejection.reason is reason
+    assert detail in rejection.detail
+
+
+_PROFILES = st.builds(
+    Profile,
+    friends=st.none() | st.integers(min_value=0, max_value=10**9),
+    statuses=st.none() | st.integers(min_value=0, max_value=10**9),
+    created_at=st.none() | _TIMES,
+    verified=st.none() | st.booleans(),
+    default_profile=st.none() | st.booleans(),
+    default_profile_image=st.none() | st.booleans(),
+    background_image=st.none() | st.booleans(),
+)
+
+
+@deterministic
+@given(_EVENTS, st.none() | _PROFILES)
+def test_native_round_trip_restores_the_profile(event: TweetEvent, profile: Profile | None) -> None:
+    """An event with or without a profile (even an empty one) survives `to_native` and the wire."""
+    event = dataclasses.replace(event, profile=profile)
+    assert parse_native(to_native(event)) == event
+    assert parse_message(orjson.dumps(to_native(event))) == [event]
+
+
+def test_native_profile_is_written_as_documented() -> None:
+    """`to_native` writes the profile as a nested object, None fields omitted and times ISO with Z."""
+    profile = Profile(friends=3, created_at=T0, verified=False)
+    native = to_native(TweetEvent(id="1", user_id="2", at=T0, profile=profile))
+    assert native["profile"] == {"friends": 3, "created_at": "2018-10-10T20:19:24Z", "verified": False}
+
+
+@pytest.mark.parametrize(
+    ("fields", "profile"),
+    [
+        pytest.param({}, None, id="old-line-without-profile"),
+        pytest.param({"profile": None}, None, id="null"),
+        pytest.param({"profile": {}}, Profile(), id="empty-object"),
+        pytest.param({"profile": {"created_at": EPOCH_MS_T0}}, Profile(created_at=T0), id="epoch-ms"),
+    ],
+)
+def test_native_profile_is_optional(fields: dict[str, Any], profile: Profile | None) -> None:
+    """Native lines without `profile` stay valid; its `created_at` takes epoch ms like the top level's."""
+    assert _event(NATIVE | fields).profile == profile
+
+
 # --- Never raises ----------------------------------------------------------------------------------
 
 # Keys the parsers look at, so that generated objects reach deep into every format.
@@ -639,6 +813,8 @@ _KEYS = st.sampled_from(
         "user_mentions", "username", "screen_name", "followers", "followers_count", "public_metrics",
         "referenced_tweets", "type", "retweeted", "quoted", "replied_to", "retweeted_status",
         "quoted_status", "quoted_status_id_str", "in_reply_to_status_id", "in_reply_to_user_id",
+        "friends_count", "statuses_count", "verified", "default_profile", "profile_use_background_image",
+        "following_count", "tweet_count", "profile", "friends",
     ]
 )  # fmt: skip
 _SCALARS = (

@@ -114,6 +114,13 @@ def register(app: faust.App, settings: Settings) -> None:
             default=None,
             help="Also write the records periodically, every DURATION of event time.",
         ),
+        option(
+            "--refresh",
+            type=Duration(),
+            default=format_duration(settings.refresh_every),
+            help="With --every: recompute communities, polarization and coordination every DURATION "
+            "of event time (rounded up to a multiple of --every); they are always computed at the end.",
+        ),
         option("--top", type=int, default=None, help="Only the top N hashtags and users (default: all)."),
         option(
             "--reconstruction",
@@ -137,6 +144,7 @@ def register(app: faust.App, settings: Settings) -> None:
         window: timedelta,
         lateness: timedelta,
         every: timedelta | None,
+        refresh: timedelta,
         top: int | None,
         reconstruction: str,
         graph_out: Path | None,
@@ -159,6 +167,8 @@ def register(app: faust.App, settings: Settings) -> None:
             every=every,
             top=top,
             reconstruction=ReconstructionConfig(method=cast("Method", reconstruction)),
+            refresh=refresh,
+            alerts=settings.alerts(),
         )
         analyzer = Analyzer(config)
         started = time.perf_counter()

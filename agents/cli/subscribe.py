@@ -14,6 +14,7 @@ from kafka.errors import KafkaError
 
 from agents.cli.base import PlainCommand, UsageError, kafka_unreachable
 from agents.settings import Settings
+from models.records import AlertType
 
 _HEADER_PREFIX = "resonance."
 
@@ -64,7 +65,12 @@ def register(app: faust.App, settings: Settings) -> None:
             default=None,
             help="Only records of this kind (hashtag, cascade, influence, ...).",
         ),
-        option("--type", "type_", default=None, help="Only alerts of this type."),
+        option(
+            "--type",
+            "type_",
+            default=None,
+            help=f"Only alerts of this type: {', '.join(AlertType)}.",
+        ),
         option("--limit", type=int, default=None, help="Stop after this many records."),
         option(
             "--idle-timeout",
@@ -85,6 +91,8 @@ def register(app: faust.App, settings: Settings) -> None:
         idle_timeout: float | None,
     ) -> None:
         """Print the records of TOPIC (metrics, alerts, tweets.dlq, ...) as JSON lines on stdout."""
+        if type_ is not None and type_ not in set(AlertType):
+            raise UsageError(f"--type {type_}: use one of {', '.join(AlertType)}")
         try:
             consumer = KafkaConsumer(
                 bootstrap_servers=settings.bootstrap_servers,

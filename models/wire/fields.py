@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 # Tweets predate neither 2006 nor this century's end; a time outside this range is a unit mistake
 # (seconds sent as milliseconds, or the reverse), which we reject instead of silently misplacing.
@@ -77,6 +80,24 @@ def as_count(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise Invalid(RejectReason.WRONG_TYPE, f"{field} must be a non-negative integer")
     return value
+
+
+def as_flag(value: Any, field: str) -> bool:
+    """A JSON boolean (0, 1 and "true" are not flags)."""
+    if not isinstance(value, bool):
+        raise Invalid(RejectReason.WRONG_TYPE, f"{field} must be a boolean, got {type(value).__name__}")
+    return value
+
+
+def optional(obj: dict[str, Any], key: str, convert: Callable[[Any, str], T], field: str) -> T | None:
+    """`convert(obj[key], field)`, or None when the key is absent or null.
+
+    A value that is present must convert: as with the formats' other optional fields (followers, user
+    name, reply ids), a malformed one rejects the tweet with `convert`'s reason instead of being
+    dropped silently.
+    """
+    value = obj.get(key)
+    return None if value is None else convert(value, field)
 
 
 def as_object(value: Any, field: str) -> dict[str, Any]:

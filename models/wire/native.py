@@ -14,24 +14,40 @@
 | parent_id | id: the tweet a retweet came through (the original or an earlier retweet of it) | |
 | reply_to, reply_to_user | ids | |
 | quote_of, quote_of_user | ids | |
+| profile | object: the author's account, with exactly the keys below, each optional | |
 
-When `hashtags` is absent they are extracted from `text` by the twitter-text rules.
+`profile` (absent or null when the source carried no account data):
+
+| key | type |
+|---|---|
+| friends | integer >= 0: accounts the author follows |
+| statuses | integer >= 0: tweets the author had posted |
+| created_at | the account's creation, as the top-level `created_at` |
+| verified, default_profile, default_profile_image, background_image | boolean |
+
+When `hashtags` is absent they are extracted from `text` by the twitter-text rules. Unknown keys,
+at the top level or in `profile`, are rejected; a key that is present must have its type (null means
+absent).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from models.event import TweetEvent
+from models.event import Profile, TweetEvent
 from models.wire.fields import (
     Invalid,
     RejectReason,
     as_count,
+    as_flag,
     as_id,
     as_list,
+    as_object,
     as_str,
     epoch_ms_time,
     iso_time,
+    optional,
     optional_id,
     require,
 )
@@ -57,8 +73,11 @@ NATIVE_KEYS = frozenset(
         "hashtags",
         "mentions",
         *_OPTIONAL_IDS,
+        "profile",
     ),
 )
+_PROFILE_FLAGS = ("verified", "default_profile", "default_profile_image", "background_image")
+PROFILE_KEYS = frozenset(("friends", "statuses", "created_at", *_PROFILE_FLAGS))
 
 
 def looks_like_native(obj: dict[str, Any]) -> bool:
@@ -66,22 +85,39 @@ def looks_like_native(obj: dict[str, Any]) -> bool:
     return "user_id" in obj
 
 
-def _created_at(value: Any) -> Any:
-    return epoch_ms_time(value, "created_at") if isinstance(value, int) else iso_time(value, "created_at")
+def _time(value: Any, field: str) -> datetime:
+    return epoch_ms_time(value, field) if isinstance(value, int) else iso_time(value, field)
+
+
+def _unknown(obj: dict[str, Any], known: frozenset[str], where: str) -> None:
+    unknown = sorted(set(obj) - known)
+    if unknown:
+        raise Invalid(RejectReason.UNKNOWN_FIELD, f"unknown {where}field(s) {', '.join(unknown)}")
+
+
+def _profile(value: Any) -> Profile | None:
+    if value is None:
+        return None
+    obj = as_object(value, "profile")
+    _unknown(obj, PROFILE_KEYS, "profile ")
+    return Profile(
+        friends=optional(obj, "friends", as_count, "profile.friends"),
+        statuses=optional(obj, "statuses", as_count, "profile.statuses"),
+        created_at=optional(obj, "created_at", _time, "profile.created_at"),
+        **{key: optional(obj, key, as_flag, f"profile.{key}") for key in _PROFILE_FLAGS},
+    )
 
 
 def parse_native(obj: dict[str, Any]) -> TweetEvent:
     """Validate and normalise one native event; unknown keys are rejected so typos do not pass."""
-    unknown = sorted(set(obj) - NATIVE_KEYS)
-    if unknown:
-        raise Invalid(RejectReason.UNKNOWN_FIELD, f"unknown field(s) {', '.join(unknown)}")
+    _unknown(obj, NATIVE_KEYS, "")
     text = as_str(obj.get("text") or "", "text")
     tags = obj.get("hashtags")
     ids = {key: optional_id(obj.get(key), key) for key in _OPTIONAL_IDS}
     return TweetEvent(
         id=as_id(require(obj, "id", ""), "id"),
         user_id=as_id(require(obj, "user_id", ""), "user_id"),
-        at=_created_at(require(obj, "created_at", "")),
+        at=_time(require(obj, "created_at", ""), "created_at"),
         user_name=as_str(obj["user_name"], "user_name") if obj.get("user_name") is not None else None,
         followers=as_count(obj["followers"], "followers") if obj.get("followers") is not None else None,
         text=text,
@@ -90,6 +126,7 @@ def parse_native(obj: dict[str, Any]) -> TweetEvent:
             text,
         ),
         mentions=tuple(as_id(m, "mentions[]") for m in as_list(obj.get("mentions"), "mentions")),
+        profile=_profile(obj.get("profile")),
         **ids,
     )
 
@@ -99,7 +136,7 @@ def to_native(event: TweetEvent) -> dict[str, Any]:
     native: dict[str, Any] = {
         "id": event.id,
         "user_id": event.user_id,
-        "created_at": event.at.isoformat().replace("+00:00", "Z"),
+        "created_at": _iso(event.at),
         "user_name": event.user_name,
         "followers": event.followers,
         "text": event.text or None,
@@ -107,4 +144,22 @@ def to_native(event: TweetEvent) -> dict[str, Any]:
         "mentions": list(event.mentions) or None,
     }
     native.update({key: getattr(event, key) for key in _OPTIONAL_IDS})
+    if event.profile is not None:
+        native["profile"] = _native_profile(event.profile)
     return {key: value for key, value in native.items() if value is not None}
+
+
+def _native_profile(profile: Profile) -> dict[str, Any]:
+    """The native `profile` object (None fields omitted, so an empty profile is `{}`)."""
+    created_at = profile.created_at
+    native: dict[str, Any] = {
+        "friends": profile.friends,
+        "statuses": profile.statuses,
+        "created_at": None if created_at is None else _iso(created_at),
+    }
+    native.update({key: getattr(profile, key) for key in _PROFILE_FLAGS})
+    return {key: value for key, value in native.items() if value is not None}
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")

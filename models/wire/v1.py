@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.event import TweetEvent
+from models.event import Profile, TweetEvent
 from models.wire.fields import (
     as_count,
+    as_flag,
     as_id,
     as_list,
     as_object,
     as_str,
+    optional,
     optional_id,
     require,
     v1_time,
@@ -39,6 +41,26 @@ def _full_text_and_entities(status: dict[str, Any]) -> tuple[str, dict[str, Any]
     text = source.get("full_text") or source.get("text") or ""
     entities = source.get("entities")
     return as_str(text, "text"), as_object(entities, "entities") if entities is not None else None
+
+
+def _profile(user: dict[str, Any]) -> Profile | None:
+    """The author's account from the status's `user` object; None when it carries none of it.
+
+    Absent or null fields stay None; a present field of the wrong type rejects the status, as
+    `followers_count` always has.
+    """
+    profile = Profile(
+        friends=optional(user, "friends_count", as_count, "user.friends_count"),
+        statuses=optional(user, "statuses_count", as_count, "user.statuses_count"),
+        created_at=optional(user, "created_at", v1_time, "user.created_at"),
+        verified=optional(user, "verified", as_flag, "user.verified"),
+        default_profile=optional(user, "default_profile", as_flag, "user.default_profile"),
+        default_profile_image=optional(user, "default_profile_image", as_flag, "user.default_profile_image"),
+        background_image=optional(
+            user, "profile_use_background_image", as_flag, "user.profile_use_background_image"
+        ),
+    )
+    return None if profile == Profile() else profile
 
 
 def parse_v1(status: dict[str, Any]) -> TweetEvent:
@@ -87,4 +109,5 @@ def parse_v1(status: dict[str, Any]) -> TweetEvent:
             else optional_id(status.get("quoted_status_id_str"), "quoted_status_id_str")
         ),
         quote_of_user=_user_id(quoted, "quoted_status.") if isinstance(quoted, dict) else None,
+        profile=_profile(user),
     )

@@ -7,14 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.event import TweetEvent
+from models.event import Profile, TweetEvent
 from models.wire.fields import (
     as_count,
+    as_flag,
     as_id,
     as_list,
     as_object,
     as_str,
     iso_time,
+    optional,
     optional_id,
     require,
 )
@@ -102,6 +104,24 @@ def _references(tweet: dict[str, Any], includes: Includes) -> dict[str, tuple[st
     return found
 
 
+def _profile(author: dict[str, Any]) -> Profile | None:
+    """The author's account from the v2 user object; None when it carries none of it.
+
+    v2 users have no `default_profile`, `default_profile_image` or background flag, so those stay
+    None. `public_metrics` that is not an object is ignored, as it always was for followers; a field
+    of the wrong type rejects the tweet, as `followers_count` always has.
+    """
+    metrics = author.get("public_metrics")
+    counts = metrics if isinstance(metrics, dict) else {}
+    profile = Profile(
+        friends=optional(counts, "following_count", as_count, "public_metrics.following_count"),
+        statuses=optional(counts, "tweet_count", as_count, "public_metrics.tweet_count"),
+        created_at=optional(author, "created_at", iso_time, "author.created_at"),
+        verified=optional(author, "verified", as_flag, "author.verified"),
+    )
+    return None if profile == Profile() else profile
+
+
 def parse_v2(tweet: dict[str, Any], includes: Includes | None = None) -> TweetEvent:
     """Normalise one v2 tweet, resolving authors and references through `includes` when given."""
     includes = includes or Includes()
@@ -144,4 +164,5 @@ def parse_v2(tweet: dict[str, Any], includes: Includes | None = None) -> TweetEv
         reply_to_user=reply[1] or optional_id(tweet.get("in_reply_to_user_id"), "in_reply_to_user_id"),
         quote_of=quote[0],
         quote_of_user=quote[1],
+        profile=_profile(author),
     )

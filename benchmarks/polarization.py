@@ -1,0 +1,116 @@
+# ruff: noqa: INP001, T201 - a script (`python benchmarks/polarization.py`) that prints its report
+"""Segregation and two-camp share on the 14 Garimella et al. retweet graphs, with their timings.
+
+Usage: .venv/bin/python benchmarks/polarization.py [--datasets DIR]
+
+Each topic's graph (`retweet_graph_<topic>_threshold_largest_CC.txt`: `user_a,user_b,weight`,
+undirected, weight >= 2, already its largest component) goes through `streams.polarization`
+exactly as a window's retweet graph would: `segregation` (METIS split, exact RWC, 20 rewired
+nulls) and the Leiden two-camp share. Controversial and non-controversial topics are printed in
+two groups. The clock is read here, around the calls, never inside `streams/`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import networkx as nx
+
+from streams.polarization import leiden_camps, segregation, two_camp_share
+
+REPO = Path(__file__).resolve().parents[1]
+DATASETS = REPO.parent / "shared" / "datasets"
+NETWORKS = Path("polarization") / "garimella_controversy" / "retweet_networks"
+CONTROVERSIAL = (
+    "beefban", "russia_march", "indiana", "indiasdaughter", "baltimore",
+    "ukraine", "nemtsov", "gunsense", "netanyahu",
+)  # fmt: skip
+NON_CONTROVERSIAL = ("nationalkissingday", "ff", "ultralive", "sxsw", "wcw")
+
+
+def load_topic(datasets: Path, topic: str) -> nx.Graph[str]:
+    """A topic's retweet graph, unweighted (the file's weights are the retweet counts, all >= 2)."""
+    graph: nx.Graph[str] = nx.Graph()
+    path = datasets / NETWORKS / f"retweet_graph_{topic}_threshold_largest_CC.txt"
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            user_a, user_b, _ = line.rstrip("\n").split(",")
+            graph.add_edge(user_a, user_b)
+    return graph
+
+
+def garimella_table(datasets: Path) -> list[dict[str, object]]:
+    """One row per topic, controversial ones first: sizes, RWC, null, segregation, z, two-camp share.
+
+    `seconds` is the wall time of `segregation` (20 nulls), `camp_seconds` that of the Leiden
+    camps; loading the file is not timed.
+    """
+    rows: list[dict[str, object]] = []
+    for label, topics in (("controversial", CONTROVERSIAL), ("non-controversial", NON_CONTROVERSIAL)):
+        for topic in topics:
+            graph = load_topic(datasets, topic)
+            started = time.perf_counter()
+            result = segregation(graph)
+            scored = time.perf_counter()
+            camps = leiden_camps(graph)
+            camped = time.perf_counter()
+            rows.append(
+                {
+                    "topic": topic,
+                    "label": label,
+                    "nodes": result.nodes,
+                    "edges": result.edges,
+                    "rwc": result.rwc,
+                    "null_mean": result.null_mean,
+                    "null_sd": result.null_sd,
+                    "segregation": result.segregation,
+                    "z": result.z,
+                    "suppressed": result.suppressed,
+                    "two_camp_share": two_camp_share(camps),
+                    "seconds": scored - started,
+                    "camp_seconds": camped - scored,
+                }
+            )
+    return rows
+
+
+def _number(value: object, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def format_table(rows: list[dict[str, object]]) -> str:
+    """The rows as a fixed-width text table, one block per label with its mean segregation."""
+    header = (
+        f"{'topic':<19}{'nodes':>7}{'edges':>7}{'rwc':>8}{'null':>8}{'segr.':>8}{'z':>8}"
+        f"{'2-camp':>8}{'seg s':>8}{'camp s':>8}  suppressed"
+    )
+    lines = [header]
+    for label in ("controversial", "non-controversial"):
+        block = [row for row in rows if row["label"] == label]
+        lines.append(f"-- {label} ({len(block)})")
+        lines.extend(
+            f"{row['topic']!s:<19}{row['nodes']!s:>7}{row['edges']!s:>7}{_number(row['rwc']):>8}"
+            f"{_number(row['null_mean']):>8}{_number(row['segregation']):>8}{_number(row['z'], 1):>8}"
+            f"{_number(row['two_camp_share']):>8}{_number(row['seconds'], 2):>8}"
+            f"{_number(row['camp_seconds'], 2):>8}  {row['suppressed'] or ''}"
+            for row in block
+        )
+        judged = [row["segregation"] for row in block if isinstance(row["segregation"], float)]
+        if judged:
+            lines.append(f"   mean segregation {statistics.mean(judged):.3f} over {len(judged)} judged")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Print the Garimella table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--datasets", type=Path, default=DATASETS, help="the shared datasets directory")
+    arguments = parser.parse_args()
+    print(format_table(garimella_table(arguments.datasets)))
+
+
+if __name__ == "__main__":
+    main()
