@@ -51,6 +51,9 @@ class Settings:
     # recomputed from the window at this cadence (rounded up to a multiple of EMIT_EVERY).
     refresh_every: timedelta = timedelta(minutes=5)
     alert_burst_z: float = 3.0  # RESONANCE_ALERT_BURST_Z (hashtag_burst: burst z-score at least)
+    # RESONANCE_ALERT_BURST_WARMUP (event time from the first record: no burst alerts before,
+    # while hashtags' histories are too short to judge)
+    alert_burst_warmup: timedelta = timedelta(minutes=15)
     alert_viral_depth: int = 3  # RESONANCE_ALERT_VIRAL_DEPTH (viral_cascade: generations at least)
     alert_viral_size: int = 10  # RESONANCE_ALERT_VIRAL_SIZE (viral_cascade: nodes at least)
     # RESONANCE_ALERT_ECHO_SEGREGATION (echo_chamber: segregation beyond chance at least, z >= 3)
@@ -71,6 +74,7 @@ class Settings:
         """The alert thresholds these settings choose."""
         return AlertConfig(
             burst_z=self.alert_burst_z,
+            burst_warmup=self.alert_burst_warmup,
             viral_min_depth=self.alert_viral_depth,
             viral_min_size=self.alert_viral_size,
             echo_min_segregation=self.alert_echo_segregation,
