@@ -4,10 +4,12 @@
 Usage: .venv/bin/python benchmarks/polarization.py [--datasets DIR]
 
 Each topic's graph (`retweet_graph_<topic>_threshold_largest_CC.txt`: `user_a,user_b,weight`,
-undirected, weight >= 2, already its largest component) goes through `streams.polarization`
-exactly as a window's retweet graph would: `segregation` (METIS split, exact RWC, 20 rewired
-nulls) and the Leiden two-camp share. Controversial and non-controversial topics are printed in
-two groups. The clock is read here, around the calls, never inside `streams/`.
+undirected, weight >= 2, already its largest component) goes through the product's code as a
+window's retweet graph would: `streams.polarization.segregation` (METIS split, exact RWC, 20
+rewired nulls) on the unweighted graph, and the two-camp share of the camps that
+`streams.communities.CommunityTracker` finds (default `CommunityConfig`, a cold refresh) on the
+weighted edges, i.e. what the worker publishes. Controversial and non-controversial topics are
+printed in two groups. The clock is read here, around the calls, never inside `streams/`.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 import networkx as nx
 
-from streams.polarization import leiden_camps, segregation, two_camp_share
+from streams.communities import CommunityConfig, CommunityTracker
+from streams.polarization import segregation
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO.parent / "shared" / "datasets"
@@ -29,33 +33,55 @@ CONTROVERSIAL = (
     "ukraine", "nemtsov", "gunsense", "netanyahu",
 )  # fmt: skip
 NON_CONTROVERSIAL = ("nationalkissingday", "ff", "ultralive", "sxsw", "wcw")
+LABELS = ("controversial", "non-controversial")
 
 
-def load_topic(datasets: Path, topic: str) -> nx.Graph[str]:
-    """A topic's retweet graph, unweighted (the file's weights are the retweet counts, all >= 2)."""
-    graph: nx.Graph[str] = nx.Graph()
-    path = datasets / NETWORKS / f"retweet_graph_{topic}_threshold_largest_CC.txt"
-    with path.open(encoding="utf-8") as lines:
+def topic_path(datasets: Path, topic: str) -> Path:
+    """Where a topic's retweet graph lies under the shared datasets directory."""
+    return datasets / NETWORKS / f"retweet_graph_{topic}_threshold_largest_CC.txt"
+
+
+def load_topic(datasets: Path, topic: str) -> dict[tuple[str, str], int]:
+    """A topic's edges as the tracker takes them: (user a, user b) -> retweet count (the file's weight)."""
+    edges: dict[tuple[str, str], int] = {}
+    with topic_path(datasets, topic).open(encoding="utf-8") as lines:
         for line in lines:
-            user_a, user_b, _ = line.rstrip("\n").split(",")
-            graph.add_edge(user_a, user_b)
-    return graph
+            user_a, user_b, weight = line.rstrip("\n").split(",")
+            edges[user_a, user_b] = edges.get((user_a, user_b), 0) + round(float(weight))
+    return edges
 
 
-def garimella_table(datasets: Path) -> list[dict[str, object]]:
-    """One row per topic, controversial ones first: sizes, RWC, null, segregation, z, two-camp share.
+def smallest_topics(datasets: Path, per_label: tuple[int, int]) -> list[str]:
+    """The topics with the fewest edges: `per_label` = (controversial, non-controversial) counts."""
 
-    `seconds` is the wall time of `segregation` (20 nulls), `camp_seconds` that of the Leiden
-    camps; loading the file is not timed.
+    def lines(topic: str) -> int:
+        with topic_path(datasets, topic).open("rb") as file:
+            return sum(1 for _ in file)
+
+    chosen: list[str] = []
+    for topics, count in zip((CONTROVERSIAL, NON_CONTROVERSIAL), per_label, strict=True):
+        chosen += sorted(topics, key=lines)[:count]
+    return chosen
+
+
+def garimella_table(datasets: Path, topics: Collection[str] | None = None) -> list[dict[str, object]]:
+    """One row per topic (all, or those in `topics`), controversial ones first.
+
+    Sizes, RWC, null mean, segregation, z, two-camp share. `seconds` is the wall time of
+    `segregation` (20 nulls), `camp_seconds` that of the tracker's refresh (communities and
+    camps); loading the file and building the graph are not timed.
     """
     rows: list[dict[str, object]] = []
-    for label, topics in (("controversial", CONTROVERSIAL), ("non-controversial", NON_CONTROVERSIAL)):
-        for topic in topics:
-            graph = load_topic(datasets, topic)
+    for label, group in zip(LABELS, (CONTROVERSIAL, NON_CONTROVERSIAL), strict=True):
+        for topic in group:
+            if topics is not None and topic not in topics:
+                continue
+            edges = load_topic(datasets, topic)
+            graph: nx.Graph[str] = nx.Graph(list(edges))  # unweighted, as segregation takes it
             started = time.perf_counter()
             result = segregation(graph)
             scored = time.perf_counter()
-            camps = leiden_camps(graph)
+            partition = CommunityTracker(CommunityConfig()).refresh(edges)
             camped = time.perf_counter()
             rows.append(
                 {
@@ -69,7 +95,8 @@ def garimella_table(datasets: Path) -> list[dict[str, object]]:
                     "segregation": result.segregation,
                     "z": result.z,
                     "suppressed": result.suppressed,
-                    "two_camp_share": two_camp_share(camps),
+                    "two_camp_share": partition.two_camp_share,
+                    "camps": len(partition.camp_sizes),
                     "seconds": scored - started,
                     "camp_seconds": camped - scored,
                 }
@@ -88,7 +115,7 @@ def format_table(rows: list[dict[str, object]]) -> str:
         f"{'2-camp':>8}{'seg s':>8}{'camp s':>8}  suppressed"
     )
     lines = [header]
-    for label in ("controversial", "non-controversial"):
+    for label in LABELS:
         block = [row for row in rows if row["label"] == label]
         lines.append(f"-- {label} ({len(block)})")
         lines.extend(

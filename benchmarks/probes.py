@@ -19,6 +19,15 @@ Probes:
     RSS here includes the parsed events held in the list.
 ``generate``
     `synth.write_stream` to a file, with RSS and time at every tenth of the events.
+``communities``
+    `CommunityTracker.refresh` on a planted-partition graph, cold then warm (5% of the edges
+    replaced), through `benchmarks/communities.py`'s `refresh_seconds`.
+``louvain``
+    the baseline of ``communities``: networkx's pure-Python `louvain_communities(G, seed=0)` on a
+    smaller graph from the same generator, and a cold `CommunityTracker.refresh` on that graph.
+``polarization``
+    `benchmarks/polarization.py`'s `garimella_table`: segregation and the tracker's two-camp
+    share on the Garimella et al. topics (all, or those named by --topics).
 """
 
 from __future__ import annotations
@@ -189,14 +198,72 @@ def probe_generate(out: Path, events: int, seed: int) -> dict[str, Any]:
     }
 
 
+def probe_communities(edges: int, seed: int) -> dict[str, Any]:
+    """A cold and a warm `CommunityTracker.refresh` on about `edges` planted edges."""
+    from communities import refresh_seconds  # noqa: PLC0415 - benchmarks/communities.py, not measured
+
+    imported = memory_kib()
+    figures = refresh_seconds(edges, seed)
+    return {"after_import": imported, "after": memory_kib(), **figures}
+
+
+def probe_louvain(edges: int, seed: int) -> dict[str, Any]:
+    """The baseline: networkx Louvain, then a cold refresh, on one planted graph of about `edges` edges."""
+    import networkx as nx  # noqa: PLC0415 - the import is not measured
+    from communities import planted_edges  # noqa: PLC0415 - as above
+
+    from streams.communities import CommunityConfig, CommunityTracker  # noqa: PLC0415 - as above
+
+    imported = memory_kib()
+    mapping, _ = planted_edges(edges, seed)
+    graph: nx.Graph[str] = nx.Graph()
+    for (source, target), count in mapping.items():  # undirected, counts summed: the tracker's graph
+        previous = graph[source][target]["weight"] if graph.has_edge(source, target) else 0
+        graph.add_edge(source, target, weight=previous + count)
+    started, started_cpu = time.perf_counter(), time.process_time()
+    found = nx.community.louvain_communities(graph, seed=0)
+    louvain = {"wall_s": time.perf_counter() - started, "cpu_s": time.process_time() - started_cpu}
+    started, started_cpu = time.perf_counter(), time.process_time()
+    partition = CommunityTracker(CommunityConfig(seed=seed)).refresh(mapping)
+    refresh = {"wall_s": time.perf_counter() - started, "cpu_s": time.process_time() - started_cpu}
+    return {
+        "edges": len(mapping),
+        "undirected_edges": graph.number_of_edges(),
+        "users": graph.number_of_nodes(),
+        "after_import": imported,
+        "louvain": louvain | {"communities": len(found), "modularity": nx.community.modularity(graph, found)},
+        "refresh": refresh
+        | {"communities": len(partition.community_sizes), "modularity": partition.modularity},
+    }
+
+
+def probe_polarization(datasets: Path, topics: str | None) -> dict[str, Any]:
+    """The Garimella table, for all topics or the comma-separated `topics`."""
+    from polarization import garimella_table  # noqa: PLC0415 - benchmarks/polarization.py, not measured
+
+    chosen = None if topics is None else set(topics.split(","))
+    started, started_cpu = time.perf_counter(), time.process_time()
+    rows = garimella_table(datasets, chosen)
+    return {
+        "rows": rows,
+        "wall_s": time.perf_counter() - started,
+        "cpu_s": time.process_time() - started_cpu,
+    }
+
+
 def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("probe", choices=["parse", "analyze", "stages", "generate"])
+    parser.add_argument(
+        "probe", choices=["parse", "analyze", "stages", "generate", "communities", "louvain", "polarization"]
+    )
     parser.add_argument("--input", type=Path, help="the recording to read (parse, analyze, stages)")
     parser.add_argument("--window-hours", type=float, default=192.0, help="analyzer window span")
     parser.add_argument("--out", type=Path, help="where generate writes")
     parser.add_argument("--events", type=int, default=1_000_000, help="events to generate")
     parser.add_argument("--seed", type=int, default=7, help="generator seed")
+    parser.add_argument("--edges", type=int, default=1_000_000, help="planted edges (communities, louvain)")
+    parser.add_argument("--datasets", type=Path, help="the shared datasets directory (polarization)")
+    parser.add_argument("--topics", default=None, help="comma-separated Garimella topics (default: all)")
     parser.add_argument("--cpu", type=int, default=None, help="pin this process to one core")
     return parser.parse_args(argv)
 
@@ -213,6 +280,12 @@ def main(argv: list[str]) -> None:
         figures = probe_analyze(args.input, window)
     elif args.probe == "stages":
         figures = probe_stages(args.input, window)
+    elif args.probe == "communities":
+        figures = probe_communities(args.edges, args.seed)
+    elif args.probe == "louvain":
+        figures = probe_louvain(args.edges, args.seed)
+    elif args.probe == "polarization":
+        figures = probe_polarization(args.datasets, args.topics)
     else:
         figures = probe_generate(args.out, args.events, args.seed)
     usage = resource.getrusage(resource.RUSAGE_SELF)

@@ -33,7 +33,7 @@ from typing import Any
 
 import networkx as nx
 
-from models.records import CommunitiesRecord, Group, HashtagPolarization
+from models.records import CommunitiesRecord, Group, HashtagPolarization, Trigger
 from streams import polarization
 from streams.alerts import Stamp
 from streams.communities import CommunityConfig, CommunityTracker, Partition
@@ -121,12 +121,16 @@ class EchoChambers:
         self._trackers = {layer: CommunityTracker(self.config.communities) for layer in LAYERS}
 
     def refresh(self, stamp: Stamp, influence: Influence, activity: UserActivity) -> Refresh:
-        """Partition both layers of the window and measure them; the hashtags of the retweet layer."""
+        """Partition both layers of the window and measure them; the hashtags of the retweet layer.
+
+        Only boundary refreshes are remembered as the next one's warm start: provisional views
+        (idle, end) do not change later partitions, so the live run and a replay agree.
+        """
         ranks = influence.ranks()
         layers = {"retweet": influence.endorsement_edges(), "conversation": influence.conversation_edges()}
         records, partitions = [], {}
         for layer, edges in layers.items():
-            partition = self._trackers[layer].refresh(edges)
+            partition = self._trackers[layer].refresh(edges, commit=stamp.trigger is Trigger.BOUNDARY)
             partitions[layer] = partition
             records.append(
                 self._layer_record(

@@ -126,8 +126,11 @@ class CommunityTracker:
     _next_community: int = field(default=0, init=False, repr=False)
     _next_camp: int = field(default=0, init=False, repr=False)
 
-    def refresh(self, edges: Mapping[tuple[str, str], int]) -> Partition:
-        """Partition the window's graph and remember the result for the next refresh.
+    def refresh(self, edges: Mapping[tuple[str, str], int], *, commit: bool = True) -> Partition:
+        """Partition the window's graph and, when `commit`, remember the result for the next refresh.
+
+        A refresh that does not commit (a provisional view) leaves the tracker as it was, so the
+        partitions of later refreshes do not depend on how many provisional views came between.
 
         Parameters
         ----------
@@ -136,6 +139,9 @@ class CommunityTracker:
             is undirected: the counts of u -> v and v -> u are summed. Its users are those edges'
             ends; users of the previous refresh absent now are forgotten. Self-loops and pairs
             with a count of 0 or less are ignored, with users seen only in them.
+        commit
+            Remember this partition as the next refresh's warm start and id reference (a
+            boundary refresh); False for a provisional view.
 
         Returns
         -------
@@ -146,8 +152,9 @@ class CommunityTracker:
         """
         graph = _undirected(edges)
         if not graph.users:
-            self._communities, self._camps = {}, {}
-            return _partition(self._communities, self._camps, 0.0, 0.0)
+            if commit:
+                self._communities, self._camps = {}, {}
+            return _partition({}, {}, 0.0, 0.0)
         g = igraph.Graph(n=len(graph.users))
         g.add_edges(graph.ends)  # 3x faster than Graph(edges=...): no Python tuple per edge
         weights = graph.weights.tolist()
@@ -187,12 +194,15 @@ class CommunityTracker:
         camp_modularity = community_graph.modularity(
             camps_found.membership, weights=community_weights, resolution=1.0, directed=False
         )
-        community_ids, self._next_community = _stable_ids(labels, previous, self._next_community)
-        camp_ids, self._next_camp = _stable_ids(camp_labels, previous_camp, self._next_camp)
+        community_ids, next_community = _stable_ids(labels, previous, self._next_community)
+        camp_ids, next_camp = _stable_ids(camp_labels, previous_camp, self._next_camp)
         # The partition's read-only views share these dicts: the tracker replaces them, never edits.
-        self._communities = dict(zip(graph.users, community_ids[labels].tolist(), strict=True))
-        self._camps = dict(zip(graph.users, camp_ids[camp_labels].tolist(), strict=True))
-        return _partition(self._communities, self._camps, modularity, camp_modularity)
+        communities = dict(zip(graph.users, community_ids[labels].tolist(), strict=True))
+        camps = dict(zip(graph.users, camp_ids[camp_labels].tolist(), strict=True))
+        if commit:
+            self._communities, self._camps = communities, camps
+            self._next_community, self._next_camp = next_community, next_camp
+        return _partition(communities, camps, modularity, camp_modularity)
 
     def snapshot(self) -> dict[str, Any]:
         """Plain JSON-able data from which `restore` rebuilds this state exactly."""

@@ -5,8 +5,7 @@ Group-level scores of a given partition (`membership`, node id -> community labe
 
 * `ei_index`, Krackhardt & Stern's (E - I) / (E + I) over tie weights, on [-1, 1];
 * `label_assortativity`, Newman's categorical assortativity of the labels;
-* `modularity`, Newman & Girvan's Q (the same number as `networkx.community.modularity`);
-* `two_camp_share`, the share of nodes in the two largest groups.
+* `modularity`, Newman & Girvan's Q (the same number as `networkx.community.modularity`).
 
 The headline number, `segregation`, follows the protocol fixed in the research notes ("Our own
 experiment: can a calibrated score separate controversy?"): on the window's retweet graph
@@ -39,7 +38,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import igraph as ig  # type: ignore[import-untyped, unused-ignore]
-import leidenalg  # type: ignore[import-untyped, unused-ignore]
 import networkx as nx
 import numpy as np
 import numpy.typing as npt
@@ -49,19 +47,15 @@ from scipy.sparse import csgraph  # type: ignore[import-untyped, unused-ignore]
 from scipy.sparse import linalg as sparse_linalg  # type: ignore[import-untyped, unused-ignore]
 
 __all__ = [
-    "Polarization",
     "Segregation",
     "bisect",
     "ei_index",
     "label_assortativity",
     "leaning_entropy",
-    "leiden_camps",
     "modularity",
-    "polarization",
     "rwc",
     "rwc_graph",
     "segregation",
-    "two_camp_share",
 ]
 
 Ints = npt.NDArray[np.int64]
@@ -215,21 +209,6 @@ def modularity(
     if total == 0:
         return None
     return sum(inside[c] / total - (degree[c] / (2 * total)) ** 2 for c in degree)
-
-
-def two_camp_share(membership: Mapping[str, int]) -> float:
-    """The fraction of nodes in the two largest groups; 0.0 when there are no nodes.
-
-    Examples
-    --------
-    >>> two_camp_share({"a": 0, "b": 0, "c": 1, "d": 2})
-    0.75
-
-    """
-    if not membership:
-        return 0.0
-    largest = Counter(membership.values()).most_common(2)
-    return sum(size for _, size in largest) / len(membership)
 
 
 def leaning_entropy(shares: Sequence[float]) -> float:
@@ -626,71 +605,4 @@ def segregation(  # noqa: PLR0913 - the protocol's knobs, all keyword-only
         edges=edges,
         suppressed=None,
         samples=len(nulls),
-    )
-
-
-@nx.utils.not_implemented_for("directed")
-def leiden_camps(G: nx.Graph[str], *, resolution: float = 0.05, seed: int = 0) -> dict[str, int]:
-    """Coarse camps: leidenalg's RB-configuration (modularity) Leiden at a low resolution.
-
-    ``leidenalg.find_partition(g, RBConfigurationVertexPartition, resolution_parameter=0.05,
-    seed=0, n_iterations=2)`` on `G` unweighted, nodes in id order, as the research notes fix it
-    for the two-camp share. Labels are leidenalg's: 0 is the largest community.
-
-    Examples
-    --------
-    >>> camps = leiden_camps(nx.barbell_graph(5, 0), resolution=1.0)
-    >>> sorted(camps.values())
-    [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]
-
-    """
-    nodes = sorted(G, key=str)
-    index = {node: i for i, node in enumerate(nodes)}
-    g = ig.Graph(n=len(nodes), edges=sorted((index[u], index[v]) for u, v in G.edges() if u != v))
-    partition = leidenalg.find_partition(
-        g,
-        leidenalg.RBConfigurationVertexPartition,
-        resolution_parameter=resolution,
-        seed=seed,
-        n_iterations=2,
-    )
-    return dict(zip(nodes, (int(label) for label in partition.membership), strict=True))
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Polarization:
-    """A layer's headline polarization numbers (e.g. the retweet or the reply layer)."""
-
-    segregation: Segregation
-    """RWC beyond chance on the METIS split (the headline)."""
-    two_camp_share: float
-    """Share of users in the two largest Leiden camps."""
-    ei_index: float | None
-    """E-I index of the Leiden camps."""
-    label_assortativity: float | None
-    """Assortativity of the Leiden camps."""
-    modularity: float | None
-    """Modularity of the Leiden camps."""
-    camps: Mapping[str, int]
-    """The Leiden camp of every user."""
-
-
-def polarization(G: nx.Graph[str], *, seed: int = 0, samples: int = 20, min_nodes: int = 300) -> Polarization:
-    """All headline numbers of one layer's `rwc_graph`: segregation and the Leiden camps' scores.
-
-    Examples
-    --------
-    >>> report = polarization(nx.barbell_graph(5, 0), min_nodes=300)
-    >>> report.segregation.suppressed, report.two_camp_share
-    ('largest component has 10 users, fewer than 300', 1.0)
-
-    """
-    camps = leiden_camps(G, seed=seed)
-    return Polarization(
-        segregation=segregation(G, seed=seed, samples=samples, min_nodes=min_nodes),
-        two_camp_share=two_camp_share(camps),
-        ei_index=ei_index(G, camps, weight=None),
-        label_assortativity=label_assortativity(G, camps),
-        modularity=modularity(G, camps, weight=None),
-        camps=camps,
     )

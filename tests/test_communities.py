@@ -256,3 +256,16 @@ def test_self_loops_and_zero_counts_are_ignored() -> None:
     assert CommunityTracker(CommunityConfig()).refresh(noisy) == CommunityTracker(CommunityConfig()).refresh(
         {("a", "b"): 1}
     )
+
+
+def test_a_refresh_that_does_not_commit_leaves_the_tracker_as_it_was() -> None:
+    """A provisional refresh returns a partition but the next refresh is as if it never happened."""
+    first = {("a", "b"): 3, ("b", "c"): 2, ("c", "a"): 1, ("d", "e"): 4, ("e", "f"): 2, ("c", "d"): 1}
+    later = {**first, ("f", "d"): 2, ("a", "g"): 1}
+    peeked, straight = CommunityTracker(CommunityConfig()), CommunityTracker(CommunityConfig())
+    for tracker in (peeked, straight):
+        tracker.refresh(first)
+    view = peeked.refresh(later, commit=False)
+    assert set(view.communities) == {"a", "b", "c", "d", "e", "f", "g"}
+    assert peeked.snapshot() == straight.snapshot()
+    assert peeked.refresh(later) == straight.refresh(later)
