@@ -196,3 +196,51 @@ def consume(
 def records(messages: list[Any]) -> list[dict[str, Any]]:
     """The JSON values of consumed messages."""
     return [orjson.loads(m.value) for m in messages]
+
+
+def comparable(record: dict[str, Any]) -> dict[str, Any]:
+    """A record without what says when or why it was emitted."""
+    return {k: v for k, v in record.items() if k != "trigger"}
+
+
+def live_final(deployment: Deployment, expected_tweets: int) -> list[Any]:
+    """The last provisional view the worker published after taking every tweet."""
+    wait_for(
+        lambda: deployment.metric("resonance_tweets_accepted_total") == expected_tweets,
+        seconds=120,
+        what="every tweet accepted",
+    )
+    progress = {"count": -1, "since": time.monotonic()}
+
+    def settled(messages: list[Any]) -> bool:
+        # Final once an idle influence summary is out and nothing new came for a few seconds.
+        if len(messages) != progress["count"]:
+            progress.update(count=len(messages), since=time.monotonic())
+            return False
+        summaries = (orjson.loads(m.value) for m in messages if b"influence_summary" in m.value)
+        idle = any(r["kind"] == "influence_summary" and r["trigger"] == "idle" for r in summaries)
+        return idle and time.monotonic() - progress["since"] > 3
+
+    return consume(deployment.bootstrap, deployment.metrics_topic, until=settled, seconds=180)
+
+
+def last_view(live: list[Any], kind: str) -> list[dict[str, Any]]:
+    """The records of `kind` in the conversation stage's last idle view, in the offline order.
+
+    The metrics topic has several partitions, so records arrive in order per key only; a view is
+    told apart by its event time (every record of one view describes the latest event) and by when
+    it was published: all at once, at least the idle delay after the previous one. Communities and
+    coordination come after the influence summary, once their refresh is computed.
+    """
+    idle = [(m.timestamp, orjson.loads(m.value)) for m in live]
+    idle = [(ts, r) for ts, r in idle if r["trigger"] == "idle"]
+    last, at = max((ts, r["at"]) for ts, r in idle if r["kind"] == "influence_summary")
+    view = [r for ts, r in idle if r["kind"] == kind and r["at"] == at and last - 900 <= ts <= last + 60_000]
+    order = {
+        "influence": lambda r: r["rank"],
+        "cascade": lambda r: (-r["size"], r["root_id"]),
+        "communities": lambda r: r["layer"],
+        "hashtag_polarization": lambda r: r["tag"],
+        "coordination": lambda r: r["key"],
+    }
+    return sorted(view, key=order.get(kind, lambda _: 0))
