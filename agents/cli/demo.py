@@ -34,12 +34,12 @@ WORKER_START_SECONDS = 120.0
 def demo_stream(events: int, seed: int) -> Path:
     """The demo recording for (events, seed), generated once into the cache."""
     folder = cache_root() / "demo"
-    path = folder / f"demo-{events}-{seed}.jsonl.gz"
+    path = folder / f"demo-{events}-{seed}-rings2.jsonl.gz"  # the spec is in the name: caches never go stale
     if path.exists():
         return path
     folder.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f"partial-{path.name}")
-    spec = StreamSpec(events=events, seed=seed, rings=1)
+    spec = StreamSpec(events=events, seed=seed, rings=2)  # two rings: coordination alerts to see
     with tqdm(total=events, unit="event", desc="generate demo stream") as bar:
         write_stream(
             spec,
@@ -105,6 +105,7 @@ def register(app: faust.App, settings: Settings) -> None:
             say(
                 f"\nLive now:\n  Prometheus metrics   {metrics_url}\n"
                 f"  metric records       resonance subscribe {settings.metrics_topic}\n"
+                f"  alerts               resonance subscribe {settings.alerts_topic}\n"
                 f"  dead letters         resonance subscribe {settings.dead_letter_topic}\n"
                 f"  worker log           {log}\n"
                 f"Replaying {recording.name} at {speed:g}x event time; Ctrl-C stops everything.\n"
