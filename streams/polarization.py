@@ -4,8 +4,9 @@
 Group-level scores of a given partition (`membership`, node id -> community label):
 
 * `ei_index`, Krackhardt & Stern's (E - I) / (E + I) over tie weights, on [-1, 1];
-* `label_assortativity`, Newman's categorical assortativity of the labels;
-* `modularity`, Newman & Girvan's Q (the same number as `networkx.community.modularity`).
+* `label_assortativity`, Newman's categorical assortativity of the labels.
+
+(Modularity comes with the partition, from `streams.communities`.)
 
 The headline number, `segregation`, follows the protocol fixed in the research notes ("Our own
 experiment: can a calibrated score separate controversy?"): on the window's retweet graph
@@ -33,7 +34,7 @@ from __future__ import annotations
 import math
 import random
 import threading
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -52,7 +53,6 @@ __all__ = [
     "ei_index",
     "label_assortativity",
     "leaning_entropy",
-    "modularity",
     "rwc",
     "rwc_graph",
     "segregation",
@@ -162,53 +162,6 @@ def label_assortativity(G: nx.Graph[str], membership: Mapping[str, int]) -> floa
     chance = sum(rows[label] * cols[label] for label in rows) / total**2
     # 1 - chance is 0 exactly when one label holds every edge end: r is 0/0 there.
     return None if math.isclose(chance, 1.0) else (trace - chance) / (1.0 - chance)
-
-
-@nx.utils.not_implemented_for("directed")
-def modularity(
-    G: nx.Graph[str], membership: Mapping[str, int], *, weight: str | None = "weight"
-) -> float | None:
-    """Newman & Girvan's modularity Q of the partition, equal to `networkx.community.modularity`.
-
-    ``Q = sum_c [L_c / m - (d_c / 2m)^2]`` with L_c the weight inside group c, d_c its total
-    degree and m the total weight; computed in one pass over the edges, without building the
-    community sets networkx wants.
-
-    Parameters
-    ----------
-    G : networkx.Graph
-        Undirected graph; not modified.
-    membership : Mapping[str, int]
-        Group label of every node of `G`.
-    weight : str or None
-        Edge attribute holding the weight (1 when absent); None counts every edge once.
-
-    Returns
-    -------
-    float or None
-        Q on [-1/2, 1), or None when `G` has no edge weight.
-
-    Examples
-    --------
-    >>> G = nx.Graph([("a", "b"), ("c", "d"), ("b", "c")])
-    >>> round(modularity(G, {"a": 0, "b": 0, "c": 1, "d": 1}), 6)
-    0.166667
-
-    """
-    _check_membership(G, membership)
-    inside: dict[int, float] = defaultdict(float)
-    degree: dict[int, float] = defaultdict(float)
-    total = 0.0
-    for u, v, data in G.edges(data=True):
-        tie = 1.0 if weight is None else float(data.get(weight, 1))
-        total += tie
-        degree[membership[u]] += tie
-        degree[membership[v]] += tie
-        if membership[u] == membership[v]:
-            inside[membership[u]] += tie
-    if total == 0:
-        return None
-    return sum(inside[c] / total - (degree[c] / (2 * total)) ** 2 for c in degree)
 
 
 def leaning_entropy(shares: Sequence[float]) -> float:

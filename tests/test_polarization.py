@@ -17,7 +17,6 @@ from streams.polarization import (
     ei_index,
     label_assortativity,
     leaning_entropy,
-    modularity,
     rwc,
     rwc_graph,
     segregation,
@@ -66,17 +65,6 @@ def _weighted_random_graph(seed: int) -> tuple[nx.Graph, dict[str, int]]:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_modularity_equals_networkx(seed):
-    """Modularity of a labelling equals networkx.community.modularity, weighted and unweighted."""
-    G, membership = _weighted_random_graph(seed)
-    groups = [{n for n, label in membership.items() if label == c} for c in set(membership.values())]
-    for weight in ("weight", None):
-        assert modularity(G, membership, weight=weight) == pytest.approx(
-            nx.community.modularity(G, groups, weight=weight), abs=1e-12
-        )
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_label_assortativity_equals_networkx(seed):
     """Label assortativity equals networkx's attribute_assortativity_coefficient on an unweighted graph."""
     G, membership = _weighted_random_graph(seed)
@@ -97,19 +85,18 @@ def test_ei_index_closed_form():
 
 
 def test_group_scores_are_none_without_edges():
-    """Without edges the E-I index, assortativity and modularity are undefined (None)."""
+    """Without edges the E-I index and assortativity are undefined (None)."""
     G = nx.Graph()
     G.add_nodes_from(["a", "b"])
     membership = {"a": 0, "b": 1}
     assert ei_index(G, membership) is None
     assert label_assortativity(G, membership) is None
-    assert modularity(G, membership) is None
 
 
 def test_group_scores_reject_unlabelled_nodes():
     """A membership that misses a node is an error, not a silent skip."""
     with pytest.raises(ValueError, match="lacks 1"):
-        modularity(nx.Graph([("a", "b")]), {"a": 0})
+        ei_index(nx.Graph([("a", "b")]), {"a": 0})
 
 
 def test_leaning_entropy():
