@@ -79,7 +79,9 @@ def test_the_same_input_gives_byte_identical_output(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("suffix", [".graphml", ".gexf"])
 def test_graph_out_writes_the_user_retweet_graph_for_gephi(tmp_path: Path, suffix: str) -> None:
-    """--graph-out writes the final window's weighted user retweet graph with influence attributes."""
+    """--graph-out writes the final window's weighted user retweet graph with influence attributes,
+    and each user's community and camp.
+    """
     graph_path = tmp_path / f"users{suffix}"
     recording = DATASETS / "real_tweets" / "v2_twarc" / "twarc_network_tweets.jsonl"
     result = _analyze(
@@ -91,3 +93,15 @@ def test_graph_out_writes_the_user_retweet_graph_for_gephi(tmp_path: Path, suffi
     weights = [w for _, _, w in graph.edges(data="weight")]
     assert all(w >= 1 for w in weights)
     assert any("pagerank" in attributes for _, attributes in graph.nodes(data=True))
+    # Every user of the retweet graph belongs to a community and a camp of the final refresh,
+    # and the communities match the records' (the largest listed first).
+    communities = Counter(int(attributes["community"]) for _, attributes in graph.nodes(data=True))
+    assert all("camp" in attributes for _, attributes in graph.nodes(data=True))
+    [retweet] = [
+        r
+        for line in (tmp_path / "out.jsonl").read_bytes().splitlines()
+        if (r := orjson.loads(line))["kind"] == "communities" and r["layer"] == "retweet"
+    ]
+    assert retweet["count"] == len(communities)
+    largest = retweet["communities"][0]
+    assert communities[largest["id"]] == largest["size"] == max(communities.values())
