@@ -38,7 +38,9 @@ Replies and quotes
 Coordinated rings
     Each of `rings` rings is `ring_size` ordinary accounts (any community) plus one client. At
     `ring_targets` planned times the client posts an original and every ring member retweets it
-    within 0.5-5 s. Targets get organic retweets too, amid the organic traffic.
+    within 0.5-5 s. Targets get organic retweets too, amid the organic traffic. Ring members'
+    tweets embed automated-looking profiles (weeks old, following thousands, a hundred tweets a
+    day, default theme), everyone else's a person's (`synth.population`).
 Bursts
     Each of `bursts` community hashtags gets, during a planned interval (a tenth of the
     stream, from 2 minutes to an hour), extra originals carrying it (and sometimes a shared
@@ -667,6 +669,7 @@ class _Stream:
             reply_to_user=reply_to_user,
             quote_of=quote_of,
             quote_of_user=quote_of_user,
+            profile=pop.profiles[user],
         )
 
 

@@ -12,8 +12,11 @@ import bisect
 import math
 import random
 from dataclasses import dataclass
+from datetime import timedelta
 from itertools import accumulate, pairwise
 from typing import TYPE_CHECKING
+
+from models.event import Profile
 
 if TYPE_CHECKING:
     from synth.generator import StreamSpec
@@ -134,6 +137,7 @@ class Population:
     activity_users: tuple[int, ...]
     activity_cum: tuple[float, ...]
     marks: dict[str, str]  # hashtag -> "#hashtag", as written in text
+    profiles: tuple[Profile, ...]  # each user's account, as embedded in their tweets
 
     @property
     def size(self) -> int:
@@ -208,7 +212,50 @@ def build_population(spec: StreamSpec) -> Population:
         activity_users=activity_users,
         activity_cum=tuple(accumulate(activity)),
         marks={tag: f"#{tag}" for tag in (*shared_tags, *(t for ts in community_tags for t in ts))},
+        profiles=_profiles(spec, n, rings=rings, celebrities=celebrities),
     )
+
+
+def _profiles(
+    spec: StreamSpec, n: int, *, rings: tuple[tuple[int, ...], ...], celebrities: tuple[int, ...]
+) -> tuple[Profile, ...]:
+    """Accounts as their tweets describe them. Ring members look automated by the BotRuler rules
+    (`streams.botness`): weeks old, following thousands, tweeting a hundred times a day, default
+    theme; everyone else looks like a person (years old, hundreds followed, a few tweets a day).
+    Drawn from a random stream of their own, so the rest of the stream is as without profiles.
+    """
+    rng = random.Random(f"{spec.seed}/profiles")  # noqa: S311 - a simulation, not crypto
+    amplifiers = {u for ring in rings for u in ring}
+    famous = set(celebrities)
+    profiles = []
+    for u in range(n):
+        if u in amplifiers:
+            age_days = rng.uniform(10, 60)
+            profiles.append(
+                Profile(
+                    friends=rng.randint(2_000, 5_000),
+                    statuses=int(age_days * rng.uniform(80, 200)),
+                    created_at=spec.start - timedelta(days=age_days),
+                    verified=False,
+                    default_profile=True,
+                    default_profile_image=rng.random() < 0.5,
+                    background_image=False,
+                )
+            )
+        else:
+            age_days = rng.uniform(365, 10 * 365)
+            profiles.append(
+                Profile(
+                    friends=int(rng.lognormvariate(5.5, 1.0)),  # median about 245
+                    statuses=int(age_days * rng.uniform(0.5, 15)),
+                    created_at=spec.start - timedelta(days=age_days),
+                    verified=u in famous,
+                    default_profile=rng.random() < 0.1,
+                    default_profile_image=rng.random() < 0.03,
+                    background_image=rng.random() < 0.8,
+                )
+            )
+    return tuple(profiles)
 
 
 def _followers(

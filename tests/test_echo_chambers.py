@@ -141,7 +141,7 @@ def test_planted_communities_are_recovered(planted: tuple[Analyzer, list[Record]
 
 def test_planted_rings_are_found_with_their_evidence(planted: tuple[Analyzer, list[Record]]) -> None:
     """Every planted ring comes out as one coordination cluster (precision and recall >= 0.9),
-    alerted once each.
+    with its accounts' bot-likeness, alerted once each.
     """
     truth = ground_truth(SPEC)
     rings = {account for ring in truth["rings"] for account in ring}
@@ -154,6 +154,9 @@ def test_planted_rings_are_found_with_their_evidence(planted: tuple[Analyzer, li
         assert cluster.lift > 10
         assert cluster.median_lag_seconds < 10
         assert len(set(cluster.shared_tweets) & targets) >= 3
+        # The generator gives ring accounts automated-looking profiles: the distribution shows it.
+        assert cluster.bot_likeness["unknown"] == 0
+        assert cluster.bot_likeness["median"] > 0.9
     alerts = [r for r in planted[1] if isinstance(r, Alert) and r.type == "coordinated_amplification"]
     assert sorted(a.key for a in alerts) == sorted(f"coordinated_amplification:{c.key}" for c in clusters)
 
