@@ -73,7 +73,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         if quiet.since is not None and time.monotonic() - quiet.since >= idle_seconds:
             quiet.since = None
             for analyzer in analyzers.states().values():
-                await publish(analyzer.flush(Trigger.IDLE))
+                await publish(analyzer.view(Trigger.IDLE))
 
     app.timer(interval=max(0.5, idle_seconds / 2))(flush_idle)
     return conversation

@@ -22,7 +22,7 @@ from typing import Any
 import networkx as nx
 
 from models.event import TweetEvent
-from models.records import CascadeRecord, HashtagGraph, Record, Trigger
+from models.records import Alert, CascadeRecord, HashtagGraph, Record, Trigger
 from streams.alerts import AlertConfig, Stamp
 from streams.cascades import CascadeForest, CascadeForestConfig
 from streams.chambers import ChamberConfig
@@ -268,6 +268,17 @@ class Analyzer:
         records.extend([*influence, summary])
         records.extend(self.watch.refresh(self._stamp(latest, trigger), self.influence))
         return records
+
+    def view(self, trigger: Trigger = Trigger.IDLE) -> list[Record]:
+        """The records `flush` would give now, leaving this analyzer untouched; alerts left out.
+
+        For provisional views while the input is quiet: `flush` releases held retweets and moves
+        every window to the latest event, so flushing whenever the input paused would make later
+        records depend on when it paused (wall time), and a replay would not reproduce them.
+        Alerts are raised once, as the stream itself moves boundaries, never from a view.
+        """
+        provisional = Analyzer.restore(self.config, self.snapshot())
+        return [record for record in provisional.flush(trigger) if not isinstance(record, Alert)]
 
     def _cascade_records(self, at: datetime, trigger: Trigger) -> list[CascadeRecord]:
         """Every held cascade with at least one retweet, largest first (ties by root id)."""

@@ -174,3 +174,21 @@ def test_held_retweet_survives_restore_and_joins_its_parent() -> None:
     assert restored.snapshot()["orphans"]["parents"] == []
     analyzer.observe(first)
     assert restored.snapshot() == analyzer.snapshot()
+
+
+def test_a_provisional_view_changes_nothing(delivered: list[TweetEvent], straight: Run) -> None:
+    """Views taken whenever the input pauses leave the analyzer as it was: the run ends with the
+    records of one that never paused, and a view is the flush of that moment, alerts left out.
+    """
+    analyzer = Analyzer(CONFIG)
+    observed, views = [], []
+    for number, event in enumerate(delivered):
+        observed.extend(analyzer.observe(event))
+        if number % 700 == 0:
+            before = analyzer.snapshot()
+            views.append(analyzer.view())
+            assert analyzer.snapshot() == before
+    assert observed == straight.observed
+    assert analyzer.flush() == straight.flushed
+    assert all(record.kind != "alert" for view in views for record in view)
+    assert any(record.kind == "communities" for record in views[-1])
