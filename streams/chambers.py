@@ -27,6 +27,7 @@ Nothing here reads a clock or does I/O.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,13 +88,14 @@ class Refresh:
 
 
 def _undirected(edges: Edges) -> nx.Graph[str]:
-    graph: nx.Graph[str] = nx.Graph()
-    graph.add_nodes_from(sorted({user for edge in edges for user in edge}))
+    """The layer as an undirected graph, the counts of both directions summed as `weight`."""
+    pairs: dict[tuple[str, str], int] = {}
     for (a, b), weight in edges.items():
-        if graph.has_edge(a, b):
-            graph[a][b]["weight"] += weight
-        else:
-            graph.add_edge(a, b, weight=weight)
+        pair = (a, b) if a < b else (b, a)
+        pairs[pair] = pairs.get(pair, 0) + weight
+    graph: nx.Graph[str] = nx.Graph()
+    graph.add_nodes_from(sorted({user for pair in pairs for user in pair}))
+    graph.add_weighted_edges_from((a, b, weight) for (a, b), weight in pairs.items())
     return graph
 
 
@@ -202,7 +204,9 @@ class EchoChambers:
         unranked = len(ranks) + 1
         groups = []
         for group, users in largest:
-            top_users = sorted(users, key=lambda u: (ranks.get(u, unranked), u))[: self.config.top_members]
+            top_users = heapq.nsmallest(
+                self.config.top_members, users, key=lambda u: (ranks.get(u, unranked), u)
+            )
             tag_users: dict[str, int] = {}
             for user in users:
                 for tag in activity.tags_of(user):
