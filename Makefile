@@ -44,9 +44,10 @@ test: install
 bench: install
 	$(BIN)/python benchmarks/run.py
 
-# kill -9 recovery check (see tests/stress_restart.py for why it is not in `make test` yet)
+# kill -9 recovery alone, repeated (it is part of `make test` too): STRESS_RUNS=5 make stress
+STRESS_RUNS ?= 3
 stress: install
-	$(BIN)/python -m pytest tests/stress_restart.py
+	for run in $$(seq $(STRESS_RUNS)); do $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_restart.py || exit 1; done
 
 lint: install
 	$(BIN)/ruff check .

@@ -2,8 +2,8 @@
 worker resumes exactly where it was, and re-sent messages are recognised downstream.
 
 How it stays exact. A stage's stream runs without automatic acks. At a checkpoint, the producer
-is flushed first (what the events sent is durable), then the state is written to the table, then
-the events are acked; Faust flushes the table's changelog before it commits offsets, so the
+is flushed first (what the events sent is durable), then the state is written to the table and
+its changelog, and only once the broker has the changelog message are the events acked, so the
 committed offset never runs ahead of the saved state. After a stop or a crash the partition
 restarts from its checkpoint, and events are delivered again: those after the checkpoint, and
 possibly some before it (when the checkpoint was saved but the commit not yet made). Every
@@ -100,9 +100,11 @@ class Checkpointed(Generic[S]):
         self._table = app.Table(
             f"{name}-checkpoints",
             default=None,
-            schema=faust.Schema(
-                key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
-            ),
+            # Faust derives the changelog serializers from `key_type` and `value_type` alone (a
+            # `schema` does not count: it falls back to json), and recovery decodes with them. Raw
+            # bytes both ways, or a restarted worker finds its checkpoint under a different key.
+            key_type=bytes,
+            value_type=bytes,
             partitions=partitions,
             # A checkpoint is one message: let it be as large as the producer may send.
             extra_topic_configs={"max.message.bytes": str(CHECKPOINT_MAX_BYTES)},
@@ -158,11 +160,15 @@ class Checkpointed(Generic[S]):
         # What these events sent must be durable before a checkpoint says they were processed:
         # a state restored ahead of its outputs would never send them again.
         await self._app.producer.flush()
-        # Written while processing an event of this partition, so it goes to the changelog
-        # partition that the worker owning this input partition recovers.
-        self._table[str(partition).encode()] = orjson.dumps(
-            {"state": self._dump(entry.state), "positions": entry.positions.snapshot()}
-        )
+        key = str(partition).encode()
+        value = orjson.dumps({"state": self._dump(entry.state), "positions": entry.positions.snapshot()})
+        # Not `self._table[key] = value`: that queues the changelog write in Faust's producer
+        # buffer, which Faust's commit does not reliably wait for (its flush gives up after 0.1 s,
+        # and misses a message being handed to the client), so the offsets of the events acked
+        # below could be committed before their checkpoint is. Store it, send it to the changelog
+        # partition that the owner of this input partition recovers, and wait for the broker.
+        self._table.data[key] = value
+        await self._table.send_changelog(partition, key, value)
         for done in entry.pending:
             await stream.ack(done)
         entry.pending.clear()
