@@ -5,6 +5,7 @@ the conversation layer is less modular than the endorsement layer, and planted s
 from __future__ import annotations
 
 from collections import Counter
+from itertools import pairwise
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,12 +32,43 @@ def _analyze(events: list[TweetEvent], config: AnalyzerConfig) -> tuple[Analyzer
 @pytest.fixture(scope="module")
 def conover() -> tuple[Analyzer, list[Record]]:
     """Conover et al.'s retweet and mention edge lists, streamed in time order as tweets."""
+    return _analyze(
+        _conover_events(), AnalyzerConfig.build(window=timedelta(days=60), lateness=timedelta(seconds=10))
+    )
+
+
+def _conover_events() -> list[TweetEvent]:
     events = []
     for name in ("retweet.edgelist", "mention.edgelist"):
         with (CONOVER / name).open("rb") as lines:
             events.extend(parse_conover(line, number) for number, line in enumerate(lines, start=1))
     events.sort(key=lambda e: (e.at, e.id))
-    return _analyze(events, AnalyzerConfig.build(window=timedelta(days=60), lateness=timedelta(seconds=10)))
+    return events
+
+
+def test_conover_weekly_refreshes_raise_echo_chamber_alerts_by_the_rule() -> None:
+    """Refreshed weekly over a two-week window, the retweet layer alerts once its segregation is
+    judged and significant, again only when it rises by `echo_rise`; the conversation layer, too
+    small to judge, never alerts.
+    """
+    config = AnalyzerConfig.build(
+        window=timedelta(days=14),
+        lateness=timedelta(seconds=10),
+        every=timedelta(days=1),
+        refresh=timedelta(days=7),
+        top=10,
+    )
+    _, records = _analyze(_conover_events(), config)
+    layers = [r for r in records if isinstance(r, CommunitiesRecord) and r.layer == "retweet"]
+    alerts = [r for r in records if isinstance(r, Alert) and r.type == "echo_chamber"]
+    assert len(layers) >= 6  # weekly, and the end
+    assert alerts, "the partisan retweet network never alerted"
+    assert all(a.subject == "retweet layer" for a in alerts)
+    assert len({a.key for a in alerts}) == len(alerts)
+    first_significant = next(r for r in layers if r.rwc_z is not None and r.rwc_z >= 3)
+    assert alerts[0].at == first_significant.at
+    levels = [a.evidence["segregation"] for a in alerts]
+    assert all(later >= earlier + 0.1 for earlier, later in pairwise(levels))
 
 
 def _labels() -> dict[str, str]:
