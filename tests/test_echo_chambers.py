@@ -5,8 +5,8 @@ the conversation layer is less modular than the endorsement layer, and planted s
 from __future__ import annotations
 
 from collections import Counter
-from itertools import pairwise
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
