@@ -87,12 +87,17 @@ class Refresh:
     partitions: dict[str, Partition]
 
 
-def _undirected(edges: Edges) -> nx.Graph[str]:
-    """The layer as an undirected graph, the counts of both directions summed as `weight`."""
+def _pairs(edges: Edges) -> dict[tuple[str, str], int]:
+    """The counts of both directions of each pair summed, keyed (smaller id, larger id)."""
     pairs: dict[tuple[str, str], int] = {}
     for (a, b), weight in edges.items():
         pair = (a, b) if a < b else (b, a)
         pairs[pair] = pairs.get(pair, 0) + weight
+    return pairs
+
+
+def _undirected(pairs: Edges) -> nx.Graph[str]:
+    """The layer as an undirected graph, each pair's count as `weight`."""
     graph: nx.Graph[str] = nx.Graph()
     graph.add_nodes_from(sorted({user for pair in pairs for user in pair}))
     graph.add_weighted_edges_from((a, b, weight) for (a, b), weight in pairs.items())
@@ -152,9 +157,10 @@ class EchoChambers:
         ranks: Mapping[str, int],
         activity: UserActivity,
     ) -> CommunitiesRecord:
-        graph = _undirected(edges)
+        pairs = _pairs(edges)
+        graph = _undirected(pairs)
         score = polarization.segregation(
-            polarization.rwc_graph(edges, tau=self.config.tau), **self._rwc_parameters()
+            polarization.rwc_graph(pairs, tau=self.config.tau), **self._rwc_parameters()
         )
         camps = partition.camps
         return CommunitiesRecord(

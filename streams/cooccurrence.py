@@ -224,8 +224,6 @@ class CooccurrenceGraph:
         state._window = SlidingWindow.restore(data["window"], tuple)
         if data["latest_ms"] is not None:
             state._watermark.observe(from_ms(data["latest_ms"]))
-        end = state._window.end
-        for at, tags in list(state._window.items()):
-            if end is not None and at < end:
-                state._add(tags)
+        for tags in state._window.live():
+            state._add(tags)
         return state

@@ -63,7 +63,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from models.event import TweetEvent
-from streams.window import Admission, SlidingWindow, to_ms
+from streams.window import Admission, SlidingWindow, bump, to_ms
 
 SNAPSHOT_VERSION = 1
 
@@ -248,7 +248,7 @@ class CoRetweets:
                 self._apply(tweet, self._owned(entries, j), 1)
         if not entries:
             del self._by_tweet[tweet]
-        _bump(self._activity, account, -1)
+        bump(self._activity, account, -1)
         self._retweets -= 1
 
     def _owned(self, entries: list[_Entry], j: int) -> list[_CoRetweet]:
@@ -274,8 +274,8 @@ class CoRetweets:
         if evidence is None:
             evidence = self._pairs[pair] = _Evidence()
         evidence.count += sign
-        _bump(evidence.tweets, tweet, sign)
-        _bump(evidence.lags_ms, lag_ms, sign)
+        bump(evidence.tweets, tweet, sign)
+        bump(evidence.lags_ms, lag_ms, sign)
         self._co_retweets += sign
         if len(evidence.tweets) >= self.config.min_shared:
             self._candidates.add(pair)
@@ -361,25 +361,15 @@ class CoRetweets:
             raise ValueError(f"unknown coordination snapshot version {data['version']}")
         state = cls(config, late_events=data["late_events"], dropped_events=data["dropped_events"])
         state._window = SlidingWindow.restore(data["window"], _decode)
-        end = state._window.end
         # The pairs are a function of the live retweets, whatever order they are replayed in.
-        for at, item in list(state._window.items()):
-            if end is not None and at < end:
-                state._enter(item)
+        for item in state._window.live():
+            state._enter(item)
         return state
 
 
 def _decode(data: Any) -> Retweet:
     tweet, at_ms, retweet_id, account = data
     return (tweet, at_ms, retweet_id, account)
-
-
-def _bump(counter: dict[Any, int], key: Any, by: int) -> None:
-    value = counter.get(key, 0) + by
-    if value:
-        counter[key] = value
-    else:
-        del counter[key]
 
 
 def _median(counts: dict[int, int]) -> float:

@@ -176,9 +176,8 @@ class HashtagCounts:
         state._window = SlidingWindow.restore(data["window"], tuple)
         if data["latest_ms"] is not None:
             state._watermark.observe(from_ms(data["latest_ms"]))
-        for at, use in list(state._window.items()):
-            if state._window.end is not None and at < state._window.end:
-                state._add(use)
+        for use in state._window.live():
+            state._add(use)
         # Late events admitted since the last boundary are already counted, but their tags are
         # still due at the next one. (Snapshots from before "changed" was kept lose that.)
         state._changed = {tag: (count, users) for tag, (count, users) in data.get("changed", {}).items()}

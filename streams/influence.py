@@ -67,7 +67,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -75,9 +75,7 @@ from scipy import stats  # type: ignore[import-untyped, unused-ignore]
 
 from models.event import TweetEvent
 from models.records import InfluenceRecord, InfluenceSummary, Trigger
-from streams.window import Admission, SlidingWindow
-
-K = TypeVar("K")
+from streams.window import Admission, SlidingWindow, bump
 
 SNAPSHOT_VERSION = 1
 
@@ -174,14 +172,6 @@ def interactions(event: TweetEvent, parent_user_id: str | None = None) -> tuple[
         if user not in (author, event.reply_to_user) and mention not in found:
             found.append(mention)
     return tuple(found)
-
-
-def _bump(counter: dict[K, int], key: K, by: int) -> None:
-    value = counter.get(key, 0) + by
-    if value:
-        counter[key] = value
-    else:
-        del counter[key]
 
 
 def _top_count(share: float, n: int) -> int:
@@ -344,28 +334,28 @@ class Influence:
 
     def _leave_post(self, post: Post) -> None:
         author, followers, found, _ = post
-        _bump(self._presence, author, -1)
+        bump(self._presence, author, -1)
         if followers is not None:
             # Posts leave oldest first, so the one that set `_followers` leaves last.
-            _bump(self._followers_posts, author, -1)
+            bump(self._followers_posts, author, -1)
             if author not in self._followers_posts:
                 del self._followers[author]
         for code, user in found:
-            _bump(self._presence, user, -1)
+            bump(self._presence, user, -1)
             if code == _EDGE:
-                _bump(self._edges, (author, user), -1)
-                _bump(self._in_weight, user, -1)
+                bump(self._edges, (author, user), -1)
+                bump(self._in_weight, user, -1)
                 self._pagerank_stale = True
             else:
-                _bump(self._received[code], user, -1)
+                bump(self._received[code], user, -1)
                 if code in _CONVERSATION:
-                    _bump(self._talk, (author, user), -1)
+                    bump(self._talk, (author, user), -1)
         self._ranked = None
 
     def _enter_root(self, root_id: str) -> None:
         user, size, virality = self._root_state[root_id]
         self._user_roots.setdefault(user, {})[root_id] = (size, virality)
-        _bump(self._presence, user, 1)
+        bump(self._presence, user, 1)
         self._ranked = None
 
     def _leave_root(self, root_id: str) -> None:
@@ -374,7 +364,7 @@ class Influence:
         del roots[root_id]
         if not roots:
             del self._user_roots[user]
-        _bump(self._presence, user, -1)
+        bump(self._presence, user, -1)
         self._ranked = None
 
     # -- on demand ------------------------------------------------------------------------------
@@ -577,15 +567,12 @@ class Influence:
         state._posts = SlidingWindow.restore(data["posts"], _decode_post)
         state._roots = SlidingWindow.restore(data["roots"])
         state._root_state = {root: (s[0], s[1], s[2]) for root, s in data["root_state"].items()}
-        end = state._roots.end
-        # Live items come first, oldest first: replaying them in that order rebuilds every
-        # aggregate (and the latest followers) exactly.
-        for at, post in list(state._posts.items()):
-            if end is not None and at < end:
-                state._enter_post(post)
-        for at, root_id in list(state._roots.items()):
-            if end is not None and at < end:
-                state._enter_root(root_id)
+        # Replaying the live items oldest first rebuilds every aggregate (and the latest
+        # followers) exactly.
+        for post in state._posts.live():
+            state._enter_post(post)
+        for root_id in state._roots.live():
+            state._enter_root(root_id)
         state._pagerank = dict(data["pagerank"])
         state._pagerank_stale = data["pagerank_stale"]
         return state

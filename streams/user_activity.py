@@ -18,20 +18,12 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from streams.window import Admission, SlidingWindow
+from streams.window import Admission, SlidingWindow, bump
 
 Activity = tuple[str, tuple[str, ...], float | None, datetime]
 """One post: (user, its hashtags, its author's bot-likeness if known, event time)."""
 
 SNAPSHOT_VERSION = 1
-
-
-def _bump(counter: dict[str, int], key: str, by: int) -> None:
-    value = counter.get(key, 0) + by
-    if value:
-        counter[key] = value
-    else:
-        del counter[key]
 
 
 @dataclass(slots=True)
@@ -79,15 +71,15 @@ class UserActivity:
     def _leave(self, item: Activity) -> None:
         user, tags, bot, _ = item
         for tag in tags:
-            _bump(self._tags[user], tag, -1)
+            bump(self._tags[user], tag, -1)
             if not self._tags[user]:
                 del self._tags[user]
-            _bump(self._users[tag], user, -1)
+            bump(self._users[tag], user, -1)
             if not self._users[tag]:
                 del self._users[tag]
         if bot is not None:
             # Posts leave oldest first, so the one that set `_bot` leaves last.
-            _bump(self._posts, user, -1)
+            bump(self._posts, user, -1)
             if user not in self._posts:
                 del self._bot[user]
 
@@ -126,8 +118,6 @@ class UserActivity:
         state._window = SlidingWindow.restore(
             data["window"], lambda d: (d[0], tuple(d[1]), d[2], datetime.fromisoformat(d[3]))
         )
-        end = state._window.end
-        for at, item in list(state._window.items()):
-            if end is not None and at < end:
-                state._enter(item)
+        for item in state._window.live():
+            state._enter(item)
         return state

@@ -23,6 +23,7 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -98,6 +99,17 @@ class Admission(Enum):
     DROPPED = "dropped"
 
 
+def bump(counter: dict[K, int], key: K, by: int) -> None:
+    """Add `by` to `counter[key]`, dropping the key at zero: aggregates that items entering and
+    leaving a window update and revert end exactly empty, never holding zeros.
+    """
+    value = counter.get(key, 0) + by
+    if value:
+        counter[key] = value
+    else:
+        del counter[key]
+
+
 @dataclass(slots=True)
 class WindowChange(Generic[T]):
     """What one advance of a window did: items that became live and items that left, oldest first."""
@@ -153,6 +165,12 @@ class SlidingWindow(Generic[T]):
         # An item can enter and leave in one advance when the end jumps past it by more than the
         # span; it is reported in both lists so that update-then-revert stays balanced.
         return WindowChange(entered, left)
+
+    def live(self) -> list[T]:
+        """The live items, oldest first: replayed in this order, they rebuild a restored state's
+        aggregates exactly.
+        """
+        return [item for _, _, item in self._live]
 
     def items(self) -> Iterator[tuple[datetime, T]]:
         """Every held item with its time, live first (oldest first), then pending (in no order)."""
