@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 
 from agents.app import create_app
 from agents.cli import analyze, demo, generate, kafka, record, replay, subscribe
+from agents.gc_policy import tune_for_long_lived_state
 from agents.settings import Settings, SettingsError
 
 
@@ -27,7 +28,9 @@ def main() -> None:
     except SettingsError as error:
         print(f"resonance: {error}", file=sys.stderr)  # noqa: T201 - CLI output
         sys.exit(2)
-    build_cli_app(settings).main()
+    app = build_cli_app(settings)
+    tune_for_long_lived_state()
+    app.main()
 
 
 if __name__ == "__main__":

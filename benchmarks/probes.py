@@ -44,6 +44,8 @@ from typing import Any, cast
 
 import orjson
 
+from agents.gc_policy import tune_for_long_lived_state
+
 KIB = 1024
 
 
@@ -273,6 +275,7 @@ def main(argv: list[str]) -> None:
     args = _arguments(argv)
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
+    tune_for_long_lived_state()  # as the `resonance` command does, for every probe
     window = timedelta(hours=args.window_hours)
     if args.probe == "parse":
         figures = probe_parse(args.input)

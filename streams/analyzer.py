@@ -160,7 +160,8 @@ class Analyzer:
         else:
             records.extend(self._converse([event]))
         self._watermark.observe(event.at)
-        records.extend(self._converse(self._orphans.overdue(self._watermark.current)))
+        if self._orphans:  # most streams hold none
+            records.extend(self._converse(self._orphans.overdue(self._watermark.current)))
         records.extend(self._tick())
         return records
 
@@ -206,11 +207,14 @@ class Analyzer:
         watermark = self._watermark.current
         if watermark is None:
             return []
+        ends = boundaries(self._ticked, watermark, self.config.tick, span=self._reach)
+        if not ends:  # the common case, per event; the graph, on the same ticks, has none either
+            return []
         records: list[Record] = []
         summaries = dict(
             self.graph.advance_due(self.config.top_pairs, summarize=self.config.every is not None)
         )
-        for end in boundaries(self._ticked, watermark, self.config.tick, span=self._reach):
+        for end in ends:
             self.influence.advance(end)
             self.watch.advance(end)
             records.extend(self._judge_cascades(end, Trigger.BOUNDARY))

@@ -37,7 +37,8 @@ class SeenIds:
         self._seen[tweet_id] = at
         heapq.heappush(self._by_time, (at, tweet_id))
         self._clock.observe(at)
-        self._forget_older_than(self._clock.current)
+        if len(self._seen) > self.keep_at_least:
+            self._forget_older_than(self._clock.current)
         return True
 
     def _forget_older_than(self, cutoff: datetime | None) -> None:

@@ -37,6 +37,8 @@ class Orphans:
         if children is None:  # the common case, once per tweet: nothing waits for it
             return []
         self._held.difference_update(child.id for child in children)
+        if not self._held:
+            self._by_time.clear()  # only released retweets' entries are left: callers may skip `overdue`
         return children
 
     def overdue(self, watermark: datetime | None) -> list[TweetEvent]:

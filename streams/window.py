@@ -30,7 +30,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def to_ms(at: datetime) -> int:
     """Milliseconds since the epoch: how times are stored in snapshots."""
-    return (at - _EPOCH) // timedelta(milliseconds=1)
+    since = at - _EPOCH  # normalised: only `days` can be negative
+    # The same as `since // timedelta(milliseconds=1)`, without building a timedelta per call.
+    return since.days * 86_400_000 + since.seconds * 1000 + since.microseconds // 1000
 
 
 def from_ms(ms: int) -> datetime:
@@ -44,16 +46,15 @@ class Watermark:
 
     lateness: timedelta
     latest: datetime | None = None
+    # The watermark, or None before the first event. Kept, not derived: every part of the core
+    # reads it once per event.
+    current: datetime | None = field(default=None, init=False)
 
     def observe(self, at: datetime) -> None:
         """Account for an event; the watermark never moves back."""
         if self.latest is None or at > self.latest:
             self.latest = at
-
-    @property
-    def current(self) -> datetime | None:
-        """The watermark, or None before the first event."""
-        return None if self.latest is None else self.latest - self.lateness
+            self.current = at - self.lateness
 
 
 def boundaries(
