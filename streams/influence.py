@@ -66,6 +66,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import chain
 from types import MappingProxyType
 from typing import Any
 
@@ -75,6 +76,7 @@ from scipy import stats  # type: ignore[import-untyped, unused-ignore]
 
 from models.event import TweetEvent
 from models.records import InfluenceRecord, InfluenceSummary, Trigger
+from streams.pagerank import pagerank
 from streams.window import Admission, SlidingWindow, bump
 
 SNAPSHOT_VERSION = 1
@@ -90,6 +92,13 @@ Post = tuple[str, int | None, tuple[Credit, ...], datetime]
 
 Root = tuple[str, int, float | None]
 """A cascade's latest state: (root user, size, structural virality)."""
+
+CascadeStats = tuple[int, float, float | None]
+"""A user's live roots: (cascades started, mean cascade size, mean structural virality)."""
+
+Floats = np.ndarray[Any, np.dtype[np.float64]]
+
+_NO_CASCADES: tuple[int, None, None] = (0, None, None)  # the statistics of a user without live roots
 
 # Stop PageRank's power iteration when the L1 change of the whole vector is below this: it sums
 # to 1, so the result is then accurate to ~alpha/(1-alpha) times as much, whatever the graph's
@@ -205,20 +214,49 @@ def _decode_post(data: list[Any]) -> Post:
     return author, followers, tuple((code, user) for code, user in found), datetime.fromisoformat(at)
 
 
-def _percentiles(values: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]]:
+def _percentiles(values: Floats) -> Floats:
     ranks = np.asarray(stats.rankdata(values, method="average"), dtype=np.float64)
     return np.where(values > 0, (ranks - 0.5) / len(values), 0.0)
 
 
+def _aligned(
+    values: Mapping[str, float], position: Mapping[str, int], dtype: type[np.int64 | np.float64]
+) -> np.ndarray[Any, Any]:
+    """`values` as an array indexed by `position` (which holds every key), 0 elsewhere."""
+    aligned = np.zeros(len(position), dtype=dtype)
+    places = np.fromiter(map(position.__getitem__, values), np.intp, count=len(values))
+    aligned[places] = np.fromiter(values.values(), dtype, count=len(values))
+    return aligned
+
+
+def _summarize_roots(roots: Mapping[str, tuple[int, float | None]]) -> CascadeStats:
+    """One user's cascade statistics from their live roots, root id -> (size, virality)."""
+    sizes = [size for size, _ in roots.values()]
+    spread = [v for size, v in roots.values() if size >= 2 and v is not None]
+    started = sum(size >= 2 for size in sizes)
+    # fsum is exactly rounded: the means do not depend on the order roots came in.
+    virality = math.fsum(spread) / len(spread) if spread else None
+    return started, math.fsum(sizes) / len(sizes), virality
+
+
 @dataclass(frozen=True, slots=True)
 class _Ranking:
-    """One on-demand computation: the graph it ran on, active users sorted, scores and ranks."""
+    """One on-demand computation over the active users, `users` sorted by id: `order`, their
+    positions in `users` by rank, and what the records need: `rank` by user, `score`, `pagerank`
+    and the `received` counts as plain lists aligned with `users`, `cascades` by user.
+    """
 
-    graph: nx.DiGraph[str]
     users: list[str]
-    score: dict[str, float]
-    ranked: list[str]
+    order: list[int]
     rank: dict[str, int]
+    score: list[float]
+    pagerank: list[float]
+    received: dict[str, list[int]]  # interaction code -> counts
+    cascades: dict[str, CascadeStats]  # users with live roots only
+
+    def score_of(self, user: str) -> float:
+        """The active `user`'s score."""
+        return self.score[self.order[self.rank[user] - 1]]
 
 
 @dataclass(slots=True)
@@ -369,67 +407,80 @@ class Influence:
 
     # -- on demand ------------------------------------------------------------------------------
 
-    def _graph(self) -> nx.DiGraph[str]:
-        # Sorted nodes: PageRank's float sums follow the node order, so it must not depend on the
-        # order in which edges came and went (a restored state has another history). The edge
-        # order does not matter: networkx's sparse matrix sorts each row.
-        graph: nx.DiGraph[str] = nx.DiGraph()
-        graph.add_nodes_from(sorted({user for edge in self._edges for user in edge}))
-        graph.add_weighted_edges_from((a, b, w) for (a, b), w in self._edges.items())
-        return graph
-
-    def _refresh_pagerank(self, graph: nx.DiGraph[str]) -> None:
-        if not self._pagerank_stale:
-            return
-        count = graph.number_of_nodes()
-        if count:
-            # No warm start: it would make the last digits depend on when PageRank was last
-            # computed (every boundary live, only at the end offline), and replays must give
-            # the live run's numbers. It saved little anyway (the matrix build dominates).
-            self._pagerank = nx.pagerank(
-                graph,
-                alpha=self.config.pagerank_alpha,
-                tol=PAGERANK_L1_TOL / count,
-                max_iter=PAGERANK_MAX_ITER,
-            )
-        else:
-            self._pagerank = {}
-        self._pagerank_stale = False
-
-    def _cascade_stats(self, user: str) -> tuple[int, float | None, float | None]:
-        roots = self._user_roots.get(user)
-        if not roots:
-            return 0, None, None
-        sizes = [size for size, _ in roots.values()]
-        spread = [v for size, v in roots.values() if size >= 2 and v is not None]
-        started = sum(size >= 2 for size in sizes)
-        # fsum is exactly rounded: the mean does not depend on the order roots came in.
-        virality = math.fsum(spread) / len(spread) if spread else None
-        return started, math.fsum(sizes) / len(sizes), virality
-
     def _ranking(self) -> _Ranking:
         if self._ranked is None:
             self._ranked = self._rank()
         return self._ranked
 
     def _rank(self) -> _Ranking:
-        graph = self._graph()
-        self._refresh_pagerank(graph)
+        # One sort by id: it breaks score ties, and fixes PageRank's node order (its float sums
+        # follow it, so it must not depend on the order in which edges came and went: a restored
+        # state has another history). Everything else indexes users by their place in it.
         users = sorted(self._presence)
-        received = self._received
-        rt, qt, re, mention = (received[c] for c in (_RETWEET, _QUOTE, _REPLY, _MENTION))
+        position = dict(zip(users, range(len(users)), strict=True))
+        self._refresh_pagerank(users, position)
+        pagerank = _aligned(self._pagerank, position, np.float64)
+        received = {
+            code: _aligned(self._received[code], position, np.int64)
+            for code in (_RETWEET, _QUOTE, _REPLY, _MENTION)
+        }
+        cascades = {user: _summarize_roots(roots) for user, roots in self._user_roots.items()}
+        reach = {user: mean_size - 1 for user, (_, mean_size, _) in cascades.items()}
         columns = {
-            "amplification": [rt.get(u, 0) + qt.get(u, 0) for u in users],
-            "cascade_reach": [self._mean_reach(u) for u in users],
-            "pagerank": [self._pagerank.get(u, 0.0) for u in users],
-            "conversation": [re.get(u, 0) + mention.get(u, 0) for u in users],
+            "amplification": received[_RETWEET] + received[_QUOTE],
+            "cascade_reach": _aligned(reach, position, np.float64),
+            "pagerank": pagerank,
+            "conversation": received[_REPLY] + received[_MENTION],
         }
         total = np.zeros(len(users))
         for name, weight in SCORE_WEIGHTS.items():
-            total += weight * _percentiles(np.asarray(columns[name], dtype=np.float64))
-        score = dict(zip(users, total.tolist(), strict=True))
-        ranked = sorted(users, key=lambda u: (-score[u], u))
-        return _Ranking(graph, users, score, ranked, {u: r for r, u in enumerate(ranked, start=1)})
+            total += weight * _percentiles(columns[name].astype(np.float64))
+        # Highest score first; a stable sort leaves ties in `users`' order, by id.
+        order: list[int] = np.argsort(-total, kind="stable").tolist()
+        return _Ranking(
+            users=users,
+            order=order,
+            rank=dict(zip(map(users.__getitem__, order), range(1, len(order) + 1), strict=True)),
+            score=total.tolist(),
+            pagerank=pagerank.tolist(),
+            received={code: counts.tolist() for code, counts in received.items()},
+            cascades=cascades,
+        )
+
+    def _refresh_pagerank(self, users: list[str], position: Mapping[str, int]) -> None:
+        """Recompute `_pagerank`, user -> PageRank for the retweet graph's users in id order, if
+        the graph changed. `users`: the active users sorted by id, indexed by `position`.
+        """
+        if not self._pagerank_stale:
+            return
+        # No warm start: it would make the last digits depend on when PageRank was last
+        # computed (every boundary live, only at the end offline), and replays must give
+        # the live run's numbers.
+        self._pagerank = self._retweet_pagerank(users, position) if self._edges else {}
+        self._pagerank_stale = False
+
+    def _retweet_pagerank(self, users: list[str], position: Mapping[str, int]) -> dict[str, float]:
+        """PageRank of the (non-empty) retweet graph, by user in id order: exactly networkx's on
+        the graph `retweet_graph` exports, computed without building it.
+        """
+        edges = self._edges
+        # Every edge's ends are active users. Their places in `users`, deduplicated and sorted,
+        # number the graph's nodes in id order: networkx's results on the graph with sorted nodes.
+        ends = np.fromiter(
+            map(position.__getitem__, chain.from_iterable(edges)), np.intp, count=2 * len(edges)
+        )
+        nodes, index = np.unique(ends, return_inverse=True)
+        count = len(nodes)
+        ranks = pagerank(
+            index[0::2],
+            index[1::2],
+            np.fromiter(edges.values(), np.float64, count=len(edges)),
+            count,
+            alpha=self.config.pagerank_alpha,
+            tol=PAGERANK_L1_TOL / count,
+            max_iter=PAGERANK_MAX_ITER,
+        )
+        return dict(zip([users[i] for i in nodes.tolist()], ranks.tolist(), strict=True))
 
     def records(
         self, at: datetime, trigger: Trigger, *, top: int | None = None
@@ -437,64 +488,65 @@ class Influence:
         """Every active user's influence, by rank (the first `top` only, when given), and the summary.
 
         Active users: those who posted or received anything in the window. `at` is the window's
-        end the records describe. Cost: PageRank on the retweet graph (from scratch, for determinism) plus
-        O(users log users + edges + live cascades).
+        end the records describe. Cost: PageRank on the retweet graph (from scratch, for
+        determinism, and only when the graph changed) plus O(users log users + edges + live
+        cascades), mostly in numpy, and building the records.
         """
         ranking = self._ranking()
-        micro = self._micro(ranking)
+        known = self._known_followers()
+        micro = self._micro(ranking, known)
         common: dict[str, Any] = {
             "at": at,
             "window": self.config.span,
             "lateness": self.config.lateness,
             "trigger": trigger,
         }
-        received = self._received
+        retweets, quotes, replies, mentions = (
+            ranking.received[c] for c in (_RETWEET, _QUOTE, _REPLY, _MENTION)
+        )
         records = []
-        for user in ranking.ranked[:top] if top is not None else ranking.ranked:
-            started, mean_size, mean_virality = self._cascade_stats(user)
-            known = self._followers.get(user)
+        for rank, i in enumerate(ranking.order[:top], start=1):
+            user = ranking.users[i]
+            started, mean_size, mean_virality = ranking.cascades.get(user, _NO_CASCADES)
+            followers = self._followers.get(user)
             records.append(
                 InfluenceRecord(
                     **common,
                     user_id=user,
-                    rank=ranking.rank[user],
-                    score=ranking.score[user],
-                    followers=None if known is None else known[0],
-                    retweets_received=received[_RETWEET].get(user, 0),
-                    quotes_received=received[_QUOTE].get(user, 0),
-                    replies_received=received[_REPLY].get(user, 0),
-                    mentions_received=received[_MENTION].get(user, 0),
+                    rank=rank,
+                    score=ranking.score[i],
+                    followers=None if followers is None else followers[0],
+                    retweets_received=retweets[i],
+                    quotes_received=quotes[i],
+                    replies_received=replies[i],
+                    mentions_received=mentions[i],
                     cascades_started=started,
                     mean_cascade_size=mean_size,
                     mean_structural_virality=mean_virality,
-                    pagerank=self._pagerank.get(user, 0.0),
+                    pagerank=ranking.pagerank[i],
                     micro_influencer=user in micro,
                 )
             )
-        return records, self._summary(ranking.users, common, micro_count=len(micro))
+        summary = self._summary(known, common, active_users=len(ranking.users), micro_count=len(micro))
+        return records, summary
 
-    def _mean_reach(self, user: str) -> float:
-        roots = self._user_roots.get(user)
-        if not roots:
-            return 0.0
-        return math.fsum(size for size, _ in roots.values()) / len(roots) - 1
-
-    def _known_followers(self, users: list[str]) -> list[tuple[str, int]]:
+    def _known_followers(self) -> list[tuple[str, int]]:
         """Active users with known followers, most followed first (ties by user id)."""
-        known = [(u, self._followers[u][0]) for u in users if u in self._followers]
+        # All of them are active: the posts that told their followers are live.
+        known = [(user, followers) for user, (followers, _) in self._followers.items()]
         known.sort(key=lambda pair: (-pair[1], pair[0]))
         return known
 
-    def _micro(self, ranking: _Ranking) -> set[str]:
-        known = self._known_followers(ranking.users)
+    def _micro(self, ranking: _Ranking, known: list[tuple[str, int]]) -> set[str]:
         if not known:
             return set()
         ceiling = float(np.quantile([f for _, f in known], self.config.micro_max_follower_percentile))
         best = _top_count(self.config.micro_top_rank_share, len(ranking.users))
         return {user for user, followers in known if ranking.rank[user] <= best and followers <= ceiling}
 
-    def _summary(self, users: list[str], common: dict[str, Any], *, micro_count: int) -> InfluenceSummary:
-        known = self._known_followers(users)
+    def _summary(
+        self, known: list[tuple[str, int]], common: dict[str, Any], *, active_users: int, micro_count: int
+    ) -> InfluenceSummary:
         retweets = self._received[_RETWEET]
 
         def rho(share: float) -> float | None:
@@ -510,7 +562,7 @@ class Influence:
             spearman_followers_retweets_top10=rho(self.config.top_share_10),
             spearman_followers_retweets_top1=rho(self.config.top_share_1),
             collective_share=(total - to_top) / total if total else None,
-            active_users=len(users),
+            active_users=active_users,
             micro_influencers=micro_count,
         )
 
@@ -527,22 +579,27 @@ class Influence:
         return MappingProxyType(self._ranking().rank)
 
     def retweet_graph(self) -> nx.DiGraph[str]:
-        """The window's retweet graph (a copy): edges retweeter -> attributed parent user, `weight`
-        = retweets. Node attributes `followers` (when known), `retweets_received`, `pagerank`,
-        `score`, `rank`: plain ints and floats, ready for `nx.write_graphml` / `nx.write_gexf`.
+        """The window's retweet graph (a new one each call): edges retweeter -> attributed parent
+        user, `weight` = retweets. Node attributes `followers` (when known), `retweets_received`,
+        `pagerank`, `score`, `rank`: plain ints and floats, ready for `nx.write_graphml` /
+        `nx.write_gexf`. Nodes come in id order.
         """
         ranking = self._ranking()
-        graph = ranking.graph.copy()  # the ranking is cached: callers may add attributes
-        retweets = self._received[_RETWEET]
-        for user, attrs in graph.nodes(data=True):
-            known = self._followers.get(user)
-            if known is not None:
-                attrs["followers"] = known[0]
-            attrs["retweets_received"] = retweets.get(user, 0)
-            attrs["pagerank"] = self._pagerank[user]
-            attrs["score"] = ranking.score[user]
-            attrs["rank"] = ranking.rank[user]
+        graph: nx.DiGraph[str] = nx.DiGraph()
+        users = sorted({user for edge in self._edges for user in edge})
+        graph.add_nodes_from((user, self._node_attributes(user, ranking)) for user in users)
+        graph.add_weighted_edges_from((a, b, w) for (a, b), w in self._edges.items())
         return graph
+
+    def _node_attributes(self, user: str, ranking: _Ranking) -> dict[str, Any]:
+        """A retweet graph user's attributes, as `retweet_graph` promises them."""
+        known = self._followers.get(user)
+        attrs: dict[str, Any] = {} if known is None else {"followers": known[0]}
+        attrs["retweets_received"] = self._received[_RETWEET].get(user, 0)
+        attrs["pagerank"] = self._pagerank[user]
+        attrs["score"] = ranking.score_of(user)
+        attrs["rank"] = ranking.rank[user]
+        return attrs
 
     # -- persistence ----------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,7 +22,8 @@ from scipy import stats
 from models.event import Kind, TweetEvent
 from models.records import InfluenceRecord, Trigger
 from streams.cascade import Cascade
-from streams.influence import Influence, InfluenceConfig
+from streams.influence import PAGERANK_L1_TOL, PAGERANK_MAX_ITER, Influence, InfluenceConfig
+from streams.pagerank import pagerank
 
 t0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -259,6 +261,71 @@ def test_counters_graph_and_pagerank_match_a_from_scratch_count_after_every_adva
     assert influence.records(t0, Trigger.END)[1].active_users == 0
 
 
+@deterministic
+@given(ops=streams(), span_s=st.integers(1, 20))
+def test_pagerank_in_records_is_networkx_pagerank_of_the_retweet_graph_to_the_last_bit(
+    ops: list[Op], span_s: int
+) -> None:
+    """After every advance, each record's PageRank is exactly the float networkx's `pagerank` gives
+    on the exported retweet graph with the module's parameters (0 off the graph).
+    """
+    influence = Influence(config(span_s))
+    feed = Feed(influence)
+    for op, value, parent_id in ops:
+        if op == "tweet":
+            feed.tweet(value, parent_id=parent_id)
+            continue
+        influence.advance(value)
+        records, _ = influence.records(value, Trigger.BOUNDARY)
+        graph = influence.retweet_graph()
+        tol = PAGERANK_L1_TOL / max(len(graph), 1)
+        truth = nx.pagerank(graph, alpha=0.85, tol=tol, max_iter=PAGERANK_MAX_ITER) if len(graph) else {}
+        assert [r.pagerank for r in records] == [truth.get(r.user_id, 0.0) for r in records]
+        assert dict(graph.nodes(data="pagerank")) == truth
+
+
+@st.composite
+def weighted_digraphs(draw: st.DrawFn) -> tuple[int, list[tuple[int, int, int]]]:
+    """Draw a node count and distinct weighted edges between nodes `0 .. count - 1`: isolated and
+    dangling nodes, self-loops, cycles and sinks all occur.
+    """
+    count = draw(st.integers(1, 12))
+    node = st.integers(0, count - 1)
+    pairs = draw(st.lists(st.tuples(node, node), unique=True, max_size=40))
+    return count, [(a, b, draw(st.integers(1, 5))) for a, b in pairs]
+
+
+def index_arrays(edges: list[tuple[int, int, int]]) -> tuple[Any, Any, Any]:
+    """The sources, targets and float weights of `edges` as numpy arrays."""
+    sources = np.array([a for a, _, _ in edges], dtype=np.intp)
+    targets = np.array([b for _, b, _ in edges], dtype=np.intp)
+    return sources, targets, np.array([w for _, _, w in edges], dtype=np.float64)
+
+
+@deterministic
+@given(graph=weighted_digraphs(), alpha=st.sampled_from([0.5, 0.85, 0.9]))
+def test_pagerank_equals_networkx_to_the_last_bit(
+    graph: tuple[int, list[tuple[int, int, int]]], alpha: float
+) -> None:
+    """On any weighted digraph, `pagerank` gives exactly networkx's floats, nodes in index order."""
+    count, edges = graph
+    oracle: nx.DiGraph[int] = nx.DiGraph()
+    oracle.add_nodes_from(range(count))
+    oracle.add_weighted_edges_from(edges)
+    tol = 1e-10 / count
+    ours = pagerank(*index_arrays(edges), count, alpha=alpha, tol=tol, max_iter=1000)
+    assert dict(enumerate(ours.tolist())) == nx.pagerank(oracle, alpha=alpha, tol=tol, max_iter=1000)
+
+
+def test_pagerank_raises_as_networkx_does_when_it_does_not_converge() -> None:
+    """Out of iterations before the change is small enough, it raises networkx's exception."""
+    edges = [(0, 1, 1)]  # one step from the uniform vector moves rank to the sink
+    with pytest.raises(nx.PowerIterationFailedConvergence):
+        pagerank(*index_arrays(edges), 2, alpha=0.85, tol=1e-10, max_iter=1)
+    with pytest.raises(nx.PowerIterationFailedConvergence):
+        nx.pagerank(nx.DiGraph([(0, 1)]), alpha=0.85, tol=1e-10, max_iter=1)
+
+
 def test_the_docstring_timeline_counts_and_then_reverts_a_retweet() -> None:
     """A retweet counts while its time is in the window and is reverted, edge included, once it leaves."""
     # span 10; b retweets a at 2, c replies to a at 9
@@ -434,6 +501,8 @@ def test_the_retweet_graph_exports_to_graphml_and_gexf(write: Any, tmp_path: Pat
     graph = planted().influence.retweet_graph()
     assert "followers" not in graph.nodes["ghost"]
     assert graph.nodes["small"]["followers"] == 10
+    graph.nodes["small"]["community"] = 3  # the caller's graph is its own
+    assert "community" not in planted().influence.retweet_graph().nodes["small"]
     path = tmp_path / "retweets.xml"
     write(graph, path)
     if write is nx.write_graphml:
