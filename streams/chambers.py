@@ -22,29 +22,33 @@ camps). Per layer and refresh (`refresh`):
    users split over camps, the split's entropy, and its own calibrated segregation (the same
    score on the threshold graph among its users).
 
+Each layer's graph is built once per refresh, as index arrays (`streams.communities.UserGraph`),
+and every step above reads it: networkx graphs of 300k users cost more than all the metrics.
+
 Nothing here reads a clock or does I/O.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
-import networkx as nx
+import numpy as np
+from numpy.typing import NDArray
 
 from models.records import CommunitiesRecord, Group, HashtagPolarization, Trigger
 from streams import polarization
 from streams.alerts import Stamp
-from streams.communities import CommunityConfig, CommunityTracker, Partition
+from streams.communities import CommunityConfig, CommunityTracker, Labels, Partition, UserGraph
 from streams.influence import Influence
 from streams.user_activity import UserActivity
 
 LAYERS = ("retweet", "conversation")
 SNAPSHOT_VERSION = 1
 
-Edges = Mapping[tuple[str, str], int]
+Ints = NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -87,33 +91,50 @@ class Refresh:
     partitions: dict[str, Partition]
 
 
-def _pairs(edges: Edges) -> dict[tuple[str, str], int]:
-    """The counts of both directions of each pair summed, keyed (smaller id, larger id)."""
-    pairs: dict[tuple[str, str], int] = {}
-    for (a, b), weight in edges.items():
-        pair = (a, b) if a < b else (b, a)
-        pairs[pair] = pairs.get(pair, 0) + weight
-    return pairs
+@dataclass(frozen=True, slots=True)
+class _Layer:
+    """What one layer's refresh computes once and every step reads."""
+
+    graph: UserGraph
+    labels: Labels
+    rank_of: Ints
+    """Each user's engaged-influence rank; unranked users after every ranked one."""
+    strong: Ints
+    """The pairs of users with at least `tau` interactions: the edges of the RWC graph."""
 
 
-def _undirected(pairs: Edges) -> nx.Graph[str]:
-    """The layer as an undirected graph, each pair's count as `weight`."""
-    graph: nx.Graph[str] = nx.Graph()
-    graph.add_nodes_from(sorted({user for pair in pairs for user in pair}))
-    graph.add_weighted_edges_from((a, b, weight) for (a, b), weight in pairs.items())
-    return graph
+def _insularity(graph: UserGraph, group_of: Ints, groups: int) -> list[float | None]:
+    """Per group 0 .. groups-1 (`group_of[i]`: user i's): the share of its members' outgoing
+    interactions whose target is in it too; None for a group whose members interact with no one.
+    """
+    source_group = group_of[graph.sources]
+    inside = source_group == group_of[graph.targets]
+    # Counts are integers, so these sums are exact in any order, and so is each share's rounding.
+    total = np.bincount(source_group, weights=graph.counts, minlength=groups)
+    kept = np.bincount(source_group[inside], weights=graph.counts[inside], minlength=groups)
+    return [None if out == 0 else stay / out for stay, out in zip(kept.tolist(), total.tolist(), strict=True)]
 
 
-def _insularity(edges: Edges, membership: Mapping[str, int]) -> dict[int, float]:
-    """Per group: the share of its members' outgoing interactions whose target is in it too."""
-    inside: dict[int, int] = {}
-    total: dict[int, int] = {}
-    for (source, target), weight in edges.items():
-        group = membership[source]
-        total[group] = total.get(group, 0) + weight
-        if membership[target] == group:
-            inside[group] = inside.get(group, 0) + weight
-    return {group: inside.get(group, 0) / count for group, count in total.items()}
+def _among(layer: _Layer, users: list[str]) -> Ints:
+    """The layer's RWC edges between two of these users (all of them in the layer)."""
+    chosen = np.zeros(len(layer.graph.users), dtype=bool)
+    chosen[[layer.graph.index[user] for user in users]] = True
+    return layer.strong[chosen[layer.strong].all(axis=1)]
+
+
+def _group_tags(
+    activity: UserActivity, membership: Mapping[str, int], groups: set[int]
+) -> dict[int, dict[str, int]]:
+    """For each of `groups`, how many of its members (by `membership`) used each hashtag."""
+    tag_users: dict[int, dict[str, int]] = {group: {} for group in groups}
+    # By hashtag, not by member: most users use no hashtag, and then cost nothing here.
+    for tag in activity.tags():
+        for user in activity.users_of(tag):
+            group = membership.get(user)
+            if group is not None and group in groups:
+                counts = tag_users[group]
+                counts[tag] = counts.get(tag, 0) + 1
+    return tag_users
 
 
 @dataclass(slots=True)
@@ -134,48 +155,48 @@ class EchoChambers:
         (idle, end) do not change later partitions, so the live run and a replay agree.
         """
         ranks = influence.ranks()
-        layers = {"retweet": influence.endorsement_edges(), "conversation": influence.conversation_edges()}
-        records, partitions = [], {}
-        for layer, edges in layers.items():
-            partition = self._trackers[layer].refresh(edges, commit=stamp.trigger is Trigger.BOUNDARY)
-            partitions[layer] = partition
-            records.append(
-                self._layer_record(
-                    stamp, layer=layer, edges=edges, partition=partition, ranks=ranks, activity=activity
-                )
-            )
-        hashtags = self._hashtags(stamp, layers["retweet"], partitions["retweet"], activity)
-        return Refresh(records, hashtags, partitions)
+        edges = {"retweet": influence.endorsement_edges(), "conversation": influence.conversation_edges()}
+        records, layers = [], {}
+        for name in LAYERS:
+            layer = self._layer(name, edges[name], ranks, commit=stamp.trigger is Trigger.BOUNDARY)
+            layers[name] = layer
+            records.append(self._layer_record(stamp, name, layer, activity))
+        hashtags = self._hashtags(stamp, layers["retweet"], activity)
+        return Refresh(records, hashtags, {name: layer.labels.partition for name, layer in layers.items()})
 
-    def _layer_record(  # noqa: PLR0913 - one refresh's inputs
-        self,
-        stamp: Stamp,
-        *,
-        layer: str,
-        edges: Edges,
-        partition: Partition,
-        ranks: Mapping[str, int],
-        activity: UserActivity,
-    ) -> CommunitiesRecord:
-        pairs = _pairs(edges)
-        graph = _undirected(pairs)
-        score = polarization.segregation(
-            polarization.rwc_graph(pairs, tau=self.config.tau), **self._rwc_parameters()
+    def _layer(
+        self, name: str, edges: Mapping[tuple[str, str], int], ranks: Mapping[str, int], *, commit: bool
+    ) -> _Layer:
+        """The layer's graph, its partition (remembered when `commit`), ranks and RWC edges."""
+        graph = UserGraph.of(edges)
+        labels = self._trackers[name].label(graph, commit=commit)
+        unranked = len(ranks) + 1
+        rank_of = np.fromiter(
+            map(ranks.get, graph.users, repeat(unranked)), dtype=np.int64, count=len(graph.users)
         )
-        camps = partition.camps
+        return _Layer(graph, labels, rank_of, graph.ends[graph.weights >= self.config.tau])
+
+    def _layer_record(
+        self, stamp: Stamp, name: str, layer: _Layer, activity: UserActivity
+    ) -> CommunitiesRecord:
+        """The layer's record: sizes, modularity, group scores, segregation, described groups."""
+        graph, labels = layer.graph, layer.labels
+        partition = labels.partition
+        score = self._segregation(len(graph.users), layer.strong)
+        edges = len(graph.ends)
         return CommunitiesRecord(
             at=stamp.at,
             window=stamp.window,
             lateness=stamp.lateness,
             trigger=stamp.trigger,
-            layer=layer,
-            users=graph.number_of_nodes(),
-            edges=graph.number_of_edges(),
-            count=len(set(partition.communities.values())),
-            modularity=partition.modularity if graph.number_of_edges() else None,
-            camp_modularity=partition.camp_modularity if graph.number_of_edges() else None,
-            ei_index=polarization.ei_index(graph, camps),
-            assortativity=polarization.label_assortativity(graph, camps),
+            layer=name,
+            users=len(graph.users),
+            edges=edges,
+            count=len(partition.community_sizes),
+            modularity=partition.modularity if edges else None,
+            camp_modularity=partition.camp_modularity if edges else None,
+            ei_index=polarization.ei_index_of(graph.ends, graph.weights, labels.camps),
+            assortativity=polarization.label_assortativity_of(graph.ends, labels.camps),
             rwc=score.rwc,
             rwc_null_mean=score.null_mean,
             segregation=score.segregation,
@@ -183,56 +204,52 @@ class EchoChambers:
             rwc_users=score.nodes,
             suppressed=score.suppressed,
             two_camp_share=partition.two_camp_share,
-            communities=self._groups(partition.communities, edges, ranks, activity),
-            camps=self._groups(camps, edges, ranks, activity),
+            communities=self._groups(layer, labels.communities, partition.communities, activity),
+            camps=self._groups(layer, labels.camps, partition.camps, activity),
             method=self.config.describe(),
         )
 
-    def _rwc_parameters(self) -> dict[str, Any]:
+    def _segregation(self, users: int, strong: Ints) -> polarization.Segregation:
+        """Segregation of the RWC graph: the largest component of these pairs among `users` users."""
         c = self.config
-        return {
-            "seed": c.seed,
-            "samples": c.samples,
-            "absorbers": c.absorbers,
-            "min_nodes": c.min_users,
-            "max_hub_share": c.max_hub_share,
-        }
+        _, graph = polarization.largest_component(users, strong)
+        return polarization.segregation_of(
+            graph,
+            seed=c.seed,
+            samples=c.samples,
+            absorbers=c.absorbers,
+            min_nodes=c.min_users,
+            max_hub_share=c.max_hub_share,
+        )
 
     def _groups(
-        self, membership: Mapping[str, int], edges: Edges, ranks: Mapping[str, int], activity: UserActivity
+        self, layer: _Layer, ids: Ints, membership: Mapping[str, int], activity: UserActivity
     ) -> tuple[Group, ...]:
-        """The largest groups (ties by id), described."""
-        members: dict[int, list[str]] = {}
-        for user, group in membership.items():
-            members.setdefault(group, []).append(user)
-        largest = sorted(members.items(), key=lambda item: (-len(item[1]), item[0]))[: self.config.top_groups]
-        insularity = _insularity(edges, membership)
-        unranked = len(ranks) + 1
-        groups = []
-        for group, users in largest:
-            top_users = heapq.nsmallest(
-                self.config.top_members, users, key=lambda u: (ranks.get(u, unranked), u)
-            )
-            tag_users: dict[str, int] = {}
-            for user in users:
-                for tag in activity.tags_of(user):
-                    tag_users[tag] = tag_users.get(tag, 0) + 1
-            top_tags = sorted(tag_users, key=lambda t: (-tag_users[t], t))[: self.config.top_hashtags]
-            groups.append(
+        """The largest groups (ties by id), described; user i is in group `ids[i]`, as in `membership`."""
+        groups, group_of, sizes = np.unique(ids, return_inverse=True, return_counts=True)
+        largest = np.lexsort((groups, -sizes))[: self.config.top_groups].tolist()
+        insularity = _insularity(layer.graph, group_of, len(groups))
+        tag_users = _group_tags(activity, membership, {int(groups[g]) for g in largest})
+        described = []
+        for g in largest:
+            members = np.flatnonzero(group_of == g)
+            # Best rank first, ties by id: index order is id order.
+            top = members[np.lexsort((members, layer.rank_of[members]))[: self.config.top_members]]
+            tags = tag_users[int(groups[g])]
+            described.append(
                 Group(
-                    id=group,
-                    size=len(users),
-                    top_users=tuple(top_users),
-                    top_hashtags=tuple(top_tags),
-                    insularity=insularity.get(group),
+                    id=int(groups[g]),
+                    size=int(sizes[g]),
+                    top_users=tuple(layer.graph.users[i] for i in top.tolist()),
+                    top_hashtags=tuple(sorted(tags, key=lambda t: (-tags[t], t))[: self.config.top_hashtags]),
+                    insularity=insularity[g],
                 )
             )
-        return tuple(groups)
+        return tuple(described)
 
-    def _hashtags(
-        self, stamp: Stamp, edges: Edges, partition: Partition, activity: UserActivity
-    ) -> list[HashtagPolarization]:
-        camps = partition.camps
+    def _hashtags(self, stamp: Stamp, layer: _Layer, activity: UserActivity) -> list[HashtagPolarization]:
+        """The records of the hashtags with most users in the (retweet) layer: camp split, segregation."""
+        camps = layer.labels.partition.camps
         in_layer = {tag: [u for u in activity.users_of(tag) if u in camps] for tag in activity.tags()}
         chosen = sorted(
             (tag for tag, users in in_layer.items() if len(users) >= self.config.hashtag_min_users),
@@ -240,17 +257,14 @@ class EchoChambers:
         )[: self.config.hashtag_limit]
         records = []
         for tag in chosen:
-            users = set(in_layer[tag])
+            users = in_layer[tag]  # distinct: the keys of `users_of`
             counts: dict[int, int] = {}
             for user in users:
                 counts[camps[user]] = counts.get(camps[user], 0) + 1
             shares = sorted(
                 ((camp, n / len(users)) for camp, n in counts.items()), key=lambda c: (-c[1], c[0])
             )
-            own = {edge: w for edge, w in edges.items() if edge[0] in users and edge[1] in users}
-            score = polarization.segregation(
-                polarization.rwc_graph(own, tau=self.config.tau), **self._rwc_parameters()
-            )
+            score = self._segregation(len(layer.graph.users), _among(layer, users))
             records.append(
                 HashtagPolarization(
                     at=stamp.at,

@@ -59,9 +59,9 @@ Nothing here reads a clock or does I/O.
 from __future__ import annotations
 
 import random
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
 from operator import itemgetter
 from types import MappingProxyType
 from typing import Any
@@ -71,6 +71,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,12 +109,70 @@ class Partition:
 
 
 @dataclass(frozen=True, slots=True)
-class _Graph:
-    """The undirected weighted graph on users sorted by id, as index arrays."""
+class UserGraph:
+    """A layer's interactions on its users sorted by id, as index arrays.
+
+    Built once per layer and refresh, and shared by everything computed from it: the partition
+    here, the polarization scores and group descriptions in `streams.chambers`. Self-loops and
+    non-positive counts are dropped, with users seen only in them.
+    """
 
     users: list[str]
-    ends: IntArray  # shape (m, 2), lower index first, rows sorted, no duplicates
-    weights: NDArray[np.float64]
+    """The users, sorted by id: user i is `users[i]`, so index order is id order."""
+    index: Mapping[str, int]
+    """User id -> its index in `users`."""
+    sources: IntArray
+    targets: IntArray
+    counts: FloatArray
+    """The directed interactions: `sources[k]` -> `targets[k]`, `counts[k]` times (integral)."""
+    ends: IntArray
+    """The undirected pairs, shape (m, 2): lower index first, rows sorted, no duplicates."""
+    weights: FloatArray
+    """Each pair's counts of both directions summed."""
+
+    @classmethod
+    def of(cls, edges: Mapping[tuple[str, str], int]) -> UserGraph:
+        """The graph of directed counts ``(source, target) -> count``, in any order."""
+        # map() with C callables instead of generator expressions: a quarter less time per edge.
+        source_of, target_of = itemgetter(0), itemgetter(1)
+        users = sorted(set(map(source_of, edges)).union(map(target_of, edges)))
+        index = dict(zip(users, range(len(users)), strict=True))
+        position = index.__getitem__
+        sources = np.fromiter(map(position, map(source_of, edges)), dtype=np.int64, count=len(edges))
+        targets = np.fromiter(map(position, map(target_of, edges)), dtype=np.int64, count=len(edges))
+        counts = np.fromiter(edges.values(), dtype=np.float64, count=len(edges))
+        # Self-loops are promised absent, but a window that decrements counts may leave zeros
+        # behind: both are dropped, with any user seen only in them (rare, so the fast path stays
+        # unfiltered).
+        if (sources == targets).any() or (counts <= 0).any():
+            return cls.of({(u, v): count for (u, v), count in edges.items() if u != v and count > 0})
+        ends, weights = _merge_directions(len(users), sources, targets, counts)
+        return cls(users, index, sources, targets, counts, ends, weights)
+
+
+def _merge_directions(
+    n: int, sources: IntArray, targets: IntArray, counts: FloatArray
+) -> tuple[IntArray, FloatArray]:
+    """The undirected pairs of these directed edges on n nodes, sorted, with their counts summed."""
+    if not n:
+        return np.zeros((0, 2), np.int64), np.zeros(0)
+    # One integer key per unordered pair: np.unique sorts and merges u -> v with v -> u.
+    keys, inverse = np.unique(
+        np.minimum(sources, targets) * n + np.maximum(sources, targets), return_inverse=True
+    )
+    weights = np.bincount(inverse, weights=counts).astype(np.float64, copy=False)  # float already; for mypy
+    return np.column_stack((keys // n, keys % n)), weights
+
+
+@dataclass(frozen=True, slots=True)
+class Labels:
+    """One refresh's `Partition`, and the same ids as arrays over its `UserGraph`'s users."""
+
+    partition: Partition
+    communities: IntArray
+    """Stable community id of user i of the graph."""
+    camps: IntArray
+    """Stable camp id of user i of the graph."""
 
 
 @dataclass(slots=True)
@@ -121,8 +180,8 @@ class CommunityTracker:
     """Partitions each refresh's graph into communities and camps, warm-started from the last one."""
 
     config: CommunityConfig
-    _communities: dict[str, int] = field(default_factory=dict, init=False, repr=False)
-    _camps: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+    _communities: Mapping[str, int] = field(default_factory=dict, init=False, repr=False)
+    _camps: Mapping[str, int] = field(default_factory=dict, init=False, repr=False)
     _next_community: int = field(default=0, init=False, repr=False)
     _next_camp: int = field(default=0, init=False, repr=False)
 
@@ -150,22 +209,46 @@ class CommunityTracker:
             (in any order), previous state and seed always give the same partition.
 
         """
-        graph = _undirected(edges)
+        return self.label(UserGraph.of(edges), commit=commit).partition
+
+    def label(self, graph: UserGraph, *, commit: bool = True) -> Labels:
+        """`refresh` on the graph of the edges, built by the caller (who shares it with other
+        computations); the ids come also as arrays over the graph's users.
+        """
         if not graph.users:
             if commit:
                 self._communities, self._camps = {}, {}
-            return _partition({}, {}, 0.0, 0.0)
-        g = igraph.Graph(n=len(graph.users))
-        g.add_edges(graph.ends)  # 3x faster than Graph(edges=...): no Python tuple per edge
-        weights = graph.weights.tolist()
+            none = np.zeros(0, dtype=np.int64)
+            return Labels(_partition([], none, none, modularity=0.0, camp_modularity=0.0), none, none)
         previous = _lookup(self._communities, graph.users)
         previous_camp = _lookup(self._camps, graph.users)
+        labels, camp_labels, modularity, camp_modularity = self._leiden(graph, previous, previous_camp)
+        community_ids, next_community = _stable_ids(labels, previous, self._next_community)
+        camp_ids, next_camp = _stable_ids(camp_labels, previous_camp, self._next_camp)
+        community_of, camp_of = community_ids[labels], camp_ids[camp_labels]
+        partition = _partition(
+            graph.users, community_of, camp_of, modularity=modularity, camp_modularity=camp_modularity
+        )
+        if commit:
+            # The tracker keeps the partition's read-only views: it replaces them, never edits.
+            self._communities, self._camps = partition.communities, partition.camps
+            self._next_community, self._next_camp = next_community, next_camp
+        return Labels(partition, community_of, camp_of)
+
+    def _leiden(
+        self, graph: UserGraph, previous: IntArray, previous_camp: IntArray
+    ) -> tuple[IntArray, IntArray, float, float]:
+        """Canonical community and camp labels of each user, warm-started from the previous ids
+        (-1: none), and the modularity (gamma = 1) of each partition.
+        """
+        g = igraph.Graph(n=len(graph.users))
+        g.add_edges(graph.ends)  # 3x faster than Graph(edges=...): no Python tuple per edge
         # S311: Leiden's random choices, seeded for reproducibility; nothing secret.
         igraph.set_random_number_generator(random.Random(self.config.seed))  # noqa: S311
         try:
             found = g.community_leiden(
                 objective_function="modularity",
-                weights=weights,
+                weights=graph.weights.tolist(),
                 resolution=self.config.resolution,
                 initial_membership=_initial(previous).tolist(),
                 n_iterations=self.config.iterations,
@@ -194,15 +277,7 @@ class CommunityTracker:
         camp_modularity = community_graph.modularity(
             camps_found.membership, weights=community_weights, resolution=1.0, directed=False
         )
-        community_ids, next_community = _stable_ids(labels, previous, self._next_community)
-        camp_ids, next_camp = _stable_ids(camp_labels, previous_camp, self._next_camp)
-        # The partition's read-only views share these dicts: the tracker replaces them, never edits.
-        communities = dict(zip(graph.users, community_ids[labels].tolist(), strict=True))
-        camps = dict(zip(graph.users, camp_ids[camp_labels].tolist(), strict=True))
-        if commit:
-            self._communities, self._camps = communities, camps
-            self._next_community, self._next_camp = next_community, next_camp
-        return _partition(communities, camps, modularity, camp_modularity)
+        return labels, camp_labels, modularity, camp_modularity
 
     def snapshot(self) -> dict[str, Any]:
         """Plain JSON-able data from which `restore` rebuilds this state exactly."""
@@ -225,33 +300,9 @@ class CommunityTracker:
         return tracker
 
 
-def _undirected(edges: Mapping[tuple[str, str], int]) -> _Graph:
-    """The undirected graph of directed counts, users sorted, edges merged and sorted."""
-    # map() with C callables instead of generator expressions: a quarter less time per edge.
-    source_of, target_of = itemgetter(0), itemgetter(1)
-    users = sorted(set(map(source_of, edges)).union(map(target_of, edges)))
-    index = dict(zip(users, range(len(users)), strict=True)).__getitem__
-    sources = np.fromiter(map(index, map(source_of, edges)), dtype=np.int64, count=len(edges))
-    targets = np.fromiter(map(index, map(target_of, edges)), dtype=np.int64, count=len(edges))
-    counts = np.fromiter(edges.values(), dtype=np.float64, count=len(edges))
-    # Self-loops are promised absent, but a window that decrements counts may leave zeros behind:
-    # both are dropped, with any user seen only in them (rare, so the fast path stays unfiltered).
-    if (sources == targets).any() or (counts <= 0).any():
-        return _undirected({(u, v): count for (u, v), count in edges.items() if u != v and count > 0})
-    if not users:
-        return _Graph(users, np.zeros((0, 2), np.int64), np.zeros(0))
-    n = len(users)
-    # One integer key per unordered pair: np.unique sorts and merges u -> v with v -> u.
-    keys, inverse = np.unique(
-        np.minimum(sources, targets) * n + np.maximum(sources, targets), return_inverse=True
-    )
-    weights = np.bincount(inverse, weights=counts).astype(np.float64, copy=False)  # float already; for mypy
-    return _Graph(users, np.column_stack((keys // n, keys % n)), weights)
-
-
-def _lookup(ids: dict[str, int], users: list[str]) -> IntArray:
+def _lookup(ids: Mapping[str, int], users: list[str]) -> IntArray:
     """Each user's id in `ids`, -1 for users not there."""
-    return np.fromiter((ids.get(user, -1) for user in users), dtype=np.int64, count=len(users))
+    return np.fromiter(map(ids.get, users, repeat(-1)), dtype=np.int64, count=len(users))
 
 
 def _initial(previous: IntArray) -> IntArray:
@@ -273,7 +324,7 @@ def _canonical(labels: IntArray) -> IntArray:
     return result
 
 
-def _quotient(graph: _Graph, labels: IntArray) -> tuple[igraph.Graph, list[float]]:
+def _quotient(graph: UserGraph, labels: IntArray) -> tuple[igraph.Graph, list[float]]:
     """The graph of communities: edge weights summed, each community's internal weight as a self-loop.
 
     igraph counts an undirected self-loop twice in a node's strength, as modularity needs, so
@@ -327,18 +378,26 @@ def _stable_ids(labels: IntArray, previous: IntArray, next_id: int) -> tuple[Int
 
 
 def _partition(
-    communities: dict[str, int], camps: dict[str, int], modularity: float, camp_modularity: float
+    users: list[str], community_of: IntArray, camp_of: IntArray, *, modularity: float, camp_modularity: float
 ) -> Partition:
-    """The `Partition` of these memberships, as read-only views, with sizes in id order."""
-    community_sizes = Counter(communities.values())
-    camp_sizes = Counter(camps.values())
-    largest = sum(size for _, size in camp_sizes.most_common(2))
+    """The `Partition` giving user i community `community_of[i]` and camp `camp_of[i]`, as
+    read-only views, with sizes in id order.
+    """
+    community_sizes = _sizes(community_of)
+    camp_sizes = _sizes(camp_of)
+    largest = sum(sorted(camp_sizes.values(), reverse=True)[:2])
     return Partition(
-        communities=MappingProxyType(communities),
-        camps=MappingProxyType(camps),
+        communities=MappingProxyType(dict(zip(users, community_of.tolist(), strict=True))),
+        camps=MappingProxyType(dict(zip(users, camp_of.tolist(), strict=True))),
         modularity=float(modularity),
         camp_modularity=float(camp_modularity),
-        two_camp_share=largest / len(camps) if camps else 0.0,
-        community_sizes=MappingProxyType(dict(sorted(community_sizes.items()))),
-        camp_sizes=MappingProxyType(dict(sorted(camp_sizes.items()))),
+        two_camp_share=largest / len(users) if users else 0.0,
+        community_sizes=MappingProxyType(community_sizes),
+        camp_sizes=MappingProxyType(camp_sizes),
     )
+
+
+def _sizes(ids: IntArray) -> dict[int, int]:
+    """How many users have each id, in id order."""
+    values, counts = np.unique(ids, return_counts=True)
+    return dict(zip(values.tolist(), counts.tolist(), strict=True))
