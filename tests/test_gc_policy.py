@@ -1,0 +1,42 @@
+"""The process-wide garbage-collector policy every `resonance` command starts with."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from agents.gc_policy import MIDDLE_RATIO, OLD_RATIO, YOUNG_THRESHOLD, tune_for_long_lived_state
+
+
+@pytest.fixture
+def restored_gc() -> Iterator[None]:
+    """Put the interpreter's own settings back: the policy is process-wide."""
+    thresholds = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*thresholds)
+
+
+@pytest.mark.usefixtures("restored_gc")
+def test_collections_become_rare_and_startup_objects_are_never_rescanned() -> None:
+    """Young collections every `YOUNG_THRESHOLD` allocations; what existed is frozen."""
+    tune_for_long_lived_state()
+    assert gc.get_threshold() == (YOUNG_THRESHOLD, MIDDLE_RATIO, OLD_RATIO)
+    assert gc.get_freeze_count() > 0
+
+
+@pytest.mark.usefixtures("restored_gc")
+def test_cyclic_garbage_is_still_collected() -> None:
+    """Rarer is not never: reference cycles made after the tuning are still freed."""
+    tune_for_long_lived_state()
+
+    class Node:
+        partner: Node
+
+    collected_before = sum(stats["collected"] for stats in gc.get_stats())
+    for _ in range(2 * YOUNG_THRESHOLD):  # cycles only the collector can free
+        a, b = Node(), Node()
+        a.partner, b.partner = b, a
+    assert sum(stats["collected"] for stats in gc.get_stats()) > collected_before
