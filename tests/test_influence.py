@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,6 +66,15 @@ class Feed:
         self.influence.observe_cascade(
             cascade.root_id, cascade.root_user_id, cascade.root_at, cascade.size, cascade.structural_virality
         )
+
+    def play(self, ops: list[Op]) -> Iterator[datetime]:
+        """Apply `ops` in order, yielding each advance's end once the window has moved there."""
+        for op, value, parent_id in ops:
+            if op == "tweet":
+                self.tweet(value, parent_id=parent_id)
+            else:
+                self.influence.advance(value)
+                yield value
 
     def retweet(
         self, tid: str, user: str, of: str, at: datetime, *, via: str | None = None, **kw: Any
@@ -218,14 +228,7 @@ def reported(record: InfluenceRecord) -> dict[str, Any]:
 def run(ops: list[Op], span_s: int, influence: Influence | None = None) -> tuple[Feed, list[Any]]:
     """Apply `ops`; return the feed and, after every advance, the records and summary."""
     feed = Feed(influence or Influence(config(span_s)))
-    out = []
-    for op, value, parent_id in ops:
-        if op == "tweet":
-            feed.tweet(value, parent_id=parent_id)
-        else:
-            feed.influence.advance(value)
-            out.append(feed.influence.records(value, Trigger.BOUNDARY))
-    return feed, out
+    return feed, [feed.influence.records(end, Trigger.BOUNDARY) for end in feed.play(ops)]
 
 
 @deterministic
@@ -238,11 +241,7 @@ def test_counters_graph_and_pagerank_match_a_from_scratch_count_after_every_adva
     """
     influence = Influence(config(span_s))
     feed = Feed(influence)
-    for op, value, parent_id in ops:
-        if op == "tweet":
-            feed.tweet(value, parent_id=parent_id)
-            continue
-        influence.advance(value)
+    for value in feed.play(ops):
         expected = scratch(feed, value - timedelta(seconds=span_s), value)
         records, summary = influence.records(value, Trigger.BOUNDARY)
         assert summary.active_users == len(expected.users)
@@ -271,11 +270,7 @@ def test_pagerank_in_records_is_networkx_pagerank_of_the_retweet_graph_to_the_la
     """
     influence = Influence(config(span_s))
     feed = Feed(influence)
-    for op, value, parent_id in ops:
-        if op == "tweet":
-            feed.tweet(value, parent_id=parent_id)
-            continue
-        influence.advance(value)
+    for value in feed.play(ops):
         records, _ = influence.records(value, Trigger.BOUNDARY)
         graph = influence.retweet_graph()
         tol = PAGERANK_L1_TOL / max(len(graph), 1)
@@ -523,12 +518,6 @@ def test_restored_then_continued_equals_never_stopped(ops: list[Op], span_s: int
     data = json.loads(json.dumps(first.influence.snapshot()))
     restored = Influence.restore(config(span_s), data)
     second = Feed(restored, list(first.fed), first.authors, first.cascades)
-    after = []
-    for op, value, parent_id in ops[cut:]:
-        if op == "tweet":
-            second.tweet(value, parent_id=parent_id)
-        else:
-            restored.advance(value)
-            after.append(restored.records(value, Trigger.BOUNDARY))
+    after = [restored.records(end, Trigger.BOUNDARY) for end in second.play(ops[cut:])]
     assert before + after == expected
     assert restored.snapshot() == straight.influence.snapshot()
