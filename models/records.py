@@ -49,6 +49,18 @@ def _plain(value: Any) -> Any:
 
 
 @functools.cache
+def _kind_prefix(kind: str) -> bytes:
+    return b'{"kind":' + orjson.dumps(kind) + b","
+
+
+def _span_text(value: Any) -> str:
+    """orjson's fallback for what it cannot write itself: only spans occur in records."""
+    if isinstance(value, timedelta):
+        return _duration_text(value)
+    raise TypeError(f"a record field holds {type(value).__name__}, which has no JSON form")
+
+
+@functools.cache
 def _field_plans(record_type: Any) -> tuple[tuple[str, bool], ...]:  # a dataclass type (hashable)
     """Each field's name, and whether its value may need `_plain` (a time, a span, or untyped):
     the rest go to orjson as they are. A final `analyze` writes hundreds of thousands of records,
@@ -77,8 +89,13 @@ class Record:
         }
 
     def to_bytes(self) -> bytes:
-        """The record's wire bytes (orjson)."""
-        return orjson.dumps(self.to_json())
+        """The record's wire bytes: `orjson.dumps(self.to_json())`, byte for byte.
+
+        Written by orjson straight from the dataclass (its fields in the same order, times in
+        UTC with `Z`, spans through `_duration_text`), with `kind` spliced in first: several
+        times faster than building the dict, and a final `analyze` writes hundreds of thousands.
+        """
+        return _kind_prefix(self.kind) + orjson.dumps(self, default=_span_text, option=orjson.OPT_UTC_Z)[1:]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
