@@ -1,0 +1,183 @@
+"""Scale-out in the middle of a stream: a second worker joins the group (a consumer-group rebalance
+moves partitions, and with them the stages' checkpointed state, from one worker to the other), or
+leaves it again; the final records must be those of `resonance analyze`, nothing lost or doubled.
+
+The recording spans 2.5 minutes of event time; replayed at `SPEED` it flows for about 30 s of
+wall time, and the membership change comes while it flows:
+
+    replay     |------------------------- ~30 s ------------------------|
+    join:   A  |=================================================================|
+            B             A took a quarter -> B starts |==== B owns some ========|
+    leave:  B  |== owns the conversation =| took an eighth -> SIGTERM
+            A  |== joined before the replay ==========| takes all B had ======|
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agents.broker import free_ports
+from support import (
+    RESONANCE,
+    Deployment,
+    comparable,
+    consume,
+    new_deployment,
+    records,
+    running_worker,
+    wait_for,
+)
+from synth import StreamSpec, write_stream
+
+pytestmark = pytest.mark.kafka
+
+SETTINGS = {
+    "RESONANCE_WINDOW": "2h",
+    "RESONANCE_LATENESS": "10m",  # arrival disorder across partitions stays within it
+    "RESONANCE_CHECKPOINT_EVERY": "1s",
+}
+OFFLINE_ARGS = ("--window", "2h", "--lateness", "10m", "--top", "20")  # the same as SETTINGS
+EVENTS = 4_000
+SPEED = 5  # event time / wall time: the stream's 2.5 minutes flow for about 30 s
+
+
+@dataclasses.dataclass(frozen=True)
+class Expected:
+    """A recording and what `analyze` makes of it."""
+
+    recording: Path
+    total: int
+    summary: dict[str, Any]
+    tags: dict[str, tuple[int, int]]
+
+
+@pytest.fixture
+def deployment(kafka_bootstrap: str, tmp_path: Path) -> Deployment:
+    """Worker A's deployment; worker B shares its app id and topics."""
+    return new_deployment(kafka_bootstrap, tmp_path)
+
+
+@pytest.fixture
+def expected(deployment: Deployment, tmp_path: Path) -> Expected:
+    """A synthetic stream, with the offline run's final influence summary and hashtag counts."""
+    recording = tmp_path / "stream.jsonl"
+    total = write_stream(StreamSpec(events=EVENTS, seed=9), recording)
+    offline = deployment.analyze(recording, tmp_path / "offline.jsonl", *OFFLINE_ARGS, **SETTINGS)
+    return Expected(
+        recording=recording,
+        total=total,
+        summary=comparable(next(r for r in offline if r["kind"] == "influence_summary")),
+        tags={r["tag"]: (r["count"], r["users"]) for r in offline if r["kind"] == "hashtag"},
+    )
+
+
+def second_worker(deployment: Deployment, data_dir: Path) -> Deployment:
+    """The same deployment (app id, consumer group, topics) as seen by a second worker process:
+    its own web port and local data directory.
+    """
+    return dataclasses.replace(deployment, web_port=free_ports(1)[0], data_dir=data_dir)
+
+
+@contextmanager
+def replaying(deployment: Deployment, recording: Path, log: Path) -> Iterator[None]:
+    """Replay `recording` at `SPEED` in the background while the block runs; at its end, the
+    replay must have finished, successfully.
+    """
+    with log.open("wb") as out:
+        replay = subprocess.Popen(
+            [*RESONANCE, "replay", "--speed", str(SPEED), str(recording)],
+            env=deployment.env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield
+    finally:
+        try:
+            replay.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            replay.kill()
+            replay.wait()
+    assert replay.returncode == 0, f"replay exited with {replay.returncode}:\n{log.read_text()[-3000:]}"
+
+
+def accepted(worker: Deployment) -> float:
+    """How many tweets `worker` counted as new (each worker exports its own)."""
+    return worker.metric("resonance_tweets_accepted_total")
+
+
+def received(worker: Deployment, topic: str) -> float:
+    """How many messages of `topic` `worker` has consumed (Faust's own sensor)."""
+    return worker.metric("faust_messages_received_per_topic_total", topic=topic)
+
+
+def assert_final_equals_offline(deployment: Deployment, expected: Expected) -> None:
+    """Wait until the metrics topic's latest influence summary and every hashtag's latest count
+    equal the offline run's; fail with what still differs.
+    """
+    last: dict[str, Any] = {}
+
+    def caught_up(messages: list[Any]) -> bool:
+        published = records(messages)
+        summaries = [r for r in published if r["kind"] == "influence_summary"]
+        tags = {r["tag"]: (r["count"], r["users"]) for r in published if r["kind"] == "hashtag"}
+        last["summary"] = comparable(summaries[-1]) if summaries else None
+        last["tags"] = {t: (tags.get(t), n) for t, n in expected.tags.items() if tags.get(t) != n}
+        return last["summary"] == expected.summary and not last["tags"]
+
+    try:
+        consume(deployment.bootstrap, deployment.metrics_topic, until=caught_up, seconds=180)
+    except AssertionError:
+        raise AssertionError(f"live {last} vs offline summary {expected.summary}") from None
+
+
+def test_a_worker_joining_mid_stream_takes_over_partitions_without_losing_or_doubling(
+    deployment: Deployment, expected: Expected, tmp_path: Path
+) -> None:
+    """Worker B joins the group while the stream flows through A: the final hashtag counts and
+    influence summary equal those of `analyze` on the recording, and B did take partitions.
+    """
+    joiner = second_worker(deployment, tmp_path / "data-b")
+    with (
+        running_worker(deployment, tmp_path / "a.log", **SETTINGS),
+        replaying(deployment, expected.recording, tmp_path / "replay.log"),
+    ):
+        wait_for(
+            lambda: accepted(deployment) >= expected.total // 4,
+            seconds=120,
+            what="worker A to accept a quarter of the stream",
+        )
+        with running_worker(joiner, tmp_path / "b.log", **SETTINGS):
+            assert_final_equals_offline(deployment, expected)
+            assert accepted(joiner) > 0, "worker B accepted nothing: it was given no input partition"
+
+
+def test_a_worker_leaving_mid_stream_hands_its_partitions_back_without_losing_or_doubling(
+    deployment: Deployment, expected: Expected, tmp_path: Path
+) -> None:
+    """Worker B, first in the group, owns the conversation stage; A joins; B is stopped (SIGTERM)
+    while the stream flows and A takes every partition: the final records equal those of `analyze`.
+    """
+    leaver = second_worker(deployment, tmp_path / "data-b")
+    with ExitStack() as worker_b:
+        worker_b.enter_context(running_worker(leaver, tmp_path / "b.log", **SETTINGS))
+        with (
+            running_worker(deployment, tmp_path / "a.log", **SETTINGS),
+            replaying(deployment, expected.recording, tmp_path / "replay.log"),
+        ):
+            wait_for(
+                lambda: accepted(leaver) >= expected.total // 8,
+                seconds=120,
+                what="worker B to accept an eighth of the stream",
+            )
+            conversation = f"{deployment.app_id}-conversation"
+            assert received(leaver, conversation) > 0, "worker B does not own the conversation stage"
+            worker_b.close()  # SIGTERM, and B has stopped; the replay goes on
+            assert_final_equals_offline(deployment, expected)
