@@ -11,6 +11,10 @@ message a stage sends carries its source position (partition, offset, index), an
 keeps the furthest position seen per source partition (`SourcePositions`, checkpointed with its
 state) and drops anything at or before it: a redelivery, or a message an upstream stage sent
 again while catching up.
+
+Checkpoints are due every `every_seconds` of wall time, as events arrive and, when the input goes
+quiet, from a timer, so that nothing processed stays unacked. An event whose partition was
+revoked while it was in flight is neither counted nor acked here: its new owner does it again.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any, Generic, TypeVar, cast
 
 import faust
 import orjson
+from faust.types import TP
 
 S = TypeVar("S")
 
@@ -77,8 +82,11 @@ class SourcePositions:
 class _Partition(Generic[S]):
     state: S
     positions: SourcePositions
-    pending: list[Any] = field(default_factory=list)
+    stream: Any = None  # the agent's stream, which acks this partition's events
+    pending: list[Any] = field(default_factory=list)  # processed, not yet in a saved checkpoint
     saved_at: float = field(default_factory=time.monotonic)
+    busy: bool = False  # an event is between `first_time` and `processed`
+    saving: bool = False  # a checkpoint of this partition is being written
 
 
 class Checkpointed(Generic[S]):
@@ -125,9 +133,26 @@ class Checkpointed(Generic[S]):
         # mode types receivers as a union of callables that mypy will not match to a coroutine.
         app.on_partitions_revoked.connect(cast("Any", on_revoked))
 
-    def _entry(self, partition: int) -> _Partition[S]:
+        async def save_quiet() -> None:
+            # Checkpoints are otherwise written only as events arrive: when the input stops, the
+            # last events would stay unacked (consumer lag never reaching 0, and a restart doing
+            # them again) until the next event, however long that takes.
+            now = time.monotonic()
+            for partition, entry in list(self._partitions.items()):
+                if entry.pending and not entry.busy and now - entry.saved_at >= self._every:
+                    await self._save(partition, entry)
+
+        app.timer(interval=every_seconds)(save_quiet)
+
+    def _entry(self, partition: int) -> _Partition[S] | None:
+        """The partition's entry: in memory, else restored from its checkpoint, else new; None
+        when this worker no longer holds the partition (revoked while its event was in flight:
+        Faust does not wait for those, and the new owner does it again from its checkpoint).
+        """
         entry = self._partitions.get(partition)
         if entry is None:
+            if TP(self._topic, partition) not in self._app.consumer.assignment():
+                return None
             saved = self._table.get(str(partition).encode())
             if saved is None:
                 entry = _Partition(self._create(), SourcePositions())
@@ -139,11 +164,21 @@ class Checkpointed(Generic[S]):
 
     def state(self, partition: int) -> S:
         """The partition's state: in memory, else restored from its checkpoint, else new."""
-        return self._entry(partition).state
+        entry = self._entry(partition)
+        if entry is None:
+            raise LookupError(f"partition {partition} of {self._topic} is no longer assigned here")
+        return entry.state
 
     def first_time(self, event: Any) -> bool:
-        """False when `event` was delivered or sent again since the checkpoint that holds it."""
-        return self._entry(event.message.partition).positions.first_time(read_source(event.headers))
+        """False when `event` was delivered or sent again since the checkpoint that holds it, or
+        when its partition is no longer assigned here; else the caller processes it, then calls
+        `processed`.
+        """
+        entry = self._entry(event.message.partition)
+        if entry is None:
+            return False
+        entry.busy = True
+        return entry.positions.first_time(read_source(event.headers))
 
     def states(self) -> dict[int, S]:
         """Every partition's state held in memory."""
@@ -152,14 +187,35 @@ class Checkpointed(Generic[S]):
     async def processed(self, stream: Any, event: Any) -> None:
         """Account for a processed event: ack it once a checkpoint that includes it is saved."""
         partition = event.message.partition
-        entry = self._entry(partition)
+        entry = self._partitions.get(partition)
+        if entry is None:
+            return  # revoked meanwhile: not ours to ack, the new owner does it again
+        entry.busy = False
+        entry.stream = stream
         entry.pending.append(event)
-        now = time.monotonic()
-        if now - entry.saved_at < self._every:
+        if time.monotonic() - entry.saved_at >= self._every:
+            await self._save(partition, entry)
+
+    async def _save(self, partition: int, entry: _Partition[S]) -> None:
+        """Checkpoint the partition and ack its pending events; give up (the next event or timer
+        tick tries again) if another save is under way, an event ran while the producer was
+        flushed (its outputs may not be durable yet), or the partition was revoked.
+        """
+        if entry.saving:
             return
+        entry.saving = True
+        try:
+            await self._checkpoint(partition, entry)
+        finally:
+            entry.saving = False
+
+    async def _checkpoint(self, partition: int, entry: _Partition[S]) -> None:
+        started, count = time.monotonic(), len(entry.pending)
         # What these events sent must be durable before a checkpoint says they were processed:
         # a state restored ahead of its outputs would never send them again.
         await self._app.producer.flush()
+        if entry.busy or len(entry.pending) != count or self._partitions.get(partition) is not entry:
+            return
         key = str(partition).encode()
         value = orjson.dumps({"state": self._dump(entry.state), "positions": entry.positions.snapshot()})
         # Not `self._table[key] = value`: that queues the changelog write in Faust's producer
@@ -169,7 +225,7 @@ class Checkpointed(Generic[S]):
         # partition that the owner of this input partition recovers, and wait for the broker.
         self._table.data[key] = value
         await self._table.send_changelog(partition, key, value)
-        for done in entry.pending:
-            await stream.ack(done)
-        entry.pending.clear()
-        entry.saved_at = now
+        done, entry.pending[:count] = entry.pending[:count], []
+        for event in done:
+            await entry.stream.ack(event)
+        entry.saved_at = started
