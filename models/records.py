@@ -54,7 +54,7 @@ def _kind_prefix(kind: str) -> bytes:
 
 
 def _span_text(value: Any) -> str:
-    """orjson's fallback for what it cannot write itself: only spans occur in records."""
+    """The fallback orjson calls for what it cannot write itself: only spans occur in records."""
     if isinstance(value, timedelta):
         return _duration_text(value)
     raise TypeError(f"a record field holds {type(value).__name__}, which has no JSON form")
