@@ -14,7 +14,8 @@ again while catching up.
 
 Checkpoints are due every `every_seconds` of wall time, as events arrive and, when the input goes
 quiet, from a timer, so that nothing processed stays unacked. An event whose partition was
-revoked while it was in flight is neither counted nor acked here: its new owner does it again.
+revoked while it was in flight is neither counted nor acked here, and a stopping worker writes no
+checkpoint: the partition's next owner does that work again.
 """
 
 from __future__ import annotations
@@ -201,7 +202,10 @@ class Checkpointed(Generic[S]):
         tick tries again) if another save is under way, an event ran while the producer was
         flushed (its outputs may not be durable yet), or the partition was revoked.
         """
-        if entry.saving:
+        # A worker that is stopping writes no checkpoint: its producer is being flushed and closed
+        # around the agents, so outputs could be claimed durable and lost. The partition's next
+        # owner does the events since the last checkpoint again instead.
+        if entry.saving or self._app.should_stop:
             return
         entry.saving = True
         try:
