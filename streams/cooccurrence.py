@@ -127,11 +127,7 @@ class CooccurrenceGraph:
             self.config.every,
             span=self.config.span + self.config.lateness + self.config.every,
         ):
-            change = self._window.advance(end)
-            for tags in change.entered:
-                self._add(tags)
-            for tags in change.left:
-                self._remove(tags)
+            self._window.advance(end).apply(self._add, self._remove)
             if top is not None:
                 summaries.append((end, self.summary(top)))
         return summaries

@@ -198,11 +198,7 @@ class CoRetweets:
 
     def advance(self, end: datetime) -> None:
         """Move the window's end to `end` (never backwards): pair what entered, revert what left."""
-        change = self._window.advance(end)
-        for item in change.entered:
-            self._enter(item)
-        for item in change.left:
-            self._leave(item)
+        self._window.advance(end).apply(self._enter, self._leave)
 
     # -- incremental state ----------------------------------------------------------------------
 

@@ -85,11 +85,7 @@ class HashtagCounts:
         # `span` (the span alone loses the record of a pending tag leaving the window).
         reach = self.config.span + self.config.lateness + self.config.every
         for end in boundaries(self._window.end, watermark, self.config.every, span=reach):
-            change = self._window.advance(end)
-            for use in change.entered:
-                self._add(use)
-            for use in change.left:
-                self._remove(use)
+            self._window.advance(end).apply(self._add, self._remove)
             changed = sorted(tag for tag, before in self._changed.items() if self._numbers(tag) != before)
             records.extend(self._records(changed, end, Trigger.BOUNDARY))
             self._changed.clear()

@@ -332,16 +332,8 @@ class Influence:
 
     def advance(self, end: datetime) -> None:
         """Move the window's end to `end` (never backwards): count what entered, revert what left."""
-        change = self._posts.advance(end)
-        for post in change.entered:
-            self._enter_post(post)
-        for post in change.left:
-            self._leave_post(post)
-        roots = self._roots.advance(end)
-        for root_id in roots.entered:
-            self._enter_root(root_id)
-        for root_id in roots.left:
-            self._leave_root(root_id)
+        self._posts.advance(end).apply(self._enter_post, self._leave_post)
+        self._roots.advance(end).apply(self._enter_root, self._leave_root)
 
     # -- incremental state --------------------------------------------------------------------
 

@@ -51,11 +51,7 @@ class UserActivity:
 
     def advance(self, end: datetime) -> None:
         """Move the window's end to `end`: count what entered, revert what left."""
-        change = self._window.advance(end)
-        for item in change.entered:
-            self._enter(item)
-        for item in change.left:
-            self._leave(item)
+        self._window.advance(end).apply(self._enter, self._leave)
 
     def _enter(self, item: Activity) -> None:
         user, tags, bot, at = item

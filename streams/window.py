@@ -118,6 +118,15 @@ class WindowChange(Generic[T]):
     entered: list[T]
     left: list[T]
 
+    def apply(self, enter: Callable[[T], None], leave: Callable[[T], None]) -> None:
+        """Count each entered item with `enter`, then revert each left one with `leave`, oldest
+        first: an item that entered and left in one advance is then counted and reverted.
+        """
+        for item in self.entered:
+            enter(item)
+        for item in self.left:
+            leave(item)
+
 
 @dataclass(slots=True)
 class SlidingWindow(Generic[T]):
