@@ -61,7 +61,13 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
         burst_bucket=settings.burst_bucket,
         burst_history=settings.burst_history,
     )
-    ingest.register(app, topics=topics, instruments=instruments, max_message_bytes=settings.max_message_bytes)
+    ingest.register(
+        app,
+        topics=topics,
+        instruments=instruments,
+        max_message_bytes=settings.max_message_bytes,
+        checkpoint_seconds=settings.checkpoint_every.total_seconds(),
+    )
     accept.register(
         app,
         topics=topics,

@@ -12,6 +12,17 @@ keeps the furthest position seen per source partition (`SourcePositions`, checkp
 state) and drops anything at or before it: a redelivery, or a message an upstream stage sent
 again while catching up.
 
+Each partition is processed strictly in offset order. The checkpoint also holds the next input
+offset, and the stage compares every delivered offset with it: one before it is a redelivery
+(skipped), one after it means offsets were skipped in between. Faust's fetch loop can do that:
+when an offset jumps past the last one it read, it records the difference as a gap that it counts
+as acknowledged, and it drops any message below the last offset read, so messages fetched at an
+old position around a rebalance or a seek can hide the ones fetched again behind them (see
+faust-streaming issues #221, prefetched events after a rebalance, and #606, commits over gaps).
+Such a partition is sought back to the expected offset, and nothing after the hole is processed
+or acked until the hole is filled. A committed offset that ran ahead of the checkpoint is caught the same
+way by the partition's next owner.
+
 Checkpoints are due every `every_seconds` of wall time, as events arrive and, when the input goes
 quiet, from a timer, so that nothing processed stays unacked. An event whose partition was
 revoked while it was in flight is neither counted nor acked here, and a stopping worker writes no
@@ -20,6 +31,7 @@ checkpoint: the partition's next owner does that work again.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -33,6 +45,9 @@ S = TypeVar("S")
 
 SOURCE_HEADER = "resonance.source"
 CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
+REWIND_RETRY_SECONDS = 1.0
+
+log = logging.getLogger(__name__)
 
 Position = tuple[int, int, int]
 """Where a message came from: (partition, offset, index among the messages it caused)."""
@@ -80,7 +95,9 @@ class SourcePositions:
 
 
 @dataclass(slots=True)
-class _Partition(Generic[S]):
+class StagePartition(Generic[S]):
+    """One input partition of a stage: its state, where its input stands, what awaits a checkpoint."""
+
     state: S
     positions: SourcePositions
     stream: Any = None  # the agent's stream, which acks this partition's events
@@ -88,6 +105,23 @@ class _Partition(Generic[S]):
     saved_at: float = field(default_factory=time.monotonic)
     busy: bool = False  # an event is between `first_time` and `processed`
     saving: bool = False  # a checkpoint of this partition is being written
+    next_offset: int | None = None  # the input offset after the last one processed
+    rewound_at: float | None = None  # when the partition was last sought back to `next_offset`
+
+    def admit(self, offset: int) -> bool:
+        """True when the event at input `offset` is the next to process (or the first one seen),
+        and it is now counted; False for a redelivery (before it) or an event beyond a hole.
+        """
+        if self.next_offset is not None and offset != self.next_offset:
+            return False
+        self.next_offset, self.rewound_at = offset + 1, None
+        return True
+
+    def counted(self, offset: int) -> bool:
+        """True when the event at input `offset` is accounted for in this state (processed, or
+        skipped as a redelivery), so a checkpoint written now may ack it.
+        """
+        return self.next_offset is not None and offset < self.next_offset
 
 
 class Checkpointed(Generic[S]):
@@ -122,7 +156,8 @@ class Checkpointed(Generic[S]):
         self._every = every_seconds
         self._app = app
         self._topic = topic
-        self._partitions: dict[int, _Partition[S]] = {}
+        self._partitions: dict[int, StagePartition[S]] = {}
+        self._adopted: set[int] = set()  # restored from a checkpoint, not yet reported by `adopt`
 
         async def on_revoked(_sender: Any, *args: Any, **_: Any) -> None:
             # Another worker takes these partitions over from their checkpoints; unacked events
@@ -138,14 +173,17 @@ class Checkpointed(Generic[S]):
             # Checkpoints are otherwise written only as events arrive: when the input stops, the
             # last events would stay unacked (consumer lag never reaching 0, and a restart doing
             # them again) until the next event, however long that takes.
+            # And a partition sought back to fill a hole may get nothing more to trigger a retry.
             now = time.monotonic()
             for partition, entry in list(self._partitions.items()):
+                if entry.rewound_at is not None:
+                    await self._rewind(partition, entry, "nothing arrived since the seek")
                 if entry.pending and not entry.busy and now - entry.saved_at >= self._every:
                     await self._save(partition, entry)
 
         app.timer(interval=every_seconds)(save_quiet)
 
-    def _entry(self, partition: int) -> _Partition[S] | None:
+    def _entry(self, partition: int) -> StagePartition[S] | None:
         """The partition's entry: in memory, else restored from its checkpoint, else new; None
         when this worker no longer holds the partition (revoked while its event was in flight:
         Faust does not wait for those, and the new owner does it again from its checkpoint).
@@ -156,10 +194,15 @@ class Checkpointed(Generic[S]):
                 return None
             saved = self._table.get(str(partition).encode())
             if saved is None:
-                entry = _Partition(self._create(), SourcePositions())
+                entry = StagePartition(self._create(), SourcePositions())
             else:
                 data = orjson.loads(saved)
-                entry = _Partition(self._load(data["state"]), SourcePositions.restore(data["positions"]))
+                entry = StagePartition(
+                    self._load(data["state"]),
+                    SourcePositions.restore(data["positions"]),
+                    next_offset=data.get("next_offset"),
+                )
+                self._adopted.add(partition)
             self._partitions[partition] = entry
         return entry
 
@@ -171,15 +214,30 @@ class Checkpointed(Generic[S]):
         return entry.state
 
     def first_time(self, event: Any) -> bool:
-        """False when `event` was delivered or sent again since the checkpoint that holds it, or
-        when its partition is no longer assigned here; else the caller processes it, then calls
-        `processed`.
+        """False when `event` was delivered or sent again since the checkpoint that holds it,
+        when it comes after a hole in its partition's offsets, or when its partition is no longer
+        assigned here; else the caller processes it. Either way the caller then calls `processed`.
         """
         entry = self._entry(event.message.partition)
         if entry is None:
             return False
         entry.busy = True
-        return entry.positions.first_time(read_source(event.headers))
+        return entry.admit(event.message.offset) and entry.positions.first_time(read_source(event.headers))
+
+    def adopt(self) -> set[int]:
+        """The partitions whose state was restored from a checkpoint since the last call: as their
+        events arrived, or now, for every assigned partition with a checkpoint and no state in
+        memory (not while a rebalance or recovery is under way: the table may not hold the latest
+        checkpoints yet). A stage publishes a view of them: their previous owner may have stopped
+        before publishing its own, and the input may hold nothing new to prompt one.
+        """
+        if not (self._app.rebalancing or getattr(self._app, "in_recovery", False)):
+            held = {tp.partition for tp in self._app.consumer.assignment() if tp.topic == self._topic}
+            for partition in held - self._partitions.keys():
+                if self._table.get(str(partition).encode()) is not None:
+                    self._entry(partition)
+        adopted, self._adopted = self._adopted, set()
+        return adopted
 
     def states(self) -> dict[int, S]:
         """Every partition's state held in memory."""
@@ -192,12 +250,35 @@ class Checkpointed(Generic[S]):
         if entry is None:
             return  # revoked meanwhile: not ours to ack, the new owner does it again
         entry.busy = False
+        if not entry.counted(event.message.offset):
+            await self._rewind(partition, entry, f"offset {event.message.offset} arrived")
+            return
         entry.stream = stream
         entry.pending.append(event)
         if time.monotonic() - entry.saved_at >= self._every:
             await self._save(partition, entry)
 
-    async def _save(self, partition: int, entry: _Partition[S]) -> None:
+    async def _rewind(self, partition: int, entry: StagePartition[S], why: str) -> None:
+        """Seek the partition back to the offset its state expects next (`why` says what showed
+        the hole). Messages already fetched keep arriving for a while (and are skipped); the seek
+        is repeated every `REWIND_RETRY_SECONDS` until the expected offset arrives.
+        """
+        now = time.monotonic()
+        if entry.next_offset is None or (
+            entry.rewound_at is not None and now - entry.rewound_at < REWIND_RETRY_SECONDS
+        ):
+            return
+        log.warning(
+            "%s[%d]: expected offset %d, but %s; seeking back to it",
+            self._topic,
+            partition,
+            entry.next_offset,
+            why,
+        )
+        entry.rewound_at = now
+        await self._app.consumer.seek(TP(self._topic, partition), entry.next_offset)
+
+    async def _save(self, partition: int, entry: StagePartition[S]) -> None:
         """Checkpoint the partition and ack its pending events; give up (the next event or timer
         tick tries again) if another save is under way, an event ran while the producer was
         flushed (its outputs may not be durable yet), or the partition was revoked.
@@ -213,7 +294,7 @@ class Checkpointed(Generic[S]):
         finally:
             entry.saving = False
 
-    async def _checkpoint(self, partition: int, entry: _Partition[S]) -> None:
+    async def _checkpoint(self, partition: int, entry: StagePartition[S]) -> None:
         started, count = time.monotonic(), len(entry.pending)
         # What these events sent must be durable before a checkpoint says they were processed:
         # a state restored ahead of its outputs would never send them again.
@@ -221,7 +302,13 @@ class Checkpointed(Generic[S]):
         if entry.busy or len(entry.pending) != count or self._partitions.get(partition) is not entry:
             return
         key = str(partition).encode()
-        value = orjson.dumps({"state": self._dump(entry.state), "positions": entry.positions.snapshot()})
+        value = orjson.dumps(
+            {
+                "state": self._dump(entry.state),
+                "positions": entry.positions.snapshot(),
+                "next_offset": entry.next_offset,
+            }
+        )
         # Not `self._table[key] = value`: that queues the changelog write in Faust's producer
         # buffer, which Faust's commit does not reliably wait for (its flush gives up after 0.1 s,
         # and misses a message being handed to the client), so the offsets of the events acked

@@ -5,7 +5,8 @@ stage reads one single-partition topic of accepted tweets and runs `streams.anal
 the same core `resonance analyze` runs, checkpointed (`agents.checkpoints`) so a restarted worker
 resumes it. A cascade record goes out on every retweet; influence
 and graph records at each emission boundary; when the input goes quiet, a provisional view of
-everything received.
+everything received, also after taking the state over from a checkpoint (its last owner may have
+stopped before publishing its own).
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
             await analyzers.processed(stream, event)
 
     async def flush_idle() -> None:
+        if analyzers.adopt() and quiet.since is None:  # taken over: the last owner's view may be missing
+            quiet.since = time.monotonic()
         if quiet.since is not None and time.monotonic() - quiet.since >= idle_seconds:
             quiet.since = None
             for analyzer in analyzers.states().values():

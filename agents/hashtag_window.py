@@ -4,7 +4,8 @@ Each partition of the hashtag-use topic has its own `HashtagMetrics` (tags are d
 partitions, so workers split the work), checkpointed so a restarted worker resumes it. Boundary
 records are final and deterministic; when a partition goes quiet for `idle_flush` of wall time,
 a provisional view of everything received is published too, so a finished replay shows its
-last numbers without waiting for more events.
+last numbers without waiting for more events; so is one of every partition taken over from a
+checkpoint, whose last owner may have stopped before publishing its own.
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
     async def flush_idle() -> None:
         """Publish a provisional view of each partition quiet for `idle_seconds`."""
         now = time.monotonic()
+        for partition in windows.adopt():  # taken over: the last owner's view may be missing
+            quiet_since.setdefault(partition, now)
         for partition, since in list(quiet_since.items()):
             state = windows.states().get(partition)
             if now - since >= idle_seconds:

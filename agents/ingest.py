@@ -3,6 +3,10 @@
 Dead letters keep the message's original bytes as their value; the reason, a detail, the source
 topic, partition and offset (and, for one bad tweet inside a page, its index) travel as headers,
 so nothing is lost and a fixed message can be replayed as it was.
+
+The stage keeps no state of its own, but it is checkpointed like the others (`agents.checkpoints`):
+its input is then read strictly in offset order and acked only once what it sent is durable, so a
+message Faust skips across a rebalance is fetched again rather than lost.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from typing import Any
 import faust
 import orjson
 
-from agents.checkpoints import source_header
+from agents.checkpoints import Checkpointed, source_header
 from agents.instruments import Instruments
 from agents.topics import Topics
 from models.wire import Rejection, parse_message, to_native
@@ -34,28 +38,50 @@ def dead_letter_headers(
     return headers
 
 
-def register(app: faust.App, *, topics: Topics, instruments: Instruments, max_message_bytes: int) -> Any:
+def register(
+    app: faust.App,
+    *,
+    topics: Topics,
+    instruments: Instruments,
+    max_message_bytes: int,
+    checkpoint_seconds: float,
+) -> Any:
     """Add the ingest agent to `app`."""
+    offsets: Checkpointed[None] = Checkpointed(
+        app,
+        "ingest",
+        topic=topics.tweets.get_topic_name(),
+        partitions=topics.tweets.partitions,
+        create=lambda: None,
+        dump=lambda _: None,
+        load=lambda _: None,
+        every_seconds=checkpoint_seconds,
+    )
 
     @app.agent(topics.tweets, name="ingest")
     async def ingest(stream: Any) -> None:
-        async for event in stream.events():
-            message = event.message
-            raw: bytes = event.value or b""
-            instruments.messages.inc()
-            for index, result in enumerate(parse_message(raw, max_bytes=max_message_bytes)):
-                if isinstance(result, Rejection):
-                    instruments.rejected.labels(result.reason.value).inc()
-                    await topics.dead_letters.send(
-                        key=message.key,
-                        value=raw,
-                        headers=dead_letter_headers(result, message.topic, message.partition, message.offset),
-                    )
-                else:
-                    await topics.events.send(
-                        key=result.id.encode(),
-                        value=orjson.dumps(to_native(result)),
-                        headers=[source_header(message.partition, message.offset, index)],
-                    )
+        async for event in stream.noack().events():
+            if offsets.first_time(event):
+                await _ingest(event)
+            await offsets.processed(stream, event)
+
+    async def _ingest(event: Any) -> None:
+        message = event.message
+        raw: bytes = event.value or b""
+        instruments.messages.inc()
+        for index, result in enumerate(parse_message(raw, max_bytes=max_message_bytes)):
+            if isinstance(result, Rejection):
+                instruments.rejected.labels(result.reason.value).inc()
+                await topics.dead_letters.send(
+                    key=message.key,
+                    value=raw,
+                    headers=dead_letter_headers(result, message.topic, message.partition, message.offset),
+                )
+            else:
+                await topics.events.send(
+                    key=result.id.encode(),
+                    value=orjson.dumps(to_native(result)),
+                    headers=[source_header(message.partition, message.offset, index)],
+                )
 
     return ingest

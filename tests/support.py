@@ -146,6 +146,39 @@ def running_worker(deployment: Deployment, log: Path, **env: str) -> Iterator[su
             worker.wait()
 
 
+def uncommitted(deployment: Deployment) -> dict[str, int]:
+    """Per stage input topic, the messages past the worker group's committed offsets."""
+    # A consumer that never subscribes does not join the group: it only reads its offsets.
+    consumer = KafkaConsumer(
+        bootstrap_servers=deployment.bootstrap, group_id=deployment.app_id, enable_auto_commit=False
+    )
+    try:
+        behind = {}
+        stages = ("events", "hashtag-uses", "conversation")
+        for topic in (deployment.input_topic, *(f"{deployment.app_id}-{stage}" for stage in stages)):
+            partitions = [
+                TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
+            ]
+            ends = consumer.end_offsets(partitions)
+            behind[topic] = sum(ends[tp] - (consumer.committed(tp) or 0) for tp in partitions)
+        return behind
+    finally:
+        consumer.close()
+
+
+def worker_warnings(directory: Path, last: int = 40) -> str:
+    """The last WARNING and ERROR lines of the `*.log` files under `directory`, each named, so a
+    failing test says what its workers saw.
+    """
+    lines = [
+        f"{log.name}: {line}"
+        for log in sorted(directory.glob("**/*.log"))
+        for line in log.read_text(errors="replace").splitlines()
+        if "[WARNING]" in line or "[ERROR]" in line
+    ]
+    return "\n".join(lines[-last:])
+
+
 def _serving(deployment: Deployment, worker: subprocess.Popen[bytes], log: Path) -> bool:
     if worker.poll() is not None:
         raise AssertionError(f"worker exited with {worker.returncode}:\n{log.read_text()[-3000:]}")

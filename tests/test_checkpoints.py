@@ -7,7 +7,7 @@ from pathlib import Path
 import faust
 import orjson
 
-from agents.checkpoints import Checkpointed, SourcePositions, read_source, source_header
+from agents.checkpoints import Checkpointed, SourcePositions, StagePartition, read_source, source_header
 
 
 def test_checkpoint_changelog_is_raw_bytes_both_ways(tmp_path: Path) -> None:
@@ -38,3 +38,27 @@ def test_source_positions_drop_what_was_seen_and_survive_a_snapshot() -> None:
     assert not restored.first_time((1, 9, 5))
     assert restored.first_time((0, 0, 0))
     assert positions.first_time(None)  # sent by hand: no position, always new
+
+
+def test_a_partition_takes_its_input_strictly_in_offset_order() -> None:
+    """Restored at next offset 5: a redelivery (3) is skipped but may be acked, an event beyond a
+    hole (7) is neither processed nor acked, and the expected offset moves the state on.
+    """
+    partition = StagePartition(state=None, positions=SourcePositions(), next_offset=5)
+    assert not partition.admit(3)
+    assert partition.counted(3)
+    assert not partition.admit(7)
+    assert not partition.counted(7)
+    assert partition.admit(5)
+    assert partition.counted(5)
+    assert partition.next_offset == 6
+    assert not partition.counted(6)
+
+
+def test_a_partition_without_a_checkpoint_starts_where_its_input_does() -> None:
+    """With no checkpoint, the first event delivered sets where the partition's input begins."""
+    partition = StagePartition(state=None, positions=SourcePositions())
+    assert not partition.counted(40)
+    assert partition.admit(40)
+    assert partition.counted(40)
+    assert not partition.admit(42)

@@ -10,32 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 
-from support import Deployment, new_deployment, running_worker, wait_for
+from support import new_deployment, running_worker, uncommitted, wait_for
 from synth import StreamSpec, write_stream
 
 pytestmark = pytest.mark.kafka
-
-
-def uncommitted(deployment: Deployment) -> dict[str, int]:
-    """Per stage input topic, the messages past the worker group's committed offsets."""
-    # A consumer that never subscribes does not join the group: it only reads its offsets.
-    consumer = KafkaConsumer(
-        bootstrap_servers=deployment.bootstrap, group_id=deployment.app_id, enable_auto_commit=False
-    )
-    try:
-        behind = {}
-        for stage in ("events", "hashtag-uses", "conversation"):
-            topic = f"{deployment.app_id}-{stage}"
-            partitions = [
-                TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
-            ]
-            ends = consumer.end_offsets(partitions)
-            behind[topic] = sum(ends[tp] - (consumer.committed(tp) or 0) for tp in partitions)
-        return behind
-    finally:
-        consumer.close()
 
 
 def test_a_quiet_input_leaves_nothing_uncommitted(kafka_bootstrap: str, tmp_path: Path) -> None:

@@ -10,6 +10,9 @@ wall time, and the membership change comes while it flows:
             B             A took a quarter -> B starts |==== B owns some ========|
     leave:  B  |== owns the conversation =| took an eighth -> SIGTERM
             A  |== joined before the replay ==========| takes all B had ======|
+
+A third case hands over a finished stream: the new owner has nothing new to read, and must still
+publish the final view of the states it took over.
 """
 
 from __future__ import annotations
@@ -19,43 +22,16 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
+from handover import SETTINGS, Expected, assert_final_equals_offline, expect
 
 from agents.broker import free_ports
-from support import (
-    RESONANCE,
-    Deployment,
-    comparable,
-    consume,
-    new_deployment,
-    records,
-    running_worker,
-    wait_for,
-)
-from synth import StreamSpec, write_stream
+from support import RESONANCE, Deployment, new_deployment, running_worker, uncommitted, wait_for
 
 pytestmark = pytest.mark.kafka
 
-SETTINGS = {
-    "RESONANCE_WINDOW": "2h",
-    "RESONANCE_LATENESS": "10m",  # arrival disorder across partitions stays within it
-    "RESONANCE_CHECKPOINT_EVERY": "1s",
-}
-OFFLINE_ARGS = ("--window", "2h", "--lateness", "10m", "--top", "20")  # the same as SETTINGS
-EVENTS = 4_000
 SPEED = 5  # event time / wall time: the stream's 2.5 minutes flow for about 30 s
-
-
-@dataclasses.dataclass(frozen=True)
-class Expected:
-    """A recording and what `analyze` makes of it."""
-
-    recording: Path
-    total: int
-    summary: dict[str, Any]
-    tags: dict[str, tuple[int, int]]
 
 
 @pytest.fixture
@@ -67,15 +43,7 @@ def deployment(kafka_bootstrap: str, tmp_path: Path) -> Deployment:
 @pytest.fixture
 def expected(deployment: Deployment, tmp_path: Path) -> Expected:
     """A synthetic stream, with the offline run's final influence summary and hashtag counts."""
-    recording = tmp_path / "stream.jsonl"
-    total = write_stream(StreamSpec(events=EVENTS, seed=9), recording)
-    offline = deployment.analyze(recording, tmp_path / "offline.jsonl", *OFFLINE_ARGS, **SETTINGS)
-    return Expected(
-        recording=recording,
-        total=total,
-        summary=comparable(next(r for r in offline if r["kind"] == "influence_summary")),
-        tags={r["tag"]: (r["count"], r["users"]) for r in offline if r["kind"] == "hashtag"},
-    )
+    return expect(deployment, tmp_path)
 
 
 def second_worker(deployment: Deployment, data_dir: Path) -> Deployment:
@@ -118,26 +86,6 @@ def received(worker: Deployment, topic: str) -> float:
     return worker.metric("faust_messages_received_per_topic_total", topic=topic)
 
 
-def assert_final_equals_offline(deployment: Deployment, expected: Expected) -> None:
-    """Wait until the metrics topic's latest influence summary and every hashtag's latest count
-    equal the offline run's; fail with what still differs.
-    """
-    last: dict[str, Any] = {}
-
-    def caught_up(messages: list[Any]) -> bool:
-        published = records(messages)
-        summaries = [r for r in published if r["kind"] == "influence_summary"]
-        tags = {r["tag"]: (r["count"], r["users"]) for r in published if r["kind"] == "hashtag"}
-        last["summary"] = comparable(summaries[-1]) if summaries else None
-        last["tags"] = {t: (tags.get(t), n) for t, n in expected.tags.items() if tags.get(t) != n}
-        return last["summary"] == expected.summary and not last["tags"]
-
-    try:
-        consume(deployment.bootstrap, deployment.metrics_topic, until=caught_up, seconds=180)
-    except AssertionError:
-        raise AssertionError(f"live {last} vs offline summary {expected.summary}") from None
-
-
 def test_a_worker_joining_mid_stream_takes_over_partitions_without_losing_or_doubling(
     deployment: Deployment, expected: Expected, tmp_path: Path
 ) -> None:
@@ -155,7 +103,7 @@ def test_a_worker_joining_mid_stream_takes_over_partitions_without_losing_or_dou
             what="worker A to accept a quarter of the stream",
         )
         with running_worker(joiner, tmp_path / "b.log", **SETTINGS):
-            assert_final_equals_offline(deployment, expected)
+            assert_final_equals_offline(deployment, expected, tmp_path)
             assert accepted(joiner) > 0, "worker B accepted nothing: it was given no input partition"
 
 
@@ -180,4 +128,24 @@ def test_a_worker_leaving_mid_stream_hands_its_partitions_back_without_losing_or
             conversation = f"{deployment.app_id}-conversation"
             assert received(leaver, conversation) > 0, "worker B does not own the conversation stage"
             worker_b.close()  # SIGTERM, and B has stopped; the replay goes on
-            assert_final_equals_offline(deployment, expected)
+            assert_final_equals_offline(deployment, expected, tmp_path)
+
+
+def test_a_worker_taking_over_finished_partitions_publishes_their_final_view(
+    deployment: Deployment, expected: Expected, tmp_path: Path
+) -> None:
+    """Worker B takes the whole stream, checkpoints and commits all of it, and stops before any
+    idle view (its idle flush is set beyond the test). A then holds every partition with nothing
+    new to read: the views it publishes of the states it took over equal `analyze`'s records.
+    """
+    leaver = second_worker(deployment, tmp_path / "data-b")
+    with running_worker(leaver, tmp_path / "b.log", **SETTINGS, RESONANCE_IDLE_FLUSH="1h"):
+        assert deployment.run("replay", str(expected.recording)).returncode == 0
+        wait_for(lambda: accepted(leaver) == expected.total, seconds=120, what="B to accept every tweet")
+        wait_for(
+            lambda: not any(uncommitted(deployment).values()),
+            seconds=60,
+            what="B to checkpoint and commit every stage's input",
+        )
+    with running_worker(deployment, tmp_path / "a.log", **SETTINGS):
+        assert_final_equals_offline(deployment, expected, tmp_path, seconds=60)
