@@ -46,6 +46,7 @@ S = TypeVar("S")
 SOURCE_HEADER = "resonance.source"
 CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
 REWIND_RETRY_SECONDS = 1.0
+HOLE_GIVE_UP_SECONDS = 60.0  # offsets that long unobtainable are gone from the log (retention)
 
 log = logging.getLogger(__name__)
 
@@ -107,14 +108,20 @@ class StagePartition(Generic[S]):
     saving: bool = False  # a checkpoint of this partition is being written
     next_offset: int | None = None  # the input offset after the last one processed
     rewound_at: float | None = None  # when the partition was last sought back to `next_offset`
+    hole_since: float | None = None  # when an offset beyond `next_offset` first arrived
 
-    def admit(self, offset: int) -> bool:
+    def admit(self, offset: int, now: float) -> bool:
         """True when the event at input `offset` is the next to process (or the first one seen),
-        and it is now counted; False for a redelivery (before it) or an event beyond a hole.
+        and it is now counted; False for a redelivery (before it) or an event beyond a hole,
+        unless the hole has stayed open `HOLE_GIVE_UP_SECONDS`: its offsets are gone from the log.
         """
-        if self.next_offset is not None and offset != self.next_offset:
-            return False
-        self.next_offset, self.rewound_at = offset + 1, None
+        expected = self.next_offset
+        if expected is not None and offset != expected:
+            if offset < expected or self.hole_since is None:
+                return False
+            if now - self.hole_since < HOLE_GIVE_UP_SECONDS:
+                return False
+        self.next_offset, self.rewound_at, self.hole_since = offset + 1, None, None
         return True
 
     def counted(self, offset: int) -> bool:
@@ -174,6 +181,7 @@ class Checkpointed(Generic[S]):
             # last events would stay unacked (consumer lag never reaching 0, and a restart doing
             # them again) until the next event, however long that takes.
             # And a partition sought back to fill a hole may get nothing more to trigger a retry.
+            await self._take_over_held()
             now = time.monotonic()
             for partition, entry in list(self._partitions.items()):
                 if entry.rewound_at is not None:
@@ -222,22 +230,43 @@ class Checkpointed(Generic[S]):
         if entry is None:
             return False
         entry.busy = True
-        return entry.admit(event.message.offset) and entry.positions.first_time(read_source(event.headers))
+        offset, expected = event.message.offset, entry.next_offset
+        if not entry.admit(offset, time.monotonic()):
+            return False
+        if expected is not None and offset > expected:
+            log.error(
+                "%s[%d]: offsets %d to %d never arrived (gone from the log?); going on from %d",
+                self._topic,
+                event.message.partition,
+                expected,
+                offset - 1,
+                offset,
+            )
+        return entry.positions.first_time(read_source(event.headers))
 
-    def adopt(self) -> set[int]:
-        """The partitions whose state was restored from a checkpoint since the last call: as their
-        events arrived, or now, for every assigned partition with a checkpoint and no state in
-        memory (not while a rebalance or recovery is under way: the table may not hold the latest
-        checkpoints yet). A stage publishes a view of them: their previous owner may have stopped
-        before publishing its own, and the input may hold nothing new to prompt one.
+    def adopted(self) -> set[int]:
+        """The partitions whose state was restored from a checkpoint since the last call. A stage
+        publishes a view of them: their previous owner may have stopped before publishing its own,
+        and the input may hold nothing new to prompt one.
         """
-        if not (self._app.rebalancing or getattr(self._app, "in_recovery", False)):
-            held = {tp.partition for tp in self._app.consumer.assignment() if tp.topic == self._topic}
-            for partition in held - self._partitions.keys():
-                if self._table.get(str(partition).encode()) is not None:
-                    self._entry(partition)
         adopted, self._adopted = self._adopted, set()
         return adopted
+
+    async def _take_over_held(self) -> None:
+        """Restore every assigned partition that has a checkpoint and no state in memory, and seek
+        it to the offset its checkpoint expects next: with nothing new to read no event restores
+        it, and a committed offset that ran ahead of the checkpoint would go unnoticed. Not while
+        a rebalance or recovery is under way: the table may not hold the latest checkpoints yet.
+        """
+        if self._app.rebalancing or getattr(self._app, "in_recovery", False):
+            return
+        held = {tp.partition for tp in self._app.consumer.assignment() if tp.topic == self._topic}
+        for partition in sorted(held - self._partitions.keys()):
+            if self._table.get(str(partition).encode()) is None:
+                continue
+            entry = self._entry(partition)
+            if entry is not None and entry.next_offset is not None:
+                await self._app.consumer.seek(TP(self._topic, partition), entry.next_offset)
 
     def states(self) -> dict[int, S]:
         """Every partition's state held in memory."""
@@ -276,6 +305,8 @@ class Checkpointed(Generic[S]):
             why,
         )
         entry.rewound_at = now
+        if entry.hole_since is None:
+            entry.hole_since = now
         await self._app.consumer.seek(TP(self._topic, partition), entry.next_offset)
 
     async def _save(self, partition: int, entry: StagePartition[S]) -> None:

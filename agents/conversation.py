@@ -71,7 +71,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
             await analyzers.processed(stream, event)
 
     async def flush_idle() -> None:
-        if analyzers.adopt() and quiet.since is None:  # taken over: the last owner's view may be missing
+        if analyzers.adopted() and quiet.since is None:  # taken over: the last owner's view may be missing
             quiet.since = time.monotonic()
         if quiet.since is not None and time.monotonic() - quiet.since >= idle_seconds:
             quiet.since = None

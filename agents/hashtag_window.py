@@ -91,7 +91,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
     async def flush_idle() -> None:
         """Publish a provisional view of each partition quiet for `idle_seconds`."""
         now = time.monotonic()
-        for partition in windows.adopt():  # taken over: the last owner's view may be missing
+        for partition in windows.adopted():  # taken over: the last owner's view may be missing
             quiet_since.setdefault(partition, now)
         for partition, since in list(quiet_since.items()):
             state = windows.states().get(partition)

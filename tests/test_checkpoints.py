@@ -7,7 +7,14 @@ from pathlib import Path
 import faust
 import orjson
 
-from agents.checkpoints import Checkpointed, SourcePositions, StagePartition, read_source, source_header
+from agents.checkpoints import (
+    HOLE_GIVE_UP_SECONDS,
+    Checkpointed,
+    SourcePositions,
+    StagePartition,
+    read_source,
+    source_header,
+)
 
 
 def test_checkpoint_changelog_is_raw_bytes_both_ways(tmp_path: Path) -> None:
@@ -45,11 +52,11 @@ def test_a_partition_takes_its_input_strictly_in_offset_order() -> None:
     hole (7) is neither processed nor acked, and the expected offset moves the state on.
     """
     partition = StagePartition(state=None, positions=SourcePositions(), next_offset=5)
-    assert not partition.admit(3)
+    assert not partition.admit(3, now=0.0)
     assert partition.counted(3)
-    assert not partition.admit(7)
+    assert not partition.admit(7, now=0.0)
     assert not partition.counted(7)
-    assert partition.admit(5)
+    assert partition.admit(5, now=0.0)
     assert partition.counted(5)
     assert partition.next_offset == 6
     assert not partition.counted(6)
@@ -59,6 +66,18 @@ def test_a_partition_without_a_checkpoint_starts_where_its_input_does() -> None:
     """With no checkpoint, the first event delivered sets where the partition's input begins."""
     partition = StagePartition(state=None, positions=SourcePositions())
     assert not partition.counted(40)
-    assert partition.admit(40)
+    assert partition.admit(40, now=0.0)
     assert partition.counted(40)
-    assert not partition.admit(42)
+    assert not partition.admit(42, now=0.0)
+
+
+def test_a_hole_that_never_fills_is_given_up_after_a_while() -> None:
+    """Offsets that stay unobtainable (gone from the log) stop blocking the partition once the
+    hole has been open `HOLE_GIVE_UP_SECONDS`.
+    """
+    partition = StagePartition(state=None, positions=SourcePositions(), next_offset=5)
+    partition.hole_since = 100.0  # set by the first seek back
+    assert not partition.admit(9, now=100.0 + HOLE_GIVE_UP_SECONDS / 2)
+    assert partition.admit(9, now=100.0 + HOLE_GIVE_UP_SECONDS)
+    assert partition.next_offset == 10
+    assert partition.hole_since is None

@@ -24,9 +24,9 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
-from handover import SETTINGS, Expected, assert_final_equals_offline, expect
 
 from agents.broker import free_ports
+from handover import SETTINGS, Expected, assert_final_equals_offline, expect
 from support import RESONANCE, Deployment, new_deployment, running_worker, uncommitted, wait_for
 
 pytestmark = pytest.mark.kafka

@@ -13,9 +13,11 @@ import signal
 from pathlib import Path
 
 import pytest
-from handover import SETTINGS, assert_final_equals_offline, expect
+from kafka import KafkaConsumer, TopicPartition
+from kafka.structs import OffsetAndMetadata
 
-from support import new_deployment, running_worker, wait_for
+from handover import SETTINGS, assert_final_equals_offline, expect
+from support import Deployment, new_deployment, running_worker, uncommitted, wait_for
 
 pytestmark = pytest.mark.kafka
 
@@ -39,3 +41,49 @@ def test_a_killed_worker_resumes_without_losing_or_doubling(kafka_bootstrap: str
 
     with running_worker(deployment, tmp_path / "second.log", **SETTINGS):
         assert_final_equals_offline(deployment, expected, tmp_path, seconds=400)
+
+
+def commit_to_end(deployment: Deployment, topic: str) -> None:
+    """Commit the worker group's offsets of `topic` to its end, as a commit that ran ahead of
+    the checkpoints would (faust-streaming #606); the group must have no members.
+    """
+    consumer = KafkaConsumer(
+        bootstrap_servers=deployment.bootstrap, group_id=deployment.app_id, enable_auto_commit=False
+    )
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        ends = consumer.end_offsets(partitions)
+        consumer.commit({tp: OffsetAndMetadata(end, "", -1) for tp, end in ends.items()})
+    finally:
+        consumer.close()
+
+
+def test_a_commit_ahead_of_the_checkpoints_is_caught(kafka_bootstrap: str, tmp_path: Path) -> None:
+    """The worker takes the first half of a recording and stops; the second half arrives, and the
+    group's committed input offsets are moved to its end, past the checkpoints. The restarted
+    worker resumes from its checkpoints, not from the commit: the final records equal `analyze`'s
+    on the whole recording.
+    """
+    deployment = new_deployment(kafka_bootstrap, tmp_path)
+    expected = expect(deployment, tmp_path)
+    lines = expected.recording.read_bytes().splitlines(keepends=True)
+    halves = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    halves[0].write_bytes(b"".join(lines[: len(lines) // 2]))
+    halves[1].write_bytes(b"".join(lines[len(lines) // 2 :]))
+
+    with running_worker(deployment, tmp_path / "first.log", **SETTINGS):
+        assert deployment.run("replay", str(halves[0])).returncode == 0
+        wait_for(
+            lambda: (
+                deployment.metric("resonance_tweets_accepted_total") > 0
+                and not any(uncommitted(deployment).values())
+            ),
+            seconds=120,
+            what="the first half checkpointed and committed",
+        )
+    assert deployment.run("replay", str(halves[1])).returncode == 0
+    commit_to_end(deployment, deployment.input_topic)
+    assert uncommitted(deployment)[deployment.input_topic] == 0
+
+    with running_worker(deployment, tmp_path / "second.log", **SETTINGS):
+        assert_final_equals_offline(deployment, expected, tmp_path)
