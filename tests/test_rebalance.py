@@ -148,4 +148,4 @@ def test_a_worker_taking_over_finished_partitions_publishes_their_final_view(
             what="B to checkpoint and commit every stage's input",
         )
     with running_worker(deployment, tmp_path / "a.log", **SETTINGS):
-        assert_final_equals_offline(deployment, expected, tmp_path, seconds=60)
+        assert_final_equals_offline(deployment, expected, tmp_path, seconds=120)
