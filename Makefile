@@ -44,10 +44,12 @@ test: install
 bench: install
 	$(BIN)/python benchmarks/run.py
 
-# kill -9 recovery alone, repeated (it is part of `make test` too): STRESS_RUNS=5 make stress
+# The handover tests alone (kill -9 and restart, workers joining and leaving), repeated; they are
+# part of `make test` too. Timing-sensitive by nature, so worth repeating: STRESS_RUNS=5 make stress
 STRESS_RUNS ?= 3
 stress: install
-	for run in $$(seq $(STRESS_RUNS)); do $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_restart.py || exit 1; done
+	$(BIN)/resonance kafka fetch
+	for run in $$(seq $(STRESS_RUNS)); do $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_restart.py tests/test_rebalance.py || exit 1; done
 
 lint: install
 	$(BIN)/ruff check .
