@@ -25,3 +25,22 @@ def ensure_topics(bootstrap: str, names: list[str], *, partitions: int) -> None:
                 admin.create_topics([NewTopic(n, partitions, 1) for n in missing])
     finally:
         admin.close()
+
+
+def partition_counts(bootstrap: str, names: list[str]) -> dict[str, int] | None:
+    """The partition count of each of `names` that exists; None when the broker does not answer
+    within a few seconds (the worker then reports that itself, as it retries).
+    """
+    try:
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap, client_id="resonance-admin", request_timeout_ms=5_000
+        )
+    except KafkaError:
+        return None
+    try:
+        existing = [n for n in names if n in set(admin.list_topics())]
+        return {t["name"]: len(t["partitions"]) for t in admin.describe_topics(existing)} if existing else {}
+    except (KafkaError, KeyError):  # KeyError: a metadata shape this kafka-python does not give
+        return None
+    finally:
+        admin.close()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
-from support import REPO, RESONANCE
+from agents.kafka_admin import ensure_topics
+from support import REPO, RESONANCE, new_deployment
 
 
 def resonance(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -56,3 +58,18 @@ def test_kafka_commands_leave_a_configured_cluster_alone() -> None:
     result = resonance("kafka", "up", env=os.environ | {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:19092"})
     assert result.returncode == 0
     assert "using that cluster" in result.stderr
+
+
+@pytest.mark.kafka
+def test_a_worker_refuses_an_input_topic_with_other_partitions(kafka_bootstrap: str, tmp_path: Path) -> None:
+    """An input topic that already exists with another partition count than RESONANCE_PARTITIONS
+    (each stage keeps partition N's checkpoint in partition N of its table) stops the worker at
+    once, with one line naming the setting to change.
+    """
+    deployment = new_deployment(kafka_bootstrap, tmp_path)
+    ensure_topics(kafka_bootstrap, [deployment.input_topic], partitions=3)
+    result = deployment.run("worker", timeout=60, RESONANCE_PARTITIONS="2")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "RESONANCE_PARTITIONS=3" in result.stderr
+    assert deployment.input_topic in result.stderr
