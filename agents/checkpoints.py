@@ -39,6 +39,7 @@ from typing import Any, Generic, TypeVar, cast
 
 import faust
 import orjson
+from aiokafka.errors import KafkaError
 from faust.types import TP
 
 S = TypeVar("S")
@@ -266,7 +267,7 @@ class Checkpointed(Generic[S]):
                 continue
             entry = self._entry(partition)
             if entry is not None and entry.next_offset is not None:
-                await self._app.consumer.seek(TP(self._topic, partition), entry.next_offset)
+                await self._seek(partition, entry.next_offset)
 
     def states(self) -> dict[int, S]:
         """Every partition's state held in memory."""
@@ -307,7 +308,18 @@ class Checkpointed(Generic[S]):
         entry.rewound_at = now
         if entry.hole_since is None:
             entry.hole_since = now
-        await self._app.consumer.seek(TP(self._topic, partition), entry.next_offset)
+        await self._seek(partition, entry.next_offset)
+
+    async def _seek(self, partition: int, offset: int) -> None:
+        """Move the consumer to `offset` of the partition. Faust's `seek_wait` does it in the
+        consumer's own thread (its plain `seek` would call the client from this one) and sets the
+        read offset its fetch loop filters by.
+        """
+        try:
+            await self._app.consumer.seek_wait({TP(self._topic, partition): offset})
+        except (TimeoutError, KafkaError) as error:
+            # Revoked meanwhile, or the broker slow to answer: a hole found later seeks again.
+            log.warning("%s[%d]: could not seek to offset %d: %r", self._topic, partition, offset, error)
 
     async def _save(self, partition: int, entry: StagePartition[S]) -> None:
         """Checkpoint the partition and ack its pending events; give up (the next event or timer
