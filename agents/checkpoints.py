@@ -46,6 +46,9 @@ S = TypeVar("S")
 
 SOURCE_HEADER = "resonance.source"
 CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
+# Bump when a checkpoint's envelope or any stage's state snapshot changes shape: an older
+# checkpoint is then reported and set aside instead of being misread.
+CHECKPOINT_FORMAT = 2
 REWIND_RETRY_SECONDS = 1.0
 HOLE_GIVE_UP_SECONDS = 60.0  # offsets that long unobtainable are gone from the log (retention)
 
@@ -94,6 +97,15 @@ class SourcePositions:
     def restore(cls, data: list[list[int]]) -> SourcePositions:
         """The positions `snapshot` described."""
         return cls({p: (o, i) for p, o, i in data})
+
+
+def _checkpoint_data(saved: bytes) -> dict[str, Any]:
+    """A checkpoint's fields; ValueError when it is not of this version's format."""
+    data = orjson.loads(saved)
+    if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
+        found = data.get("format") if isinstance(data, dict) else None
+        raise ValueError(f"format {found!r}, this version reads {CHECKPOINT_FORMAT}")
+    return data
 
 
 @dataclass(slots=True)
@@ -202,18 +214,35 @@ class Checkpointed(Generic[S]):
             if TP(self._topic, partition) not in self._app.consumer.assignment():
                 return None
             saved = self._table.get(str(partition).encode())
-            if saved is None:
-                entry = StagePartition(self._create(), SourcePositions())
-            else:
-                data = orjson.loads(saved)
-                entry = StagePartition(
-                    self._load(data["state"]),
-                    SourcePositions.restore(data["positions"]),
-                    next_offset=data.get("next_offset"),
-                )
+            restored = None if saved is None else self.restore(partition, saved)
+            entry = restored or StagePartition(self._create(), SourcePositions())
+            if restored is not None:
                 self._adopted.add(partition)
             self._partitions[partition] = entry
         return entry
+
+    def restore(self, partition: int, saved: bytes) -> StagePartition[S] | None:
+        """The partition as its checkpoint describes it; None, logged as an error, when the
+        checkpoint cannot be read (another version of Resonance wrote it): the partition then
+        starts from empty state at the committed offset, rather than crash-looping the worker.
+        """
+        try:
+            data = _checkpoint_data(saved)
+            return StagePartition(
+                self._load(data["state"]),
+                SourcePositions.restore(data["positions"]),
+                next_offset=data["next_offset"],
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            log.error(  # noqa: TRY400 - an expected condition, said in one line without a traceback
+                "%s[%d]: its checkpoint cannot be read (%r); this partition starts from empty state "
+                "at the committed offset. To analyse the input again from its start, run with a new "
+                "RESONANCE_APP_ID and replay it.",
+                self._topic,
+                partition,
+                error,
+            )
+            return None
 
     def state(self, partition: int) -> S:
         """The partition's state: in memory, else restored from its checkpoint, else new."""
@@ -347,6 +376,7 @@ class Checkpointed(Generic[S]):
         key = str(partition).encode()
         value = orjson.dumps(
             {
+                "format": CHECKPOINT_FORMAT,
                 "state": self._dump(entry.state),
                 "positions": entry.positions.snapshot(),
                 "next_offset": entry.next_offset,

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import faust
 import orjson
+import pytest
 
 from agents.checkpoints import (
+    CHECKPOINT_FORMAT,
     HOLE_GIVE_UP_SECONDS,
     Checkpointed,
     SourcePositions,
@@ -81,3 +83,27 @@ def test_a_hole_that_never_fills_is_given_up_after_a_while() -> None:
     assert partition.admit(9, now=100.0 + HOLE_GIVE_UP_SECONDS)
     assert partition.next_offset == 10
     assert partition.hole_since is None
+
+
+def test_a_checkpoint_of_another_format_is_reported_and_set_aside(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A checkpoint this version cannot read (another version wrote it) leaves the partition to
+    start from empty state, with an error naming the partition and the way to recompute, instead
+    of crashing the stage at every restart; one of this version's format is restored.
+    """
+    app = faust.App("checkpoint-format", store="memory://", autodiscover=False, datadir=str(tmp_path))
+    stage = Checkpointed(
+        app, "stage", topic="in", partitions=2, create=dict, dump=dict, load=dict, every_seconds=1.0
+    )
+    old = orjson.dumps({"state": {"a": 1}, "positions": [[0, 5, 1]]})
+    assert stage.restore(1, old) is None
+    assert "in[1]: its checkpoint cannot be read" in caplog.text
+    assert "RESONANCE_APP_ID" in caplog.text
+    current = orjson.dumps(
+        {"format": CHECKPOINT_FORMAT, "state": {"a": 1}, "positions": [[0, 5, 1]], "next_offset": 9}
+    )
+    restored = stage.restore(1, current)
+    assert restored is not None
+    assert (restored.state, restored.next_offset) == ({"a": 1}, 9)
+    assert not restored.positions.first_time((0, 5, 1))
