@@ -3,11 +3,18 @@
 Starts the local Kafka broker (unless KAFKA_BOOTSTRAP_SERVERS names a cluster), generates the
 bundled demo stream once (deterministic, cached), starts a worker, replays the stream paced by
 event time, prints where to look, and runs until Ctrl-C, then stops everything it started.
+
+The demo runs as its own app with its own topics (`DEMO_NAMES`), so it never touches a
+deployment's, and it deletes them first: every demo starts from a clean slate. Otherwise the
+second run would restore the first run's state and count the whole replayed stream as
+duplicates.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import os
 import subprocess
 import sys
 import time
@@ -23,12 +30,38 @@ from agents.broker import cache_root
 from agents.cli.base import PlainCommand, UsageError, say
 from agents.cli.kafka import local_broker
 from agents.cli.replay import Pacer, send_files
-from agents.kafka_admin import ensure_topics
+from agents.kafka_admin import delete_topics, ensure_topics
 from agents.settings import Settings
 from synth.generator import StreamSpec
 from synth.truth import write_stream
 
 WORKER_START_SECONDS = 120.0
+# The settings that name the demo's app and topics, set apart from any deployment's.
+DEMO_FIELDS = ("app_id", "input_topic", "dead_letter_topic", "metrics_topic", "alerts_topic")
+DEMO_APP_PREFIX = "resonance-demo-"
+
+
+def demo_settings(settings: Settings, run: str) -> Settings:
+    """`settings` with the demo's own topics, and an app id of its own for this `run`."""
+    return dataclasses.replace(
+        settings,
+        app_id=f"{DEMO_APP_PREFIX}{run}",
+        input_topic="demo.tweets",
+        dead_letter_topic="demo.tweets.dlq",
+        metrics_topic="demo.metrics",
+        alerts_topic="demo.alerts",
+    )
+
+
+def demo_env(settings: Settings) -> dict[str, str]:
+    """The environment of the demo's worker: this one, with the demo's app id and topics."""
+    return os.environ | {f"RESONANCE_{name.upper()}": str(getattr(settings, name)) for name in DEMO_FIELDS}
+
+
+def is_demo_topic(settings: Settings, name: str) -> bool:
+    """True for the demo's own topics, the internal ones of every demo run included."""
+    own = {getattr(settings, name) for name in DEMO_FIELDS if name != "app_id"}
+    return name in own or name.startswith(DEMO_APP_PREFIX)
 
 
 def demo_stream(events: int, seed: int) -> Path:
@@ -72,7 +105,7 @@ def _stop(worker: subprocess.Popen[bytes]) -> None:
         worker.wait()
 
 
-def register(app: faust.App, settings: Settings) -> None:
+def register(app: faust.App, base_settings: Settings) -> None:
     """Add the `demo` command to `app`."""
 
     @app.command(
@@ -83,9 +116,12 @@ def register(app: faust.App, settings: Settings) -> None:
         name="demo",
     )
     async def demo(self: Any, events: int, seed: int, speed: float) -> None:
-        """Run everything live: Kafka, a worker and a generated demo stream, until Ctrl-C."""
+        """Run everything live: Kafka, a worker and a generated demo stream, until Ctrl-C. The demo
+        has its own topics (demo.tweets, demo.metrics, demo.alerts, ...), reset at every start.
+        """
         if events <= 0 or speed <= 0:
             raise UsageError("--events and --speed must be positive, e.g. --events 20000 --speed 30")
+        settings = demo_settings(base_settings, run=time.strftime("%Y%m%d%H%M%S"))
         broker = None if settings.broker_is_external else local_broker(settings)
         started_broker = broker is not None and not broker.status().running
         if broker is not None:
@@ -93,11 +129,17 @@ def register(app: faust.App, settings: Settings) -> None:
         recording = demo_stream(events, seed)
         log = Path(settings.data_dir) / "demo-worker.log"
         log.parent.mkdir(parents=True, exist_ok=True)
+        cleared = delete_topics(settings.bootstrap_servers, lambda name: is_demo_topic(settings, name))
+        if cleared:
+            say(f"clean slate: deleted the {len(cleared)} topics of earlier demos")
         ensure_topics(settings.bootstrap_servers, [settings.input_topic], partitions=settings.partitions)
         metrics_url = f"http://{settings.web_host}:{settings.web_port}/metrics"
         with log.open("ab") as out:
             worker = subprocess.Popen(
-                [sys.executable, "-m", "agents", "worker", "-l", "info"], stdout=out, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "agents", "worker", "-l", "info"],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=demo_env(settings),
             )
         try:
             say(f"worker starting (log {log})")
