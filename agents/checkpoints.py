@@ -20,8 +20,8 @@ as acknowledged, and it drops any message below the last offset read, so message
 old position around a rebalance or a seek can hide the ones fetched again behind them (see
 faust-streaming issues #221, prefetched events after a rebalance, and #606, commits over gaps).
 Such a partition is sought back to the expected offset, and nothing after the hole is processed
-or acked until the hole is filled. A committed offset that ran ahead of the checkpoint is caught the same
-way by the partition's next owner.
+or acked until the hole is filled. A partition taken over is sought to its checkpoint's offset,
+so a committed offset that ran ahead of the checkpoint changes nothing.
 
 Checkpoints are due every `every_seconds` of wall time, as events arrive and, when the input goes
 quiet, from a timer, so that nothing processed stays unacked. An event whose partition was
@@ -177,7 +177,7 @@ class Checkpointed(Generic[S]):
         self._app = app
         self._topic = topic
         self._partitions: dict[int, StagePartition[S]] = {}
-        self._adopted: set[int] = set()  # restored from a checkpoint, not yet reported by `adopt`
+        self._adopted: set[int] = set()  # restored from a checkpoint, not yet reported by `adopted`
 
         async def on_revoked(_sender: Any, *args: Any, **_: Any) -> None:
             # Another worker takes these partitions over from their checkpoints; unacked events
@@ -286,9 +286,10 @@ class Checkpointed(Generic[S]):
         """Restore every assigned partition that has a checkpoint and no state in memory, and seek
         it to the offset its checkpoint expects next: with nothing new to read no event restores
         it, and a committed offset that ran ahead of the checkpoint would go unnoticed. Not while
-        a rebalance or recovery is under way: the table may not hold the latest checkpoints yet.
+        a rebalance is under way (Faust ends it once table recovery is complete): the table may
+        not hold the latest checkpoints yet.
         """
-        if self._app.rebalancing or getattr(self._app, "in_recovery", False):
+        if self._app.rebalancing:
             return
         held = {tp.partition for tp in self._app.consumer.assignment() if tp.topic == self._topic}
         for partition in sorted(held - self._partitions.keys()):
