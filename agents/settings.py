@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Any
 
-from models.duration import parse_duration
+from models.duration import format_duration, parse_duration
 from streams.alerts import AlertConfig
 
 LOCAL_BOOTSTRAP = "127.0.0.1:9092"
@@ -91,16 +91,26 @@ class Settings:
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
         for spec in fields(cls):
-            name = (
-                "KAFKA_BOOTSTRAP_SERVERS"
-                if spec.name == "bootstrap_servers"
-                else f"RESONANCE_{spec.name.upper()}"
-            )
+            name = variable(spec.name)
             raw = env.get(name)
             if raw is None or raw == "":
                 continue
             values[spec.name] = _convert(name, raw, spec.type)
         return cls(**values)
+
+
+def variable(field: str) -> str:
+    """The environment variable that sets `field`."""
+    return "KAFKA_BOOTSTRAP_SERVERS" if field == "bootstrap_servers" else f"RESONANCE_{field.upper()}"
+
+
+def as_variables(settings: Settings) -> list[str]:
+    """`VARIABLE=value` for every setting, durations written as they are read (15m)."""
+
+    def written(value: Any) -> str:
+        return format_duration(value) if isinstance(value, timedelta) else str(value)
+
+    return [f"{variable(spec.name)}={written(getattr(settings, spec.name))}" for spec in fields(settings)]
 
 
 def _positive_int(raw: str) -> int:

@@ -334,3 +334,20 @@ class Alert(Record):
     subject: str
     key: str
     evidence: dict[str, Any]
+
+
+RECORD_KINDS: tuple[str, ...] = tuple(
+    record.kind
+    for record in (
+        HashtagCount,
+        HashtagGraph,
+        CascadeRecord,
+        InfluenceRecord,
+        InfluenceSummary,
+        CommunitiesRecord,
+        HashtagPolarization,
+        CoordinationRecord,
+        Alert,
+    )
+)
+"""Every `kind` a record can have, as `resonance subscribe --kind` accepts them."""

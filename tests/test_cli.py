@@ -20,11 +20,20 @@ def resonance(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
 
 
 def test_help_lists_our_commands_beside_fausts() -> None:
-    """`resonance --help` lists the worker and every command of ours."""
+    """`resonance --help` says what Resonance is and lists the worker and every command of ours."""
     result = resonance("--help")
     assert result.returncode == 0
-    for command in ("worker", "kafka", "replay", "subscribe", "demo"):
+    assert "who really has influence" in result.stdout
+    for command in ("worker", "kafka", "replay", "subscribe", "demo", "analyze"):
         assert f"\n  {command} " in result.stdout
+
+
+def test_worker_help_lists_every_setting_with_its_value_now() -> None:
+    """`resonance worker --help` teaches the settings: each variable with the value it has now."""
+    result = resonance("worker", "--help", env=os.environ | {"RESONANCE_WINDOW": "2h"})
+    assert result.returncode == 0
+    for line in ("KAFKA_BOOTSTRAP_SERVERS=", "RESONANCE_INPUT_TOPIC=tweets", "RESONANCE_WINDOW=2h"):
+        assert line in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -34,6 +43,12 @@ def test_help_lists_our_commands_beside_fausts() -> None:
         (("replay", "--speed", "-2", "README.md"), "--speed must be positive"),
         (("kafka", "sideways"), "Invalid value"),
         (("demo", "--events", "0"), "must be positive"),
+        (("analyze", "tests", "--out", "x.jsonl"), "tests is a folder"),
+        (("analyze", "README.md", "--out", "no-such-folder/x.jsonl"), "create it first"),
+        (("analyze", "README.md", "--out", "README.md"), "is one of the inputs"),
+        (("analyze", "README.md", "--out", "x.jsonl", "--every", "0s"), "not a positive duration"),
+        (("analyze", "README.md", "--out", "x.jsonl", "--window", "0m"), "not a positive duration"),
+        (("subscribe", "metrics", "--kind", "cascades"), "'cascade'"),
     ],
 )
 def test_bad_arguments_get_one_line_and_no_traceback(args: tuple[str, ...], fix: str) -> None:

@@ -22,7 +22,7 @@ import networkx as nx
 from faust.cli import argument, option
 from tqdm import tqdm
 
-from agents.cli.base import PlainCommand, UsageError, say
+from agents.cli.base import PlainCommand, UsageError, check_recordings, check_writable, say
 from agents.recordings import count_messages, read_messages
 from agents.settings import Settings
 from models.duration import format_duration, parse_duration
@@ -50,18 +50,25 @@ class Tally:
 
 
 class Duration(click.ParamType):
-    """A click parameter written like `15m`."""
+    """A click parameter written like `15m`; positive unless `zero_ok` (a lateness may be 0s)."""
 
     name = "duration"
+
+    def __init__(self, *, zero_ok: bool = False) -> None:
+        """Accept 0s only when `zero_ok`."""
+        self.zero_ok = zero_ok
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
         """Parse, or fail with the form to use."""
         if isinstance(value, timedelta):
             return value
         try:
-            return parse_duration(str(value))
+            span = parse_duration(str(value))
         except ValueError as error:
             self.fail(str(error), param, ctx)
+        if not self.zero_ok and span <= timedelta(0):
+            self.fail(f"{value} is not a positive duration: write e.g. 90s, 15m, 2h, 7d", param, ctx)
+        return span
 
 
 def _write(sink: IO[bytes], records: list[Record], tally: Tally) -> None:
@@ -104,7 +111,7 @@ def register(app: faust.App, settings: Settings) -> None:
         ),
         option(
             "--lateness",
-            type=Duration(),
+            type=Duration(zero_ok=True),
             default=format_duration(settings.lateness),
             help="Allowed lateness.",
         ),
@@ -154,11 +161,14 @@ def register(app: faust.App, settings: Settings) -> None:
         INPUT files may be JSON lines (v1.1, v2/twarc2, native; .gz too), a JSON array, or SNAP
         Higgs activity lines. Example: resonance analyze tweets.jsonl.gz --out records.jsonl --top 50
         """
-        for path in inputs:
-            if not path.is_file():
-                raise UsageError(f"{path}: no such file; give the path of a recording")
-        if graph_out is not None and graph_out.suffix not in _GRAPH_WRITERS:
-            raise UsageError(f"--graph-out {graph_out}: use a .graphml or .gexf file name")
+        check_recordings(inputs)
+        check_writable("--out", out)
+        if any(out.resolve() == path.resolve() for path in inputs):
+            raise UsageError(f"--out {out} is one of the inputs: writing would erase it; pick another name")
+        if graph_out is not None:
+            check_writable("--graph-out", graph_out)
+            if graph_out.suffix not in _GRAPH_WRITERS:
+                raise UsageError(f"--graph-out {graph_out}: use a .graphml or .gexf file name")
         if top is not None and top <= 0:
             raise UsageError("--top must be positive, e.g. --top 50; omit it for everything")
         config = AnalyzerConfig.build(

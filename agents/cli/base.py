@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from collections.abc import Iterable
+from pathlib import Path
 from types import FrameType
 from typing import Any, ClassVar, NoReturn
 
@@ -23,6 +25,23 @@ class UsageError(Exception):
 def kafka_unreachable(bootstrap: str, error: Exception) -> UsageError:
     """The one-line error for a broker that does not answer, naming the fix."""
     return UsageError(f"cannot reach Kafka at {bootstrap} ({error}); start it with `resonance kafka up`")
+
+
+def check_recordings(paths: Iterable[Path], kinds: str = "") -> None:
+    """Raise UsageError unless every path is a readable file; `kinds` names the forms accepted."""
+    for path in paths:
+        if path.is_dir():
+            raise UsageError(f"{path} is a folder; give the path of a recording file{kinds}")
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file; give the path of a recording{kinds}")
+
+
+def check_writable(option: str, path: Path) -> None:
+    """Raise UsageError unless `path` can be created: its folder exists and it is not a folder."""
+    if path.is_dir():
+        raise UsageError(f"{option} {path} is a folder; give a file name, e.g. {path / 'records.jsonl'}")
+    if not path.parent.is_dir():
+        raise UsageError(f"{option} {path}: no folder {path.parent}; create it first")
 
 
 class PlainCommand(AppCommand):

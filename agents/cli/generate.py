@@ -19,7 +19,7 @@ import faust
 from faust.cli import option
 from tqdm import tqdm
 
-from agents.cli.base import PlainCommand, UsageError, say
+from agents.cli.base import PlainCommand, UsageError, check_writable, say
 from agents.settings import Settings
 from models.duration import format_duration
 from synth.generator import StreamSpec
@@ -119,8 +119,7 @@ def register(app: faust.App, settings: Settings) -> None:
         (writes stream.jsonl.gz and stream.truth.json)
         """  # noqa: D301 - click's \b (a backspace) keeps the example unwrapped
         spec = _spec(events, seed, rings, communities, bursts, rate)
-        if not out.parent.is_dir():
-            raise UsageError(f"--out {out}: no folder {out.parent}; create it first")
+        check_writable("--out", out)
         truth = truth_path(out)
         partial = out.with_name(f"partial-{out.name}")  # keeps the .gz ending that selects gzip
         every = max(1, min(10_000, events // _PROGRESS_STEPS))

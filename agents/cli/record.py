@@ -46,7 +46,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from tqdm import tqdm
 
-from agents.cli.base import PlainCommand, UsageError, kafka_unreachable, say
+from agents.cli.base import PlainCommand, UsageError, check_writable, kafka_unreachable, say
 from agents.recordings import read_messages
 from agents.settings import Settings
 from models.wire import Invalid
@@ -317,8 +317,7 @@ def _check_arguments(
         raise UsageError("--limit must be positive, e.g. --limit 10000; omit it to record until stopped")
     if idle_timeout is not None and idle_timeout <= 0:
         raise UsageError("--idle-timeout must be positive seconds, e.g. --idle-timeout 10")
-    if not out.parent.is_dir():
-        raise UsageError(f"--out {out}: no folder {out.parent}; create it first")
+    check_writable("--out", out)
     if since_text is None:
         return None
     try:

@@ -40,7 +40,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from tqdm import tqdm
 
-from agents.cli.base import PlainCommand, UsageError, kafka_unreachable, say
+from agents.cli.base import PlainCommand, UsageError, check_recordings, kafka_unreachable, say
 from agents.cli.record import BadLine, RecordedMessage, StopSignals, is_recording, read_recording
 from agents.kafka_admin import ensure_topics
 from agents.recordings import count_messages, read_messages
@@ -415,9 +415,7 @@ def register(app: faust.App, settings: Settings) -> None:
         \b
         Example: resonance replay tweets.jsonl.gz --speed 60 --from +10m --to +1h --resume replay.state
         """  # noqa: D301 - click's \b (a backspace) keeps the example unwrapped
-        for path in files:
-            if not path.is_file():
-                raise UsageError(f"{path}: no such file; give the path of a recording (.jsonl or .jsonl.gz)")
+        check_recordings(files, " (.jsonl or .jsonl.gz)")
         if speed is not None and speed <= 0:
             raise UsageError("--speed must be positive, e.g. --speed 60; omit it to send as fast as possible")
         if speed is not None and flat_out:

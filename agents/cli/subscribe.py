@@ -6,6 +6,7 @@ import base64
 import sys
 from typing import Any
 
+import click
 import faust
 import orjson
 from faust.cli import argument, option
@@ -14,7 +15,7 @@ from kafka.errors import KafkaError
 
 from agents.cli.base import PlainCommand, UsageError, kafka_unreachable
 from agents.settings import Settings
-from models.records import AlertType
+from models.records import RECORD_KINDS, AlertType
 
 _HEADER_PREFIX = "resonance."
 
@@ -62,8 +63,9 @@ def register(app: faust.App, settings: Settings) -> None:
         ),
         option(
             "--kind",
+            type=click.Choice(RECORD_KINDS),
             default=None,
-            help="Only records of this kind (hashtag, cascade, influence, ...).",
+            help="Only records of this kind.",
         ),
         option(
             "--type",
