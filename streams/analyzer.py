@@ -128,6 +128,7 @@ class Analyzer:
     _watermark: Watermark = field(init=False)
     _orphans: Orphans = field(init=False)
     _ticked: datetime | None = None
+    _every: timedelta = field(init=False)  # the tick, read once per event
     _touched: set[str] = field(default_factory=set)  # cascades changed since the last tick
 
     def __post_init__(self) -> None:
@@ -139,14 +140,16 @@ class Analyzer:
         self.watch = Watch(self.config.watch)
         self._watermark = Watermark(self.config.hashtags.window.lateness)
         self._orphans = Orphans()
+        self._every = self.config.tick
 
     def observe(self, event: TweetEvent) -> list[Record]:
         """Take one accepted tweet; return the records that became due."""
         records: list[Record] = []
         if self.config.include_hashtags:
             counted = self.hashtags.observe(event.hashtags, event.user_id, event.at)
-            records.extend(self._periodic(counted))
-            records.extend(self.watch.judge_hashtags(counted))
+            if counted:  # at boundaries only: most events count without a record
+                records.extend(self._periodic(counted))
+                records.extend(self.watch.judge_hashtags(counted))
         self.graph.observe(event.hashtags, event.at)
         self.watch.observe(event)
         parent = event.parent_id
@@ -162,7 +165,9 @@ class Analyzer:
         self._watermark.observe(event.at)
         if self._orphans:  # most streams hold none
             records.extend(self._converse(self._orphans.overdue(self._watermark.current)))
-        records.extend(self._tick())
+        watermark = self._watermark.current
+        if self._ticked is None or (watermark is not None and watermark >= self._ticked + self._every):
+            records.extend(self._tick())  # a boundary passed; most events pass none
         return records
 
     def _converse(self, events: list[TweetEvent]) -> list[Record]:

@@ -83,8 +83,10 @@ class CooccurrenceGraph:
         graph at once while inside the window (counted in `late_events`), and is dropped when
         older than the window's start.
         """
-        item = tuple(sorted(set(tags)))
         self._watermark.observe(at)
+        if tags == ():  # most tweets (a tuple of none)
+            return True
+        item = tuple(sorted(set(tags)))
         if not item:
             return True
         admission = self._window.add(item, at)

@@ -79,6 +79,9 @@ class HashtagCounts:
         watermark = self._watermark.current
         if watermark is None:
             return []
+        end = self._window.end
+        if end is not None and watermark < end + self.config.every:
+            return []  # the common case, per event: no boundary passed (as `boundaries` would say)
         records: list[HashtagCount] = []
         # Across a gap, skip only boundaries where nothing can change: events still pending are up
         # to `every + lateness` past the end, so they enter and leave within that much more than

@@ -108,10 +108,17 @@ def test_higgs_lines_become_native_events(line: bytes, expected: dict[str, Any])
         pytest.param(b"1\t2\tretweet\t0\t99\t#tcot", RejectReason.TIMESTAMP_OUT_OF_RANGE, id="time in 1970"),
         pytest.param(b"1\t2\tmention\t0\t1286901355\t#tcot", RejectReason.BAD_JSON, id="unknown type"),
         pytest.param(b"1 2 retweet 0 1286901355 #tcot", RejectReason.BAD_JSON, id="spaces, not tabs"),
+        pytest.param(b"1\t2\tretweet\t0\t1286901355\t#\xff", RejectReason.NOT_UTF8, id="tag not UTF-8"),
+        pytest.param(b"\xff 2 1341100972 RT", RejectReason.NOT_UTF8, id="Higgs user not UTF-8"),
+        pytest.param(b"1 2 99999999999999999999 RT", RejectReason.TIMESTAMP_OUT_OF_RANGE, id="Higgs in 3e12"),
+        pytest.param(b"1 2 5 MT", RejectReason.TIMESTAMP_OUT_OF_RANGE, id="Higgs time in 1970"),
+        pytest.param(b"1 2 1341100972 XX", RejectReason.BAD_JSON, id="Higgs unknown type"),
     ],
 )
-def test_lines_that_are_not_quite_conover_are_rejected_not_raised(line: bytes, reason: RejectReason) -> None:
-    """A line with a Conover shape but an impossible time, or not the shape, is a rejection."""
+def test_research_lines_not_quite_in_shape_are_rejected_not_raised(line: bytes, reason: RejectReason) -> None:
+    """A line with a Conover or Higgs shape but an impossible time or bytes that are not text, or
+    not quite the shape, is a rejection: `analyze` and `replay` count it and go on.
+    """
     (result,) = parse_line(line, 1)
     assert isinstance(result, Rejection)
     assert result.reason == reason

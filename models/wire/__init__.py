@@ -18,7 +18,7 @@ import orjson
 from models.event import TweetEvent
 from models.wire.conover import looks_like_conover, parse_conover
 from models.wire.fields import Invalid, RejectReason
-from models.wire.higgs import looks_like_higgs, parse_higgs
+from models.wire.higgs import parse_higgs
 from models.wire.native import looks_like_native, parse_native, to_native
 from models.wire.v1 import looks_like_v1, parse_v1
 from models.wire.v2 import Includes, looks_like_v2_page, looks_like_v2_tweet, page_tweets, parse_v2
@@ -107,8 +107,9 @@ def parse_line(
     line `number`).
     """
     try:
-        if looks_like_higgs(raw):
-            return [parse_higgs(raw, number)]
+        higgs = parse_higgs(raw, number)
+        if higgs is not None:
+            return [higgs]
         if looks_like_conover(raw):
             return [parse_conover(raw, number)]
     except Invalid as invalid:

@@ -52,7 +52,10 @@ def parse_conover(raw: bytes, number: int) -> TweetEvent:
             RejectReason.UNKNOWN_FORMAT,
             "not a Conover edge-list line: src, dst, retweet|reply, n_urls, unix_ts, #tags, tab-separated",
         )
-    source, target, kind, _urls, seconds, tags = (field.decode() for field in match.groups())
+    try:
+        source, target, kind, _urls, seconds, tags = (field.decode() for field in match.groups())
+    except UnicodeDecodeError as error:
+        raise Invalid(RejectReason.NOT_UTF8, f"not UTF-8 at byte {error.start} of a field") from None
     at = epoch_ms_time(int(seconds) * 1000, "unix_ts")
     hashtags = hashtag_keys([tag.strip() for tag in tags.split("\t")], "")
     event_id = f"conover-{kind}-line:{number}"
