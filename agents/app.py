@@ -66,6 +66,7 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
         topics=topics,
         instruments=instruments,
         max_message_bytes=settings.max_message_bytes,
+        clock_skew=settings.clock_skew,
         checkpoint_seconds=settings.checkpoint_every.total_seconds(),
     )
     accept.register(

@@ -65,7 +65,9 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         async for event in stream.noack().events():
             if analyzers.first_time(event):
                 analyzer = analyzers.state(event.message.partition)
+                dropped = analyzer.dropped_events
                 records = analyzer.observe(parse_native(orjson.loads(event.value)))
+                instruments.late.labels("influence", "dropped").inc(analyzer.dropped_events - dropped)
                 quiet.since = time.monotonic()
                 await publish(records)
             await analyzers.processed(stream, event)

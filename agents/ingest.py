@@ -11,6 +11,7 @@ message Faust skips across a rebalance is fetched again rather than lost.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import faust
@@ -38,12 +39,13 @@ def dead_letter_headers(
     return headers
 
 
-def register(
+def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collaborator
     app: faust.App,
     *,
     topics: Topics,
     instruments: Instruments,
     max_message_bytes: int,
+    clock_skew: timedelta,
     checkpoint_seconds: float,
 ) -> Any:
     """Add the ingest agent to `app`."""
@@ -69,7 +71,8 @@ def register(
         message = event.message
         raw: bytes = event.value or b""
         instruments.messages.inc()
-        for index, result in enumerate(parse_message(raw, max_bytes=max_message_bytes)):
+        not_after = datetime.now(UTC) + clock_skew
+        for index, result in enumerate(parse_message(raw, max_bytes=max_message_bytes, not_after=not_after)):
             if isinstance(result, Rejection):
                 instruments.rejected.labels(result.reason.value).inc()
                 await topics.dead_letters.send(

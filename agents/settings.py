@@ -59,6 +59,9 @@ class Settings:
     # RESONANCE_ALERT_ECHO_SEGREGATION (echo_chamber: segregation beyond chance at least, z >= 3)
     alert_echo_segregation: float = 0.05
     max_message_bytes: int = 1_048_576  # RESONANCE_MAX_MESSAGE_BYTES
+    # RESONANCE_CLOCK_SKEW: a tweet dated later than this machine's clock plus this much is
+    # rejected (timestamp_in_future): it would move the watermark past every real tweet.
+    clock_skew: timedelta = timedelta(hours=1)
     web_host: str = "127.0.0.1"  # RESONANCE_WEB_HOST
     web_port: int = 6066  # RESONANCE_WEB_PORT
     data_dir: str = ".resonance-data"  # RESONANCE_DATA_DIR (worker's local state)

@@ -38,7 +38,7 @@ import resource
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -114,6 +114,7 @@ def probe_parse(path: Path) -> dict[str, Any]:
 def probe_analyze(path: Path, window: timedelta) -> dict[str, Any]:
     """`run_analysis` on `path` with a `window` span, writing the records to /dev/null."""
     from agents.cli.analyze import run_analysis  # noqa: PLC0415 - the import is not measured
+    from agents.settings import Settings  # noqa: PLC0415 - as above
     from streams.analyzer import Analyzer  # noqa: PLC0415 - as above
 
     config = _analysis_config(window)
@@ -121,7 +122,11 @@ def probe_analyze(path: Path, window: timedelta) -> dict[str, Any]:
     clock = Clock()
     with Path(os.devnull).open("wb") as sink:
         tally = run_analysis(
-            (path,), sink, Analyzer(config), horizon=window + config.hashtags.window.lateness
+            (path,),
+            sink,
+            Analyzer(config),
+            horizon=window + config.hashtags.window.lateness,
+            not_after=datetime.now(UTC) + Settings().clock_skew,  # the command checks times too
         )
     total = clock.lap("run_analysis")
     return {

@@ -170,6 +170,13 @@ class Analyzer:
             records.extend(self._tick())  # a boundary passed; most events pass none
         return records
 
+    @property
+    def dropped_events(self) -> int:
+        """Tweets that arrived older than the window's start (more than the lateness behind the
+        latest): the influence window left them out. A stream in time order drops none.
+        """
+        return self.influence.dropped_events
+
     def _converse(self, events: list[TweetEvent]) -> list[Record]:
         """Attach each event to its cascade and credit its influence; then the retweets that
         were waiting for it, in turn.

@@ -13,8 +13,11 @@ import orjson
 import pytest
 
 from agents.cli.analyze import run_analysis
+from models.records import RECORD_KINDS
+from models.wire import to_native
 from streams.analyzer import Analyzer, AnalyzerConfig
 from support import DATASETS, RESONANCE
+from synth.generator import StreamSpec, generate
 
 HIGGS = DATASETS / "higgs_twitter"
 
@@ -37,19 +40,6 @@ def test_higgs_retweet_graph_equals_the_published_retweet_edge_list(tmp_path: Pa
     got = {(a, b): w for a, b, w in graph.edges(data="weight")}
     assert got == dict(expected)
     assert sum(got.values()) == 354_930
-
-
-RECORD_KINDS = (
-    "hashtag",
-    "hashtag_graph",
-    "cascade",
-    "influence",
-    "influence_summary",
-    "communities",
-    "hashtag_polarization",
-    "coordination",
-    "alert",
-)
 
 
 def _analyze(out: Path, *inputs: Path, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
@@ -75,6 +65,33 @@ def test_the_same_input_gives_byte_identical_output(tmp_path: Path) -> None:
         kinds
     )
     assert set(kinds) <= {*RECORD_KINDS}
+
+
+def test_a_tweet_dated_in_the_future_is_rejected_not_allowed_to_drop_the_rest(tmp_path: Path) -> None:
+    """One tweet claiming 2099 would move the watermark past every real tweet and every later one
+    would be dropped as late: it is rejected (timestamp_in_future), and the records are those of
+    the recording without it. Tweets left out for arriving too late are reported, not silent.
+    """
+    recording = DATASETS / "real_tweets" / "v2_twarc" / "twarc_network_tweets.jsonl"
+    lines = recording.read_bytes().splitlines()
+    future = orjson.dumps({"id": "f1", "user_id": "u", "created_at": "2099-01-01T00:00:00Z", "text": "#x"})
+    poisoned = tmp_path / "poisoned.jsonl"
+    poisoned.write_bytes(b"\n".join([*lines[:2], future, *lines[2:]]) + b"\n")
+    clean_out, poisoned_out = tmp_path / "clean-records.jsonl", tmp_path / "poisoned-records.jsonl"
+    assert _analyze(clean_out, recording).returncode == 0
+    result = _analyze(poisoned_out, poisoned)
+    assert result.returncode == 0, result.stderr
+    assert "poisoned.jsonl:3: timestamp_in_future: created_at 2099-01-01" in result.stderr
+    assert "1 rejected" in result.stderr
+    assert poisoned_out.read_bytes() == clean_out.read_bytes()
+
+    # Halves swapped: the first half, older than the window when it arrives, is left out, said so.
+    tweets = [orjson.dumps(to_native(event)) for event in generate(StreamSpec(events=6_000, seed=3))]
+    reordered = tmp_path / "reordered.jsonl"
+    reordered.write_bytes(b"\n".join([*tweets[3_000:], *tweets[:3_000]]) + b"\n")
+    result = _analyze(tmp_path / "reordered-records.jsonl", reordered, extra=("--window", "1m"))
+    assert result.returncode == 0, result.stderr
+    assert "tweets came more than --lateness 10s behind the latest" in result.stderr
 
 
 @pytest.mark.parametrize("suffix", [".graphml", ".gexf"])

@@ -148,6 +148,8 @@ BAD_MESSAGES: dict[str, bytes] = {
         {"id": "9", "user_id": "u", "created_at": "2024-01-01T00:00:00Z", "retweets": 3}
     ),
     "empty_page": orjson.dumps({"data": [], "includes": {}}),
+    # In range (2000-2100) but after the clock: accepted, it would drag the watermark past all.
+    "timestamp_in_future": orjson.dumps({"id": "10", "user_id": "u", "created_at": "2099-01-01T00:00:00Z"}),
 }
 
 

@@ -269,6 +269,24 @@ def test_v2_page_rejects_only_the_bad_tweet_with_its_index() -> None:
     )
 
 
+def test_a_tweet_dated_after_the_clock_is_rejected_alone() -> None:
+    """With `not_after`, a tweet posted later is a `timestamp_in_future` rejection, at its index in a
+    page; the tweets beside it, and every tweet when `not_after` is not given, are accepted.
+    """
+    page = twarc_page()
+    page["data"][2]["created_at"] = "2099-01-01T00:00:00.000Z"
+    results = parse_message(orjson.dumps(page), not_after=T0 + timedelta(hours=1))
+    assert [type(result) for result in results] == [TweetEvent, TweetEvent, Rejection]
+    rejection = results[2]
+    assert isinstance(rejection, Rejection)
+    assert (rejection.reason, rejection.index) == (RejectReason.TIMESTAMP_IN_FUTURE, 2)
+    assert "2099-01-01" in rejection.detail
+    assert all(isinstance(result, TweetEvent) for result in parse_message(orjson.dumps(page)))
+    [alone] = parse_message(orjson.dumps(page["data"][2]), not_after=T0)
+    assert isinstance(alone, Rejection)
+    assert (alone.reason, alone.index) == (RejectReason.TIMESTAMP_IN_FUTURE, None)
+
+
 @pytest.mark.parametrize(
     ("mention", "expected"),
     [
@@ -609,15 +627,23 @@ REJECTIONS = [
         id="timestamp_out_of_range-v1",
     ),
     pytest.param(
+        _json(v2_tweet(created_at="2099-12-31T00:00:00Z")),
+        RejectReason.TIMESTAMP_IN_FUTURE,
+        "created_at 2099-12-31",
+        id="timestamp_in_future",
+    ),
+    pytest.param(
         b'{"data": [], "meta": {"result_count": 0}}', RejectReason.EMPTY_PAGE, "no tweets", id="empty_page"
     ),
 ]
+# The clock the cases are judged against: after every case's time but the one in the future.
+NOT_AFTER = datetime(2090, 1, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("raw", "reason", "detail"), REJECTIONS)
 def test_rejection_names_its_reason_and_the_field(raw: bytes, reason: RejectReason, detail: str) -> None:
     """A bad message becomes one Rejection: its reason, and a one-line detail naming the field or problem."""
-    [rejection] = parse_message(raw)
+    [rejection] = parse_message(raw, not_after=NOT_AFTER)
     assert isinstance(rejection, Rejection)
     assert rejection.reason is reason
     assert detail in rejection.detail

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -77,15 +77,23 @@ def _write(sink: IO[bytes], records: list[Record], tally: Tally) -> None:
         tally.written[record.kind] += 1
 
 
-def run_analysis(inputs: tuple[Path, ...], sink: IO[bytes], analyzer: Analyzer, horizon: timedelta) -> Tally:
-    """Feed every input through dedup and the analyzer, writing records to `sink`."""
+def run_analysis(
+    inputs: tuple[Path, ...],
+    sink: IO[bytes],
+    analyzer: Analyzer,
+    horizon: timedelta,
+    not_after: datetime | None = None,
+) -> Tally:
+    """Feed every input through dedup and the analyzer, writing records to `sink`; tweets dated
+    after `not_after` (when given) are rejected as `timestamp_in_future`.
+    """
     tally = Tally()
     seen = SeenIds(horizon)
     total = sum(count_messages(path) for path in inputs)
     with tqdm(total=total, unit="line", desc="analyze", dynamic_ncols=True) as bar:
         for path in inputs:
             for number, raw in read_messages(path):
-                for result in parse_line(raw, number):
+                for result in parse_line(raw, number, not_after=not_after):
                     if isinstance(result, Rejection):
                         tally.rejected[result.reason.value] += 1
                         if len(tally.problems) < 20:
@@ -183,7 +191,10 @@ def register(app: faust.App, settings: Settings) -> None:
         analyzer = Analyzer(config)
         started = time.perf_counter()
         with out.open("wb") as sink:
-            tally = run_analysis(inputs, sink, analyzer, horizon=window + lateness)
+            # As the worker's ingest: a tweet dated after the clock plus RESONANCE_CLOCK_SKEW is
+            # rejected, not allowed to drag the watermark past every real one.
+            not_after = datetime.now(UTC) + settings.clock_skew
+            tally = run_analysis(inputs, sink, analyzer, horizon=window + lateness, not_after=not_after)
         elapsed = time.perf_counter() - started
         if graph_out is not None:
             _GRAPH_WRITERS[graph_out.suffix](analyzer.user_graph(), graph_out)
@@ -196,3 +207,8 @@ def register(app: faust.App, settings: Settings) -> None:
             + ", ".join(f"{n} {kind}" for kind, n in sorted(tally.written.items()))
             + f" to {out}"
         )
+        if analyzer.dropped_events:
+            say(
+                f"  {analyzer.dropped_events} tweets came more than --lateness {format_duration(lateness)} "
+                "behind the latest and older than the window: left out (a recording out of time order?)"
+            )

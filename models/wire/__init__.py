@@ -11,6 +11,7 @@ authors and referenced tweets), a twarc2 flattened tweet (`author`), and the nat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -47,6 +48,22 @@ class Rejection:
     index: int | None = None
 
 
+def _posted_by(event: TweetEvent, not_after: datetime | None) -> TweetEvent:
+    """`event`, or raise `Invalid` when it claims a time after `not_after`.
+
+    No tweet is posted in the future, and one that claims to be would drag the watermark past
+    every real tweet: all later ones would be dropped as late, silently. Callers pass the wall
+    clock plus a tolerance (`RESONANCE_CLOCK_SKEW`).
+    """
+    if not_after is not None and event.at > not_after:
+        raise Invalid(
+            RejectReason.TIMESTAMP_IN_FUTURE,
+            f"created_at {event.at.isoformat()} is after {not_after.isoformat(timespec='seconds')}, "
+            "this machine's clock plus RESONANCE_CLOCK_SKEW",
+        )
+    return event
+
+
 def decode(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
     """Decode one message's JSON, raising `Invalid` for empty, oversized, non-UTF-8 or bad JSON."""
     if not raw or not raw.strip():
@@ -78,8 +95,10 @@ def _tweet(obj: Any, includes: Includes | None) -> TweetEvent:
     )
 
 
-def parse_object(obj: Any) -> list[TweetEvent | Rejection]:
-    """Normalise one decoded message: a page fans out into one result per tweet, in order."""
+def parse_object(obj: Any, *, not_after: datetime | None = None) -> list[TweetEvent | Rejection]:
+    """Normalise one decoded message: a page fans out into one result per tweet, in order. A tweet
+    posted after `not_after` (when given) is rejected as `timestamp_in_future`.
+    """
     if isinstance(obj, dict) and looks_like_v2_page(obj):
         tweets = page_tweets(obj)
         if not tweets:
@@ -88,39 +107,45 @@ def parse_object(obj: Any) -> list[TweetEvent | Rejection]:
             includes = Includes.of_page(obj)
         except Invalid as invalid:
             return [Rejection(reason=invalid.reason, detail=invalid.detail)]
-        return [_one(tweet, includes, index) for index, tweet in enumerate(tweets)]
-    return [_one(obj, None, None)]
+        return [_one(tweet, includes, index, not_after) for index, tweet in enumerate(tweets)]
+    return [_one(obj, None, None, not_after)]
 
 
-def _one(tweet: Any, includes: Includes | None, index: int | None) -> TweetEvent | Rejection:
+def _one(
+    tweet: Any, includes: Includes | None, index: int | None, not_after: datetime | None
+) -> TweetEvent | Rejection:
     try:
-        return _tweet(tweet, includes)
+        return _posted_by(_tweet(tweet, includes), not_after)
     except Invalid as invalid:
         return Rejection(reason=invalid.reason, detail=invalid.detail, index=index)
 
 
 def parse_line(
-    raw: bytes, number: int, *, max_bytes: int = DEFAULT_MAX_BYTES
+    raw: bytes, number: int, *, max_bytes: int = DEFAULT_MAX_BYTES, not_after: datetime | None = None
 ) -> list[TweetEvent | Rejection]:
     """One line of a recording: JSON in any message format, a SNAP Higgs activity line, or a
     Conover et al. 2011 edge-list line (the research formats: their event ids are made from the
-    line `number`).
+    line `number`). A tweet posted after `not_after` (when given) is rejected.
     """
     try:
         higgs = parse_higgs(raw, number)
         if higgs is not None:
-            return [higgs]
+            return [_posted_by(higgs, not_after)]
         if looks_like_conover(raw):
-            return [parse_conover(raw, number)]
+            return [_posted_by(parse_conover(raw, number), not_after)]
     except Invalid as invalid:
         return [Rejection(reason=invalid.reason, detail=invalid.detail)]
-    return parse_message(raw, max_bytes=max_bytes)
+    return parse_message(raw, max_bytes=max_bytes, not_after=not_after)
 
 
-def parse_message(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> list[TweetEvent | Rejection]:
-    """Every tweet in one message, or the reasons it was rejected; never raises on bad input."""
+def parse_message(
+    raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, not_after: datetime | None = None
+) -> list[TweetEvent | Rejection]:
+    """Every tweet in one message, or the reasons it was rejected; never raises on bad input.
+    A tweet posted after `not_after` (when given) is rejected as `timestamp_in_future`.
+    """
     try:
         obj = decode(raw, max_bytes=max_bytes)
     except Invalid as invalid:
         return [Rejection(reason=invalid.reason, detail=invalid.detail)]
-    return parse_object(obj)
+    return parse_object(obj, not_after=not_after)

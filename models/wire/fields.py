@@ -31,6 +31,7 @@ class RejectReason(StrEnum):
     BAD_TIMESTAMP = "bad_timestamp"
     TIMESTAMP_WITHOUT_ZONE = "timestamp_without_zone"
     TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"
+    TIMESTAMP_IN_FUTURE = "timestamp_in_future"
     EMPTY_PAGE = "empty_page"
 
 
