@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
+from pathlib import Path
 from typing import NoReturn
 
 import faust
@@ -11,6 +13,8 @@ from prometheus_client import CollectorRegistry
 
 from agents.app import create_app
 from agents.cli import analyze, demo, generate, kafka, record, replay, subscribe
+from agents.cli.base import UsageError
+from agents.followers import FollowerFileError, read_follower_graph
 from agents.gc_policy import tune_for_long_lived_state
 from agents.kafka_admin import partition_counts
 from agents.settings import Settings, SettingsError, as_variables
@@ -50,9 +54,9 @@ WORKER_HELP = """Run the live analyzer until Ctrl-C.
     """
 
 
-def build_cli_app(settings: Settings) -> faust.App:
+def build_cli_app(settings: Settings, followers: Mapping[str, frozenset[str]] | None = None) -> faust.App:
     """The app with every command registered, and help that describes Resonance, not Faust."""
-    app = create_app(settings, CollectorRegistry())
+    app = create_app(settings, CollectorRegistry(), followers)
     for module in (analyze, demo, generate, kafka, record, replay, subscribe):
         module.register(app, settings)
     faust_cli.help = OVERVIEW
@@ -91,9 +95,20 @@ def main() -> None:
         settings = Settings.from_env()
     except SettingsError as error:
         fail(str(error))
-    if sys.argv[1:2] == ["worker"] and (problem := partition_mismatch(settings)):
-        fail(problem)
-    app = build_cli_app(settings)
+    followers = None
+    if sys.argv[1:2] == ["worker"]:
+        if settings.followers:  # only the worker reads it: other commands start at once
+            try:
+                followers = read_follower_graph(Path(settings.followers))
+            except FollowerFileError as error:
+                fail(f"RESONANCE_FOLLOWERS: {error}")
+        try:
+            problem = partition_mismatch(settings)
+        except UsageError as error:  # no broker: say so now, not in a traceback half a minute later
+            fail(str(error))
+        if problem:
+            fail(problem)
+    app = build_cli_app(settings, followers)
     tune_for_long_lived_state()
     app.main()
 

@@ -5,6 +5,7 @@ Nothing happens at import time; the command line (`agents.__main__`) calls this 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import cast
 
@@ -25,8 +26,12 @@ from streams.reconstruction import Method, ReconstructionConfig
 PRODUCER_LINGER_S = 0.010
 
 
-def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
-    """A Faust app wired from `settings`, exporting its metrics on `registry` at `/metrics`."""
+def create_app(
+    settings: Settings, registry: CollectorRegistry, followers: Mapping[str, frozenset[str]] | None = None
+) -> faust.App:
+    """A Faust app wired from `settings`, exporting its metrics on `registry` at `/metrics`;
+    `followers` is the follower graph the time reconstruction reads (`RESONANCE_FOLLOWERS`).
+    """
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,
@@ -94,7 +99,9 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
             lateness=settings.lateness,
             every=settings.emit_every,
             top=settings.top_n,
-            reconstruction=ReconstructionConfig(method=cast("Method", settings.reconstruction)),
+            reconstruction=ReconstructionConfig(
+                method=cast("Method", settings.reconstruction), follower_graph=followers
+            ),
             cascade_updates=True,
             include_hashtags=False,
             refresh=settings.refresh_every,

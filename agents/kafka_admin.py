@@ -10,7 +10,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from agents.cli.base import UsageError, kafka_unreachable
+from agents.cli.base import kafka_unreachable
 
 
 @contextlib.contextmanager
@@ -39,18 +39,18 @@ def ensure_topics(bootstrap: str, names: list[str], *, partitions: int) -> None:
 
 
 def partition_counts(bootstrap: str, names: list[str]) -> dict[str, int] | None:
-    """The partition count of each of `names` that exists; None when the broker does not answer
-    within a few seconds (the worker then reports that itself, as it retries).
+    """The partition count of each of `names` that exists; None when the broker answers but the
+    request fails. Raises UsageError, naming the fix, when no broker answers at `bootstrap`.
     """
-    try:
-        with connected(bootstrap, request_timeout_ms=5_000) as admin:
+    with connected(bootstrap, request_timeout_ms=5_000, bootstrap_timeout_ms=5_000) as admin:
+        try:
             existing = [n for n in names if n in set(admin.list_topics())]
             described = admin.describe_topics(existing) if existing else []
             return {t["name"]: len(t["partitions"]) for t in described}
-    # Unreachable (UsageError) or failing: the worker says so itself. KeyError: a metadata shape
-    # this kafka-python does not give.
-    except (UsageError, KafkaError, KeyError):
-        return None
+        # Failing: the worker meets and reports it itself. KeyError: a metadata shape this
+        # kafka-python does not give.
+        except (KafkaError, KeyError):
+            return None
 
 
 def delete_topics(bootstrap: str, wanted: Callable[[str], bool], *, wait_seconds: float = 30) -> list[str]:

@@ -46,6 +46,9 @@ class Settings:
     # deverna (DeVerna et al. 2024, followers and time decay; the default: without a follower
     # graph, "time" turns every cascade into a chain), time, or root.
     reconstruction: str = "deverna"
+    # RESONANCE_FOLLOWERS: a follower graph file (`FOLLOWER FOLLOWEE` per line, .gz too) for the
+    # time reconstruction: a retweet's parent is then the latest earlier participant it follows.
+    followers: str = ""
     top_n: int = 20  # RESONANCE_TOP_N (hashtags exported to Prometheus)
     # RESONANCE_REFRESH_EVERY (event time): communities, polarization and coordination are
     # recomputed from the window at this cadence (rounded up to a multiple of EMIT_EVERY).
@@ -71,6 +74,11 @@ class Settings:
         if self.reconstruction not in ("root", "time", "deverna"):
             raise SettingsError(
                 f"RESONANCE_RECONSTRUCTION={self.reconstruction!r} is invalid: use root, time or deverna"
+            )
+        if self.followers and self.reconstruction != "time":
+            raise SettingsError(
+                "RESONANCE_FOLLOWERS is read by the time reconstruction only: "
+                "set RESONANCE_RECONSTRUCTION=time"
             )
 
     def alerts(self) -> AlertConfig:

@@ -68,6 +68,23 @@ def test_bad_setting_gets_one_line_naming_the_variable() -> None:
     assert "15m" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("env", "fix"),
+    [
+        # Nothing listens on port 1: the worker says so at once, instead of a traceback after 30 s.
+        ({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}, "start it with `resonance kafka up`"),
+        ({"RESONANCE_FOLLOWERS": "README.md"}, "set RESONANCE_RECONSTRUCTION=time"),
+        ({"RESONANCE_FOLLOWERS": "no-such-file", "RESONANCE_RECONSTRUCTION": "time"}, "no-such-file"),
+    ],
+)
+def test_a_worker_that_cannot_start_says_why_in_one_line(env: dict[str, str], fix: str) -> None:
+    """No broker, or a follower graph that cannot be used: exit 2 and one line naming the fix."""
+    result = resonance("worker", env=os.environ | env)
+    assert result.returncode == 2
+    assert fix in result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+
+
 def test_kafka_commands_leave_a_configured_cluster_alone() -> None:
     """With KAFKA_BOOTSTRAP_SERVERS set, `kafka up` starts nothing and says which cluster is used."""
     result = resonance("kafka", "up", env=os.environ | {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:19092"})

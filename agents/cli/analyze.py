@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +23,7 @@ from faust.cli import argument, option
 from tqdm import tqdm
 
 from agents.cli.base import PlainCommand, UsageError, check_recordings, check_writable, say
+from agents.followers import FollowerFileError, read_follower_graph
 from agents.recordings import count_messages, read_messages
 from agents.settings import Settings
 from models.duration import format_duration, parse_duration
@@ -75,6 +76,20 @@ def _write(sink: IO[bytes], records: list[Record], tally: Tally) -> None:
     for record in records:
         sink.write(record.to_bytes() + b"\n")
         tally.written[record.kind] += 1
+
+
+def _follower_graph(path: Path | None, reconstruction: str) -> Mapping[str, frozenset[str]] | None:
+    """The follower graph of --followers, or None; UsageError when it cannot be used or read."""
+    if path is None:
+        return None
+    if reconstruction != "time":
+        raise UsageError("--followers is read by the time reconstruction only: add --reconstruction time")
+    if not path.is_file():
+        raise UsageError(f"--followers {path}: no such file; give a FOLLOWER FOLLOWEE edge list")
+    try:
+        return read_follower_graph(path)
+    except FollowerFileError as error:
+        raise UsageError(str(error)) from None
 
 
 def run_analysis(
@@ -144,6 +159,13 @@ def register(app: faust.App, settings: Settings) -> None:
             help="How a retweet's parent is inferred when the data does not say.",
         ),
         option(
+            "--followers",
+            type=Path,
+            default=settings.followers or None,
+            help="A follower graph (FOLLOWER FOLLOWEE per line, .gz too) for --reconstruction time: "
+            "a retweet's parent is then the latest earlier participant the retweeter follows.",
+        ),
+        option(
             "--graph-out",
             type=Path,
             default=None,
@@ -162,6 +184,7 @@ def register(app: faust.App, settings: Settings) -> None:
         refresh: timedelta,
         top: int | None,
         reconstruction: str,
+        followers: Path | None,
         graph_out: Path | None,
     ) -> None:
         """Analyze recordings offline with the live core; write its records to --out.
@@ -179,12 +202,15 @@ def register(app: faust.App, settings: Settings) -> None:
                 raise UsageError(f"--graph-out {graph_out}: use a .graphml or .gexf file name")
         if top is not None and top <= 0:
             raise UsageError("--top must be positive, e.g. --top 50; omit it for everything")
+        follower_graph = _follower_graph(followers, reconstruction)
         config = AnalyzerConfig.build(
             window=window,
             lateness=lateness,
             every=every,
             top=top,
-            reconstruction=ReconstructionConfig(method=cast("Method", reconstruction)),
+            reconstruction=ReconstructionConfig(
+                method=cast("Method", reconstruction), follower_graph=follower_graph
+            ),
             refresh=refresh,
             alerts=settings.alerts(),
         )
