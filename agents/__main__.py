@@ -96,7 +96,7 @@ def main() -> None:
     except SettingsError as error:
         fail(str(error))
     followers = None
-    if sys.argv[1:2] == ["worker"]:
+    if sys.argv[1:2] == ["worker"] and "--help" not in sys.argv:  # about to start a worker
         if settings.followers:  # only the worker reads it: other commands start at once
             try:
                 followers = read_follower_graph(Path(settings.followers))

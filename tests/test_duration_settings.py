@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.settings import LOCAL_BOOTSTRAP, Settings, SettingsError
+from agents.settings import LOCAL_BOOTSTRAP, Settings, SettingsError, variable
 from models.duration import format_duration, parse_duration
 
 deterministic = settings(derandomize=True, database=None, deadline=None, max_examples=300)
@@ -81,11 +81,6 @@ def test_parse_duration_inverts_format_duration(milliseconds: int) -> None:
 FIELDS = {spec.name: spec for spec in dataclasses.fields(Settings)}
 
 
-def _variable(field: str) -> str:
-    """The environment variable that sets `field`."""
-    return "KAFKA_BOOTSTRAP_SERVERS" if field == "bootstrap_servers" else f"RESONANCE_{field.upper()}"
-
-
 def _fields_of(kind: str) -> list[str]:
     """The names of the settings whose annotated type is `kind`."""
     return [name for name, spec in FIELDS.items() if spec.type == kind]
@@ -152,24 +147,25 @@ _SAMPLE_VALUES = {
     "timedelta": ("7m", timedelta(minutes=7)),
 }
 _CHOICES = {"reconstruction": ("root", "root")}  # string settings that only take named values
+_NEEDS = {"followers": {"RESONANCE_RECONSTRUCTION": "time"}}  # settings read only beside another
 
 
 @pytest.mark.parametrize("field", FIELDS)
-def test_every_setting_has_its_variable(field: str) -> None:
+def test_every_setting_has_itsvariable(field: str) -> None:
     """Each setting, present or future, is read from KAFKA_BOOTSTRAP_SERVERS or RESONANCE_<NAME>."""
     raw, value = _CHOICES.get(field) or _SAMPLE_VALUES[str(FIELDS[field].type)]
-    assert getattr(Settings.from_env({_variable(field): raw}), field) == value
+    assert getattr(Settings.from_env({variable(field): raw, **_NEEDS.get(field, {})}), field) == value
 
 
 @pytest.mark.parametrize("raw", ["0", "-1", "four", "1.5", "3 workers"])
 @pytest.mark.parametrize("field", _fields_of("int"))
 def test_bad_integer_raises_one_line_settings_error(field: str, raw: str) -> None:
     """An integer setting that is not a positive integer fails naming the variable and the value."""
-    variable = _variable(field)
+    name = variable(field)
     with pytest.raises(SettingsError) as caught:
-        Settings.from_env({variable: raw})
+        Settings.from_env({name: raw})
     message = str(caught.value)
-    assert message.startswith(f"{variable}={raw!r} is invalid: ")
+    assert message.startswith(f"{name}={raw!r} is invalid: ")
     assert "\n" not in message
 
 
@@ -177,21 +173,21 @@ def test_bad_integer_raises_one_line_settings_error(field: str, raw: str) -> Non
 @pytest.mark.parametrize("field", _fields_of("float"))
 def test_bad_threshold_raises_one_line_settings_error(field: str, raw: str) -> None:
     """A threshold setting that is not a positive number fails naming the variable and the value."""
-    variable = _variable(field)
+    name = variable(field)
     with pytest.raises(SettingsError) as caught:
-        Settings.from_env({variable: raw})
-    assert str(caught.value).startswith(f"{variable}={raw!r} is invalid: ")
+        Settings.from_env({name: raw})
+    assert str(caught.value).startswith(f"{name}={raw!r} is invalid: ")
 
 
 @pytest.mark.parametrize("raw", ["15", "15 minutes", "-5m", "1e3s", "1000000000d"])
 @pytest.mark.parametrize("field", _fields_of("timedelta"))
 def test_bad_duration_raises_one_line_settings_error(field: str, raw: str) -> None:
     """A duration setting that is not a duration fails naming the variable, the value and the form."""
-    variable = _variable(field)
+    name = variable(field)
     with pytest.raises(SettingsError) as caught:
-        Settings.from_env({variable: raw})
+        Settings.from_env({name: raw})
     message = str(caught.value)
-    assert message.startswith(f"{variable}={raw!r} is invalid: invalid duration")
+    assert message.startswith(f"{name}={raw!r} is invalid: invalid duration")
     assert "\n" not in message
 
 
