@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 import gzip
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, cast
 
 import orjson
+
+from agents.cli.base import UsageError
+
+
+class DamagedRecordingError(UsageError):
+    """A recording that stops being readable part way (a truncated or corrupt gzip file).
+
+    `lines` is how many lines were read before the damage: they were yielded, and are good.
+    """
+
+    def __init__(self, path: Path, lines: int, reason: str) -> None:
+        """Name the file, where it broke and why, and what to do."""
+        super().__init__(
+            f"{path}: unreadable ({reason}): damaged from its start, or not a recording"
+            if lines == 0
+            else f"{path}: unreadable after line {lines} ({reason}); the lines before were used. "
+            "Re-record it, or cut it at the damage"
+        )
+        self.lines = lines
 
 
 def _open(path: Path) -> IO[bytes]:
@@ -36,18 +56,29 @@ def read_messages(path: Path) -> Iterator[tuple[int, bytes]]:
     decides what to do with them). A file holding one JSON array (as some API clients save
     responses) yields each element re-encoded, numbered from 1.
     """
-    items = _array_items(path)
-    if items is not None:
-        for number, item in enumerate(items, start=1):
-            yield number, orjson.dumps(item)
-        return
-    with _open(path) as stream:
-        for number, line in enumerate(stream, start=1):
-            message = line.rstrip(b"\r\n")
-            if message.strip():
-                yield number, message
+    read = 0  # lines read whole
+    try:
+        items = _array_items(path)
+        if items is not None:
+            for number, item in enumerate(items, start=1):
+                yield number, orjson.dumps(item)
+            return
+        with _open(path) as stream:
+            for read, line in enumerate(stream, start=1):
+                message = line.rstrip(b"\r\n")
+                if message.strip():
+                    yield read, message
+    # A truncated gzip ends in EOFError, a corrupt one in BadGzipFile (an OSError) or zlib.error.
+    except (EOFError, OSError, zlib.error) as error:
+        raise DamagedRecordingError(path, read, str(error)) from None
 
 
 def count_messages(path: Path) -> int:
-    """How many messages `read_messages` will yield (for progress bars)."""
-    return sum(1 for _ in read_messages(path))
+    """How many messages `read_messages` will yield before any damage (for progress bars)."""
+    count = 0
+    try:
+        for _ in read_messages(path):
+            count += 1
+    except DamagedRecordingError:
+        pass  # reported where the messages are read
+    return count

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import io
 import subprocess
 from collections import Counter
 from datetime import timedelta
@@ -92,6 +94,31 @@ def test_a_tweet_dated_in_the_future_is_rejected_not_allowed_to_drop_the_rest(tm
     result = _analyze(tmp_path / "reordered-records.jsonl", reordered, extra=("--window", "1m"))
     assert result.returncode == 0, result.stderr
     assert "tweets came more than --lateness 10s behind the latest" in result.stderr
+
+
+def test_a_truncated_recording_is_analyzed_up_to_the_damage_and_named(tmp_path: Path) -> None:
+    """A gzip recording cut short (a recording interrupted mid-write): the records are those of
+    its readable lines, and the command exits 2 with one line saying where the file broke.
+    """
+    tweets = [orjson.dumps(to_native(event)) for event in generate(StreamSpec(events=3_000, seed=5))]
+    packed = gzip.compress(b"\n".join(tweets) + b"\n", mtime=0)
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(packed[: len(packed) * 2 // 3])
+    readable = gzip.GzipFile(fileobj=io.BytesIO(cut.read_bytes()))
+    lines: list[bytes] = []
+    with contextlib.suppress(EOFError):
+        lines.extend(readable)
+    whole = [line for line in lines if line.endswith(b"\n")]
+    assert 0 < len(whole) < len(tweets)
+    intact = tmp_path / "intact.jsonl"
+    intact.write_bytes(b"".join(whole))
+
+    result = _analyze(tmp_path / "cut-records.jsonl", cut)
+    assert result.returncode == 2
+    assert f"{cut}: unreadable after line {len(whole)}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert _analyze(tmp_path / "intact-records.jsonl", intact).returncode == 0
+    assert (tmp_path / "cut-records.jsonl").read_bytes() == (tmp_path / "intact-records.jsonl").read_bytes()
 
 
 @pytest.mark.parametrize("suffix", [".graphml", ".gexf"])

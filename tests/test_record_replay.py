@@ -195,6 +195,25 @@ def test_research_formats_go_out_as_native_events_keyed_by_id(deployment: Deploy
     assert {m.key: orjson.loads(m.value) for m in messages} == expected
 
 
+def test_a_truncated_recording_is_sent_up_to_the_damage_and_named(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    """Every whole line before the cut goes out; replay then exits 2 saying where the file broke."""
+    lines = [_native_line(i, T0 + timedelta(seconds=i)) for i in range(3_000)]
+    packed = gzip.compress(b"\n".join(lines) + b"\n", mtime=0)
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(packed[: len(packed) // 2])
+
+    result = deployment.run("replay", str(cut))
+
+    assert result.returncode == 2
+    assert f"{cut}: unreadable after line" in result.stderr
+    sent = int(result.stderr.split(f"{cut}: unreadable after line ")[1].split()[0])
+    assert 0 < sent < len(lines)
+    messages = consume(deployment.bootstrap, deployment.input_topic, until=lambda m: len(m) >= sent)
+    assert sorted(m.value for m in messages) == sorted(lines[:sent])
+
+
 def _produce_at(bootstrap: str, topic: str, stamps_ms: list[int]) -> None:
     ensure_topics(bootstrap, [topic], partitions=2)
     producer = KafkaProducer(bootstrap_servers=bootstrap)

@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from agents.recordings import count_messages, read_messages
+from agents.recordings import DamagedRecordingError, count_messages, read_messages
 
 Write = Callable[[bytes], Path]
 
@@ -90,3 +90,34 @@ def test_count_messages_counts_what_read_messages_yields(write: Write, content: 
     """`count_messages` is the number of messages `read_messages` yields, blank lines excluded."""
     path = write(content)
     assert count_messages(path) == count == len(list(read_messages(path)))
+
+
+def _truncated_gzip(tmp_path: Path, lines: int) -> tuple[Path, list[bytes]]:
+    """A gzip recording of `lines` lines cut short, as a recording interrupted mid-write is."""
+    content = [orjson.dumps({"id": str(i), "text": "x" * 200}) for i in range(lines)]
+    packed = gzip.compress(b"\n".join(content) + b"\n", mtime=0)
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(packed[: len(packed) // 2])
+    return path, content
+
+
+def test_a_truncated_gzip_yields_its_readable_lines_then_names_the_damage(tmp_path: Path) -> None:
+    """Every line before the cut comes out whole; then one error says where the file broke."""
+    path, content = _truncated_gzip(tmp_path, 2_000)
+    read: list[bytes] = []
+    with pytest.raises(DamagedRecordingError) as caught:
+        read.extend(raw for _, raw in read_messages(path))
+    assert 0 < len(read) < len(content)
+    assert read == content[: len(read)]
+    assert caught.value.lines >= len(read)
+    assert f"unreadable after line {caught.value.lines}" in str(caught.value)
+    assert count_messages(path) == len(read)
+
+
+def test_a_file_named_gz_that_is_not_gzip_is_named_as_such(tmp_path: Path) -> None:
+    """Nothing can be read: the error says so, and the count is 0."""
+    path = tmp_path / "fake.jsonl.gz"
+    path.write_bytes(b'{"id": "1"}\n')
+    with pytest.raises(DamagedRecordingError, match="damaged from its start, or not a recording"):
+        list(read_messages(path))
+    assert count_messages(path) == 0

@@ -24,9 +24,10 @@ from tqdm import tqdm
 
 from agents.cli.base import PlainCommand, UsageError, check_recordings, check_writable, say
 from agents.followers import FollowerFileError, read_follower_graph
-from agents.recordings import count_messages, read_messages
+from agents.recordings import DamagedRecordingError, count_messages, read_messages
 from agents.settings import Settings
 from models.duration import format_duration, parse_duration
+from models.event import TweetEvent
 from models.records import Record
 from models.wire import Rejection, parse_line
 from streams.analyzer import Analyzer, AnalyzerConfig
@@ -48,6 +49,7 @@ class Tally:
     rejected: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
     written: Counter[str] = field(default_factory=Counter)
+    damaged: list[DamagedRecordingError] = field(default_factory=list)  # inputs read only in part
 
 
 class Duration(click.ParamType):
@@ -104,23 +106,64 @@ def run_analysis(
     """
     tally = Tally()
     seen = SeenIds(horizon)
+
+    def take(results: list[TweetEvent | Rejection], where: str) -> None:
+        for result in results:
+            if isinstance(result, Rejection):
+                tally.rejected[result.reason.value] += 1
+                if len(tally.problems) < 20:
+                    tally.problems.append(f"{where}: {result.reason}: {result.detail}")
+            elif seen.first_time(result.id, result.at):
+                tally.tweets += 1
+                _write(sink, analyzer.observe(result), tally)
+            else:
+                tally.duplicates += 1
+
     total = sum(count_messages(path) for path in inputs)
     with tqdm(total=total, unit="line", desc="analyze", dynamic_ncols=True) as bar:
         for path in inputs:
-            for number, raw in read_messages(path):
-                for result in parse_line(raw, number, not_after=not_after):
-                    if isinstance(result, Rejection):
-                        tally.rejected[result.reason.value] += 1
-                        if len(tally.problems) < 20:
-                            tally.problems.append(f"{path}:{number}: {result.reason}: {result.detail}")
-                    elif seen.first_time(result.id, result.at):
-                        tally.tweets += 1
-                        _write(sink, analyzer.observe(result), tally)
-                    else:
-                        tally.duplicates += 1
-                bar.update()
+            try:
+                for number, raw in read_messages(path):
+                    take(parse_line(raw, number, not_after=not_after), f"{path}:{number}")
+                    bar.update()
+            except DamagedRecordingError as damage:  # what was read counts; the command reports it
+                tally.damaged.append(damage)
     _write(sink, analyzer.flush(), tally)
     return tally
+
+
+def _check_paths(inputs: tuple[Path, ...], out: Path, graph_out: Path | None) -> None:
+    """UsageError unless every input is a file and the outputs can be written without erasing one."""
+    check_recordings(inputs)
+    check_writable("--out", out)
+    if any(out.resolve() == path.resolve() for path in inputs):
+        raise UsageError(f"--out {out} is one of the inputs: writing would erase it; pick another name")
+    if graph_out is not None:
+        check_writable("--graph-out", graph_out)
+        if graph_out.suffix not in _GRAPH_WRITERS:
+            raise UsageError(f"--graph-out {graph_out}: use a .graphml or .gexf file name")
+
+
+def _report(tally: Tally, analyzer: Analyzer, out: Path, elapsed: float, lateness: timedelta) -> None:
+    """Say what the analysis read and wrote; raise the first input damage (exit 2) once it is said."""
+    for problem in tally.problems:
+        say(f"  rejected: {problem}")
+    rejected = sum(tally.rejected.values())
+    say(
+        f"{tally.tweets} tweets analyzed, {tally.duplicates} duplicates, {rejected} rejected "
+        f"in {elapsed:.1f}s ({tally.tweets / max(elapsed, 1e-9):,.0f} tweets/s); wrote "
+        + (", ".join(f"{n} {kind}" for kind, n in sorted(tally.written.items())) or "no records")
+        + f" to {out}"
+    )
+    if analyzer.dropped_events:
+        say(
+            f"  {analyzer.dropped_events} tweets came more than --lateness {format_duration(lateness)} "
+            "behind the latest and older than the window: left out (a recording out of time order?)"
+        )
+    for damage in tally.damaged[1:]:
+        say(f"  damaged: {damage}")
+    if tally.damaged:  # the records are written, but the input was not read whole: exit 2
+        raise tally.damaged[0]
 
 
 def register(app: faust.App, settings: Settings) -> None:
@@ -192,14 +235,7 @@ def register(app: faust.App, settings: Settings) -> None:
         INPUT files may be JSON lines (v1.1, v2/twarc2, native; .gz too), a JSON array, or SNAP
         Higgs activity lines. Example: resonance analyze tweets.jsonl.gz --out records.jsonl --top 50
         """
-        check_recordings(inputs)
-        check_writable("--out", out)
-        if any(out.resolve() == path.resolve() for path in inputs):
-            raise UsageError(f"--out {out} is one of the inputs: writing would erase it; pick another name")
-        if graph_out is not None:
-            check_writable("--graph-out", graph_out)
-            if graph_out.suffix not in _GRAPH_WRITERS:
-                raise UsageError(f"--graph-out {graph_out}: use a .graphml or .gexf file name")
+        _check_paths(inputs, out, graph_out)
         if top is not None and top <= 0:
             raise UsageError("--top must be positive, e.g. --top 50; omit it for everything")
         follower_graph = _follower_graph(followers, reconstruction)
@@ -224,17 +260,4 @@ def register(app: faust.App, settings: Settings) -> None:
         elapsed = time.perf_counter() - started
         if graph_out is not None:
             _GRAPH_WRITERS[graph_out.suffix](analyzer.user_graph(), graph_out)
-        for problem in tally.problems:
-            say(f"  rejected: {problem}")
-        rejected = sum(tally.rejected.values())
-        say(
-            f"{tally.tweets} tweets analyzed, {tally.duplicates} duplicates, {rejected} rejected "
-            f"in {elapsed:.1f}s ({tally.tweets / max(elapsed, 1e-9):,.0f} tweets/s); wrote "
-            + ", ".join(f"{n} {kind}" for kind, n in sorted(tally.written.items()))
-            + f" to {out}"
-        )
-        if analyzer.dropped_events:
-            say(
-                f"  {analyzer.dropped_events} tweets came more than --lateness {format_duration(lateness)} "
-                "behind the latest and older than the window: left out (a recording out of time order?)"
-            )
+        _report(tally, analyzer, out, elapsed, lateness)

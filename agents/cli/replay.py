@@ -43,7 +43,7 @@ from tqdm import tqdm
 from agents.cli.base import PlainCommand, UsageError, check_recordings, kafka_unreachable, say
 from agents.cli.record import BadLine, RecordedMessage, StopSignals, is_recording, read_recording
 from agents.kafka_admin import ensure_topics
-from agents.recordings import count_messages, read_messages
+from agents.recordings import DamagedRecordingError, count_messages, read_messages
 from agents.settings import Settings
 from models.duration import format_duration, parse_duration
 from models.event import TweetEvent
@@ -99,6 +99,7 @@ class Tally:
     resumed: int = 0  # not sent: done by an earlier run (--resume)
     interrupted: bool = False
     problems: list[str] = field(default_factory=list)
+    damaged: list[DamagedRecordingError] = field(default_factory=list)  # files read only in part
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -204,15 +205,20 @@ def _outgoing(
     )
 
 
-def replay_order(files: tuple[Path, ...]) -> Iterator[Outgoing]:
-    """Every message of `files`, in the order replay sends them."""
+def replay_order(files: tuple[Path, ...], damaged: list[DamagedRecordingError]) -> Iterator[Outgoing]:
+    """Every readable message of `files`, in the order replay sends them; a file that breaks off
+    (a truncated gzip) is added to `damaged`, and the next file follows.
+    """
     for path in files:
-        if is_recording(path):
-            for number, item in read_recording(path):
-                yield _from_recording(item, f"{path}:{number}")
-        else:
-            for number, raw in read_messages(path):
-                yield _from_line(raw, number, f"{path}:{number}")
+        try:
+            if is_recording(path):
+                for number, item in read_recording(path):
+                    yield _from_recording(item, f"{path}:{number}")
+            else:
+                for number, raw in read_messages(path):
+                    yield _from_line(raw, number, f"{path}:{number}")
+        except DamagedRecordingError as damage:
+            damaged.append(damage)
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,7 +317,7 @@ def send_files(
     first: datetime | None = None  # the first event time of the replay order
     try:
         with tqdm(total=total, initial=done, unit="msg", desc="replay", dynamic_ncols=True) as bar:
-            for message in replay_order(files):
+            for message in replay_order(files, tally.damaged):
                 first = first or message.at
                 if position < done:
                     position += 1
@@ -438,6 +444,8 @@ def register(app: faust.App, settings: Settings) -> None:
             settings, files, topic, Pacer(speed, stopped=signals.is_requested), window=window, resume=state
         )
         _report(tally, topic, settings, resume)
+        if tally.damaged:  # sent what could be read; exit 2 naming the first damage
+            raise tally.damaged[0]
         if tally.interrupted:
             raise KeyboardInterrupt
 
@@ -457,6 +465,8 @@ def _report(tally: Tally, topic: str, settings: Settings, resume: Path | None) -
         f"sent {tally.messages} messages to {topic!r} on {settings.bootstrap_servers}: "
         f"{tally.tweets} tweets, {tally.unreadable} unreadable (dead-lettered by the worker){extra}"
     )
+    for damage in tally.damaged[1:]:
+        say(f"  damaged: {damage}")
     if tally.interrupted:
         say(
             f"stopped early; rerun with --resume {resume} to send the rest"
