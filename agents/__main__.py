@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -83,6 +84,25 @@ def partition_mismatch(settings: Settings) -> str | None:
     )
 
 
+def port_taken(settings: Settings, argv: list[str]) -> str | None:
+    """Why the worker's web server cannot listen where the settings say, or None (also when the
+    command line sets its own --web-port or --web-bind, or turns the web server off).
+    """
+    if {"-p", "--web-port", "-b", "--web-bind", "--without-web"} & set(argv):
+        return None
+    with socket.socket(socket.AF_INET6 if ":" in settings.web_host else socket.AF_INET) as probe:
+        # As the web server binds: connections of a worker just stopped (TIME_WAIT) do not count.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((settings.web_host, settings.web_port))
+        except OSError as error:
+            return (
+                f"cannot listen on {settings.web_host}:{settings.web_port} ({error.strerror}): another "
+                "worker? Set RESONANCE_WEB_PORT to a free port"
+            )
+    return None
+
+
 def fail(message: str) -> NoReturn:
     """Exit 2 with a one-line error."""
     print(f"resonance: {message}", file=sys.stderr)  # noqa: T201 - CLI output
@@ -103,7 +123,7 @@ def main() -> None:
             except FollowerFileError as error:
                 fail(f"RESONANCE_FOLLOWERS: {error}")
         try:
-            problem = partition_mismatch(settings)
+            problem = port_taken(settings, sys.argv) or partition_mismatch(settings)
         except UsageError as error:  # no broker: say so now, not in a traceback half a minute later
             fail(str(error))
         if problem:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 from pathlib import Path
 
@@ -83,6 +84,18 @@ def test_a_worker_that_cannot_start_says_why_in_one_line(env: dict[str, str], fi
     assert result.returncode == 2
     assert fix in result.stderr
     assert result.stderr.strip().count("\n") == 0, result.stderr
+
+
+def test_a_worker_whose_web_port_is_taken_says_so_in_one_line() -> None:
+    """Another process listening on the web port: exit 2 naming the setting, not a traceback."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        result = resonance("worker", env=os.environ | {"RESONANCE_WEB_PORT": str(port)})
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "RESONANCE_WEB_PORT" in result.stderr
 
 
 def test_kafka_commands_leave_a_configured_cluster_alone() -> None:

@@ -13,7 +13,8 @@ pytestmark = pytest.mark.kafka
 
 # Determinism holds for arrival disorder within the allowed lateness. Flat-out replay into two
 # partitions can deliver one partition's tweets well before the other's, so the lateness here
-# covers the whole stream (about 75 s of event time).
+# covers the whole stream (about 75 s of event time). The generated retweets name their parents:
+# inferred parents depend on arrival order (README, "Live and offline agree, with one exception").
 SETTINGS = {"RESONANCE_WINDOW": "2h", "RESONANCE_LATENESS": "10m", "RESONANCE_TOP_N": "20"}
 
 
