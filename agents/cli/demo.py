@@ -134,7 +134,7 @@ def register(app: faust.App, base_settings: Settings) -> None:
             say(f"clean slate: deleted the {len(cleared)} topics of earlier demos")
         ensure_topics(settings.bootstrap_servers, [settings.input_topic], partitions=settings.partitions)
         metrics_url = f"http://{settings.web_host}:{settings.web_port}/metrics"
-        with log.open("ab") as out:
+        with log.open("wb") as out:  # a clean slate: this demo's log only, not earlier ones' errors
             worker = subprocess.Popen(
                 [sys.executable, "-m", "agents", "worker", "-l", "info"],
                 stdout=out,
