@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import NoReturn
 
 import faust
@@ -15,9 +13,8 @@ from prometheus_client import CollectorRegistry
 from agents.app import create_app
 from agents.cli import analyze, demo, generate, kafka, record, replay, subscribe
 from agents.cli.base import UsageError
-from agents.followers import FollowerFileError, read_follower_graph
 from agents.gc_policy import tune_for_long_lived_state
-from agents.kafka_admin import partition_counts
+from agents.preflight import preflight
 from agents.settings import Settings, SettingsError, as_variables
 
 OVERVIEW = """Resonance: who really has influence in a stream of tweets, live or offline.
@@ -65,44 +62,6 @@ def build_cli_app(settings: Settings, followers: Mapping[str, frozenset[str]] | 
     return app
 
 
-def partition_mismatch(settings: Settings) -> str | None:
-    """Why a worker cannot start on these topics, or None. Every stage's topics and checkpoint
-    tables are created with `RESONANCE_PARTITIONS` partitions, and a stage's input partition N
-    keeps its checkpoint in partition N of its table: an input topic that already exists with
-    another count (the user's own, or one left by a run with another setting) cannot work.
-    """
-    keyed = [settings.input_topic, f"{settings.app_id}-events", f"{settings.app_id}-hashtag-uses"]
-    counts = partition_counts(settings.bootstrap_servers, keyed) or {}
-    wrong = {topic: count for topic, count in counts.items() if count != settings.partitions}
-    if not wrong:
-        return None
-    found = ", ".join(f"{topic} has {count}" for topic, count in wrong.items())
-    return (
-        f"RESONANCE_PARTITIONS is {settings.partitions} but {found} partitions: set "
-        f"RESONANCE_PARTITIONS={next(iter(wrong.values()))}, or use another RESONANCE_APP_ID "
-        "and RESONANCE_INPUT_TOPIC"
-    )
-
-
-def port_taken(settings: Settings, argv: list[str]) -> str | None:
-    """Why the worker's web server cannot listen where the settings say, or None (also when the
-    command line sets its own --web-port or --web-bind, or turns the web server off).
-    """
-    if {"-p", "--web-port", "-b", "--web-bind", "--without-web"} & set(argv):
-        return None
-    with socket.socket(socket.AF_INET6 if ":" in settings.web_host else socket.AF_INET) as probe:
-        # As the web server binds: connections of a worker just stopped (TIME_WAIT) do not count.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((settings.web_host, settings.web_port))
-        except OSError as error:
-            return (
-                f"cannot listen on {settings.web_host}:{settings.web_port} ({error.strerror}): another "
-                "worker? Set RESONANCE_WEB_PORT to a free port"
-            )
-    return None
-
-
 def fail(message: str) -> NoReturn:
     """Exit 2 with a one-line error."""
     print(f"resonance: {message}", file=sys.stderr)  # noqa: T201 - CLI output
@@ -117,17 +76,10 @@ def main() -> None:
         fail(str(error))
     followers = None
     if sys.argv[1:2] == ["worker"] and "--help" not in sys.argv:  # about to start a worker
-        if settings.followers:  # only the worker reads it: other commands start at once
-            try:
-                followers = read_follower_graph(Path(settings.followers))
-            except FollowerFileError as error:
-                fail(f"RESONANCE_FOLLOWERS: {error}")
         try:
-            problem = port_taken(settings, sys.argv) or partition_mismatch(settings)
-        except UsageError as error:  # no broker: say so now, not in a traceback half a minute later
+            followers = preflight(settings, sys.argv)
+        except UsageError as error:
             fail(str(error))
-        if problem:
-            fail(problem)
     app = build_cli_app(settings, followers)
     tune_for_long_lived_state()
     app.main()
