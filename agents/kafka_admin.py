@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
-from kafka import KafkaAdminClient
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from agents.cli.base import kafka_unreachable
+from agents.cli.base import UsageError, kafka_unreachable
 
 
 @contextlib.contextmanager
@@ -26,6 +27,36 @@ def connected(bootstrap: str, **options: int) -> Iterator[KafkaAdminClient]:
         yield admin
     finally:
         admin.close()
+
+
+def assigned_consumer(
+    bootstrap: str, topic: str, **options: Any
+) -> tuple[KafkaConsumer, list[TopicPartition]]:
+    """A consumer of every partition of `topic` (manual assignment: no group, nothing committed);
+    a one-line usage error when the broker does not answer or the topic does not exist.
+    """
+    try:
+        consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **options)
+    except KafkaError as error:
+        raise kafka_unreachable(bootstrap, error) from None
+    partitions = consumer.partitions_for_topic(topic)
+    if not partitions:
+        # Internal topics (Faust's changelogs and assignor, Kafka's own) are noise in a hint.
+        ours = sorted(t for t in consumer.topics() if not t.startswith("__") and not _internal(t))
+        consumer.close()
+        more = len(ours) - _HINTED
+        shown = ", ".join(ours[:_HINTED]) + (f" and {more} more" if more > 0 else "")
+        raise UsageError(f"no topic {topic!r} on {bootstrap}; existing: {shown or 'none'}")
+    assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+    consumer.assign(assigned)
+    return consumer, assigned
+
+
+_HINTED = 20
+
+
+def _internal(topic: str) -> bool:
+    return topic.endswith("-changelog") or "-__assignor-" in topic
 
 
 def ensure_topics(bootstrap: str, names: list[str], *, partitions: int) -> None:

@@ -7,6 +7,7 @@ below (durations are written 90s, 15m, 2h, 7d).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import timedelta
@@ -16,6 +17,8 @@ from models.duration import format_duration, parse_duration
 from streams.alerts import AlertConfig
 
 LOCAL_BOOTSTRAP = "127.0.0.1:9092"
+# Kafka's rule for topic names; the app id is a prefix, so it leaves room for the stage's suffix.
+_TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,200}")
 
 
 class SettingsError(ValueError):
@@ -75,6 +78,13 @@ class Settings:
             raise SettingsError(
                 f"RESONANCE_RECONSTRUCTION={self.reconstruction!r} is invalid: use root, time or deverna"
             )
+        for field in ("input_topic", "dead_letter_topic", "metrics_topic", "alerts_topic", "app_id"):
+            name = getattr(self, field)
+            if not _TOPIC_NAME.fullmatch(name):  # the app id prefixes the internal topics' names
+                raise SettingsError(
+                    f"{variable(field)}={name!r} is invalid: use up to 200 letters, digits, '.', '_' or '-' "
+                    "(it names Kafka topics)"
+                )
         if self.followers and self.reconstruction != "time":
             raise SettingsError(
                 "RESONANCE_FOLLOWERS is read by the time reconstruction only: "

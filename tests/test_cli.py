@@ -50,6 +50,11 @@ def test_worker_help_lists_every_setting_with_its_value_now() -> None:
         (("analyze", "README.md", "--out", "x.jsonl", "--every", "0s"), "not a positive duration"),
         (("analyze", "README.md", "--out", "x.jsonl", "--window", "0m"), "not a positive duration"),
         (("subscribe", "metrics", "--kind", "cascades"), "'cascade'"),
+        (("subscribe", "metrics", "--limit", "0"), "--limit must be positive"),
+        (("subscribe", "metrics", "--idle-timeout", "-1"), "--idle-timeout must be positive"),
+        (("subscribe", "metrics and alerts"), "not a Kafka topic name"),
+        (("record", "a b", "--out", "x.jsonl"), "not a Kafka topic name"),
+        (("replay", "README.md", "--topic", "my tweets"), "not a Kafka topic name"),
     ],
 )
 def test_bad_arguments_get_one_line_and_no_traceback(args: tuple[str, ...], fix: str) -> None:

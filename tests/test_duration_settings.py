@@ -191,6 +191,20 @@ def test_bad_duration_raises_one_line_settings_error(field: str, raw: str) -> No
     assert "\n" not in message
 
 
+@pytest.mark.parametrize("name", ["my tweets", "tweets/raw", "", "x" * 250])
+@pytest.mark.parametrize(
+    "field", ["input_topic", "dead_letter_topic", "metrics_topic", "alerts_topic", "app_id"]
+)
+def test_a_topic_setting_kafka_would_refuse_is_named(field: str, name: str) -> None:
+    """Topic names (and the app id, their prefix) must be names Kafka accepts: said at start, in one line."""
+    env = {variable(field): name}
+    if not name:  # empty means unset: the default stands
+        assert Settings.from_env(env) == Settings()
+        return
+    with pytest.raises(SettingsError, match=f"^{variable(field)}=.* is invalid: use up to 200 letters"):
+        Settings.from_env(env)
+
+
 def test_settings_error_is_a_value_error() -> None:
     """Callers that catch ValueError also catch a bad setting."""
     assert issubclass(SettingsError, ValueError)

@@ -8,6 +8,7 @@ banner, so they run their coroutine directly and turn a `UsageError` into one li
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import sys
 from collections.abc import Iterable
@@ -34,6 +35,18 @@ def check_recordings(paths: Iterable[Path], kinds: str = "") -> None:
             raise UsageError(f"{path} is a folder; give the path of a recording file{kinds}")
         if not path.is_file():
             raise UsageError(f"{path}: no such file; give the path of a recording{kinds}")
+
+
+# Kafka's rule for topic names (kafka.common.internals.Topic): at most 249 of these characters.
+TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
+
+
+def check_topic(topic: str, what: str = "topic") -> None:
+    """Raise UsageError unless `topic` is a name Kafka accepts; `what` names where it came from."""
+    if not TOPIC_NAME.fullmatch(topic) or topic in (".", ".."):
+        raise UsageError(
+            f"{what} {topic!r} is not a Kafka topic name: use up to 249 letters, digits, '.', '_' or '-'"
+        )
 
 
 def check_writable(option: str, path: Path) -> None:

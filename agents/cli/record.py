@@ -43,10 +43,10 @@ import faust
 import orjson
 from faust.cli import argument, option
 from kafka import KafkaConsumer, TopicPartition
-from kafka.errors import KafkaError
 from tqdm import tqdm
 
-from agents.cli.base import PlainCommand, UsageError, check_writable, kafka_unreachable, say
+from agents.cli.base import PlainCommand, UsageError, check_topic, check_writable, say
+from agents.kafka_admin import assigned_consumer
 from agents.recordings import read_messages
 from agents.settings import Settings
 from models.wire import Invalid
@@ -289,23 +289,8 @@ def _start_offsets(consumer: KafkaConsumer, assigned: list[TopicPartition], sinc
 
 
 def _consumer(settings: Settings, topic: str) -> tuple[KafkaConsumer, list[TopicPartition]]:
-    try:
-        consumer = KafkaConsumer(
-            bootstrap_servers=settings.bootstrap_servers,
-            group_id=None,
-            enable_auto_commit=False,
-            allow_auto_create_topics=False,
-        )
-    except KafkaError as error:
-        raise kafka_unreachable(settings.bootstrap_servers, error) from None
-    partitions = consumer.partitions_for_topic(topic)
-    if not partitions:
-        existing = ", ".join(sorted(consumer.topics())) or "none"
-        consumer.close()
-        raise UsageError(f"no topic {topic!r} on {settings.bootstrap_servers}; existing: {existing}")
-    assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
-    consumer.assign(assigned)  # manual assignment, no group: recording commits nothing
-    return consumer, assigned
+    check_topic(topic)
+    return assigned_consumer(settings.bootstrap_servers, topic, group_id=None, allow_auto_create_topics=False)
 
 
 def _check_arguments(

@@ -40,7 +40,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from tqdm import tqdm
 
-from agents.cli.base import PlainCommand, UsageError, check_recordings, kafka_unreachable, say
+from agents.cli.base import PlainCommand, UsageError, check_recordings, check_topic, kafka_unreachable, say
 from agents.cli.record import BadLine, RecordedMessage, StopSignals, is_recording, read_recording
 from agents.kafka_admin import ensure_topics
 from agents.recordings import DamagedRecordingError, count_messages, read_messages
@@ -422,6 +422,7 @@ def register(app: faust.App, settings: Settings) -> None:
         Example: resonance replay tweets.jsonl.gz --speed 60 --from +10m --to +1h --resume replay.state
         """  # noqa: D301 - click's \b (a backspace) keeps the example unwrapped
         check_recordings(files, " (.jsonl or .jsonl.gz)")
+        check_topic(topic, "--topic")
         if speed is not None and speed <= 0:
             raise UsageError("--speed must be positive, e.g. --speed 60; omit it to send as fast as possible")
         if speed is not None and flat_out:

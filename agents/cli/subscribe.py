@@ -10,10 +10,9 @@ import click
 import faust
 import orjson
 from faust.cli import argument, option
-from kafka import KafkaConsumer, TopicPartition
-from kafka.errors import KafkaError
 
-from agents.cli.base import PlainCommand, UsageError, kafka_unreachable
+from agents.cli.base import PlainCommand, UsageError, check_topic
+from agents.kafka_admin import assigned_consumer
 from agents.settings import Settings
 from models.records import RECORD_KINDS, AlertType
 
@@ -95,22 +94,16 @@ def register(app: faust.App, settings: Settings) -> None:
         """Print the records of TOPIC (metrics, alerts, tweets.dlq, ...) as JSON lines on stdout."""
         if type_ is not None and type_ not in set(AlertType):
             raise UsageError(f"--type {type_}: use one of {', '.join(AlertType)}")
-        try:
-            consumer = KafkaConsumer(
-                bootstrap_servers=settings.bootstrap_servers,
-                enable_auto_commit=False,
-                consumer_timeout_ms=int(idle_timeout * 1000) if idle_timeout else float("inf"),
-            )
-        except KafkaError as error:
-            raise kafka_unreachable(settings.bootstrap_servers, error) from None
-        partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
-            raise UsageError(
-                f"no topic {topic!r} on {settings.bootstrap_servers}; "
-                f"existing: {', '.join(sorted(consumer.topics())) or 'none'}"
-            )
-        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
-        consumer.assign(assigned)
+        if limit is not None and limit <= 0:
+            raise UsageError("--limit must be positive, e.g. --limit 10; omit it to print until stopped")
+        if idle_timeout is not None and idle_timeout <= 0:
+            raise UsageError("--idle-timeout must be positive seconds, e.g. --idle-timeout 10")
+        check_topic(topic)
+        consumer, assigned = assigned_consumer(
+            settings.bootstrap_servers,
+            topic,
+            consumer_timeout_ms=int(idle_timeout * 1000) if idle_timeout else float("inf"),
+        )
         (consumer.seek_to_beginning if from_beginning else consumer.seek_to_end)(*assigned)
         printed = 0
         for message in consumer:
