@@ -65,9 +65,10 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         async for event in stream.noack().events():
             if analyzers.first_time(event):
                 analyzer = analyzers.state(event.message.partition)
-                dropped = analyzer.dropped_events
+                dropped, disordered = analyzer.dropped_events, analyzer.disordered_retweets
                 records = analyzer.observe(parse_native(orjson.loads(event.value)))
                 instruments.late.labels("influence", "dropped").inc(analyzer.dropped_events - dropped)
+                instruments.disordered.inc(analyzer.disordered_retweets - disordered)
                 quiet.since = time.monotonic()
                 await publish(records)
             await analyzers.processed(stream, event)

@@ -72,6 +72,7 @@ class Instruments:
     duplicates: Counter
     rejected: Counter
     late: Counter
+    disordered: Counter
     records: Counter
     alerts: Counter
     hashtags: LatestHashtags
@@ -107,6 +108,12 @@ class Instruments:
                 "Events older than the window's end: admitted while inside the window, "
                 "dropped when older than it",
                 ["metric", "outcome"],
+                registry=registry,
+            ),
+            disordered=Counter(
+                "resonance_retweets_disordered",
+                "Retweets whose parent was inferred after a later tweet of their cascade had arrived "
+                "(their tree may differ from the time-ordered input's)",
                 registry=registry,
             ),
             records=Counter(

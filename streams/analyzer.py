@@ -177,6 +177,13 @@ class Analyzer:
         """
         return self.influence.dropped_events
 
+    @property
+    def disordered_retweets(self) -> int:
+        """Retweets whose parent was inferred after a later tweet of their cascade had arrived
+        (`CascadeForest.disordered`): nonzero when the input is not in time order.
+        """
+        return self.cascades.disordered
+
     def _converse(self, events: list[TweetEvent]) -> list[Record]:
         """Attach each event to its cascade and credit its influence; then the retweets that
         were waiting for it, in turn.

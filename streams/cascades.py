@@ -39,7 +39,7 @@ import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple, TypedDict
+from typing import NamedTuple, NotRequired, TypedDict
 
 from models.event import TweetEvent
 from models.records import CascadeRecord, Trigger
@@ -116,6 +116,7 @@ class CascadeForestSnapshot(TypedDict):
     version: int
     lone_roots: list[list[str | int | None]]  # `Participant.to_json` of each root without retweets
     trees: list[TreeSnapshot]
+    disordered: NotRequired[int]  # `CascadeForest.disordered` (absent from older snapshots: 0)
 
 
 @dataclass(slots=True)
@@ -165,6 +166,10 @@ class CascadeForest:
     # the cascades that changed since (see `_rank`).
     _ranked: dict[str, tuple[int, int, float]] = field(default_factory=dict, init=False, repr=False)
     _changed: set[str] = field(default_factory=set, init=False, repr=False)
+    disordered: int = field(default=0, init=False)
+    """Retweets whose parent was inferred after a later tweet of their cascade had arrived: their
+    candidates lacked what was still to come, so their trees can differ from the time-ordered
+    input's (shallower, for a stream read newest first, as twarc pages list tweets)."""
 
     def __post_init__(self) -> None:
         """Start empty."""
@@ -237,6 +242,8 @@ class CascadeForest:
             tree = self._grow(root_id)
         cascade = tree.cascade
         choice = self._reconstructor.choose(tree.candidates, event, members=cascade, through=through)
+        if not choice.explicit and event.at < cascade.last_at:
+            self.disordered += 1
         cascade.add(event.id, choice.parent_id, event.at)
         tree.candidates.add(Participant.of(event))
         self._nodes[event.id] = (root_id, event.user_id)
@@ -431,6 +438,7 @@ class CascadeForest:
             "version": SNAPSHOT_VERSION,
             "lone_roots": [root.to_json() for root in self._lone.values()],
             "trees": trees,
+            "disordered": self.disordered,
         }
 
     @classmethod
@@ -439,6 +447,7 @@ class CascadeForest:
         if data["version"] != SNAPSHOT_VERSION:
             raise ValueError(f"cascade forest snapshot version {data['version']!r} is not supported")
         forest = cls(config)
+        forest.disordered = data.get("disordered", 0)
         for root in data["lone_roots"]:
             forest._register(Participant.from_json(root))
         limit = config.reconstruction.max_candidates

@@ -15,8 +15,10 @@ import orjson
 import pytest
 
 from agents.cli.analyze import run_analysis
+from agents.recordings import read_messages
+from models.event import TweetEvent
 from models.records import RECORD_KINDS
-from models.wire import to_native
+from models.wire import parse_message, to_native
 from streams.analyzer import Analyzer, AnalyzerConfig
 from support import DATASETS, RESONANCE
 from synth.generator import StreamSpec, generate
@@ -119,6 +121,32 @@ def test_a_truncated_recording_is_analyzed_up_to_the_damage_and_named(tmp_path: 
     assert "Traceback" not in result.stderr
     assert _analyze(tmp_path / "intact-records.jsonl", intact).returncode == 0
     assert (tmp_path / "cut-records.jsonl").read_bytes() == (tmp_path / "intact-records.jsonl").read_bytes()
+
+
+def test_sort_analyzes_a_newest_first_recording_as_if_in_time_order(tmp_path: Path) -> None:
+    """Twarc pages list the newest tweets first: read so, each retweet's parent is inferred among the
+    tweets read so far, every tree is a star, and the command says how many retweets that hit.
+    --sort gives exactly the records of the same tweets in time order, with deeper trees.
+    """
+    source = DATASETS / "real_tweets" / "v2_twarc" / "twarc_network_tweets.jsonl"
+    tweets = [t for _, raw in read_messages(source) for t in parse_message(raw) if isinstance(t, TweetEvent)]
+    in_order = tmp_path / "in-order.jsonl"
+    in_order.write_bytes(b"\n".join(orjson.dumps(to_native(t)) for t in sorted(tweets, key=lambda t: t.at)))
+    as_is, sorted_out, ordered_out = (tmp_path / f"{name}.jsonl" for name in ("as-is", "sorted", "ordered"))
+
+    result = _analyze(as_is, source, extra=("--window", "2h"))
+    assert result.returncode == 0, result.stderr
+    assert "retweets came after a later tweet of their cascade" in result.stderr
+    assert _analyze(sorted_out, source, extra=("--window", "2h", "--sort")).returncode == 0
+    assert _analyze(ordered_out, in_order, extra=("--window", "2h")).returncode == 0
+
+    def depths(path: Path) -> Counter[int]:
+        lines = path.read_bytes().splitlines()
+        return Counter(r["depth"] for line in lines if (r := orjson.loads(line))["kind"] == "cascade")
+
+    assert sorted_out.read_bytes() == ordered_out.read_bytes()
+    assert max(depths(as_is)) == 1
+    assert max(depths(sorted_out)) >= 2
 
 
 @pytest.mark.parametrize("suffix", [".graphml", ".gexf"])

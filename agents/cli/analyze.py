@@ -94,40 +94,73 @@ def _follower_graph(path: Path | None, reconstruction: str) -> Mapping[str, froz
         raise UsageError(str(error)) from None
 
 
+@dataclass(slots=True)
+class _Feed:
+    """Where an analysis's parsed lines go: rejections counted, tweets deduplicated and observed,
+    or held to be observed in event-time order (`hold`).
+    """
+
+    analyzer: Analyzer
+    sink: IO[bytes]
+    seen: SeenIds
+    tally: Tally
+    hold: bool
+    held: list[TweetEvent] = field(default_factory=list)
+
+    def take(self, results: list[TweetEvent | Rejection], where: str) -> None:
+        """Account for one line's results; `where` names the line in rejections."""
+        for result in results:
+            if isinstance(result, Rejection):
+                self.tally.rejected[result.reason.value] += 1
+                if len(self.tally.problems) < 20:
+                    self.tally.problems.append(f"{where}: {result.reason}: {result.detail}")
+            elif self.hold:
+                self.held.append(result)
+            else:
+                self._observe(result)
+
+    def release(self) -> None:
+        """Observe the held tweets by event time (a stable sort: ties keep the input's order)."""
+        self.held.sort(key=lambda tweet: tweet.at)
+        for tweet in tqdm(self.held, unit="tweet", desc="analyze", dynamic_ncols=True):
+            self._observe(tweet)
+        self.held.clear()
+
+    def _observe(self, tweet: TweetEvent) -> None:
+        if self.seen.first_time(tweet.id, tweet.at):
+            self.tally.tweets += 1
+            _write(self.sink, self.analyzer.observe(tweet), self.tally)
+        else:
+            self.tally.duplicates += 1
+
+
 def run_analysis(
     inputs: tuple[Path, ...],
     sink: IO[bytes],
     analyzer: Analyzer,
     horizon: timedelta,
     not_after: datetime | None = None,
+    *,
+    in_time_order: bool = False,
 ) -> Tally:
     """Feed every input through dedup and the analyzer, writing records to `sink`; tweets dated
-    after `not_after` (when given) are rejected as `timestamp_in_future`.
+    after `not_after` (when given) are rejected as `timestamp_in_future`. With `in_time_order`,
+    every tweet is read first and then analyzed sorted by event time (ties in input order).
     """
     tally = Tally()
-    seen = SeenIds(horizon)
-
-    def take(results: list[TweetEvent | Rejection], where: str) -> None:
-        for result in results:
-            if isinstance(result, Rejection):
-                tally.rejected[result.reason.value] += 1
-                if len(tally.problems) < 20:
-                    tally.problems.append(f"{where}: {result.reason}: {result.detail}")
-            elif seen.first_time(result.id, result.at):
-                tally.tweets += 1
-                _write(sink, analyzer.observe(result), tally)
-            else:
-                tally.duplicates += 1
-
+    feed = _Feed(analyzer, sink, SeenIds(horizon), tally, hold=in_time_order)
     total = sum(count_messages(path) for path in inputs)
-    with tqdm(total=total, unit="line", desc="analyze", dynamic_ncols=True) as bar:
+    with tqdm(
+        total=total, unit="line", desc="read" if in_time_order else "analyze", dynamic_ncols=True
+    ) as bar:
         for path in inputs:
             try:
                 for number, raw in read_messages(path):
-                    take(parse_line(raw, number, not_after=not_after), f"{path}:{number}")
+                    feed.take(parse_line(raw, number, not_after=not_after), f"{path}:{number}")
                     bar.update()
             except DamagedRecordingError as damage:  # what was read counts; the command reports it
                 tally.damaged.append(damage)
+    feed.release()
     _write(sink, analyzer.flush(), tally)
     return tally
 
@@ -155,6 +188,12 @@ def _report(tally: Tally, analyzer: Analyzer, out: Path, elapsed: float, latenes
         + (", ".join(f"{n} {kind}" for kind, n in sorted(tally.written.items())) or "no records")
         + f" to {out}"
     )
+    if analyzer.disordered_retweets:
+        say(
+            f"  {analyzer.disordered_retweets} retweets came after a later tweet of their cascade (the input "
+            "is not in time order): their parents were inferred among the tweets read so far, so trees "
+            "are shallower than in time order; --sort analyzes in time order"
+        )
     if analyzer.dropped_events:
         say(
             f"  {analyzer.dropped_events} tweets came more than --lateness {format_duration(lateness)} "
@@ -209,6 +248,14 @@ def register(app: faust.App, settings: Settings) -> None:
             "a retweet's parent is then the latest earlier participant the retweeter follows.",
         ),
         option(
+            "--sort",
+            "in_time_order",
+            is_flag=True,
+            help="Read every input first, then analyze the tweets in event-time order (memory grows "
+            "with the input): for recordings out of time order, such as twarc pages (newest first), "
+            "whose inferred retweet parents would otherwise see only the tweets already read.",
+        ),
+        option(
             "--graph-out",
             type=Path,
             default=None,
@@ -228,6 +275,7 @@ def register(app: faust.App, settings: Settings) -> None:
         top: int | None,
         reconstruction: str,
         followers: Path | None,
+        in_time_order: bool,
         graph_out: Path | None,
     ) -> None:
         """Analyze recordings offline with the live core; write its records to --out.
@@ -256,7 +304,14 @@ def register(app: faust.App, settings: Settings) -> None:
             # As the worker's ingest: a tweet dated after the clock plus RESONANCE_CLOCK_SKEW is
             # rejected, not allowed to drag the watermark past every real one.
             not_after = datetime.now(UTC) + settings.clock_skew
-            tally = run_analysis(inputs, sink, analyzer, horizon=window + lateness, not_after=not_after)
+            tally = run_analysis(
+                inputs,
+                sink,
+                analyzer,
+                horizon=window + lateness,
+                not_after=not_after,
+                in_time_order=in_time_order,
+            )
         elapsed = time.perf_counter() - started
         if graph_out is not None:
             _GRAPH_WRITERS[graph_out.suffix](analyzer.user_graph(), graph_out)
