@@ -280,8 +280,9 @@ def register(app: faust.App, settings: Settings) -> None:
     ) -> None:
         """Analyze recordings offline with the live core; write its records to --out.
 
-        INPUT files may be JSON lines (v1.1, v2/twarc2, native; .gz too), a JSON array, or SNAP
-        Higgs activity lines. Example: resonance analyze tweets.jsonl.gz --out records.jsonl --top 50
+        INPUT files may be JSON lines (v1.1, v2/twarc2, native; .gz too), a JSON array, SNAP Higgs
+        activity lines or Conover et al. edge lists. Example: resonance analyze tweets.jsonl.gz
+        --out records.jsonl --top 50
         """
         _check_paths(inputs, out, graph_out)
         if top is not None and top <= 0:
