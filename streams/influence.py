@@ -176,10 +176,12 @@ def interactions(event: TweetEvent, parent_user_id: str | None = None) -> tuple[
         found.append((_QUOTE, event.quote_of_user))
     if event.reply_to_user is not None and event.reply_to_user != author:
         found.append((_REPLY, event.reply_to_user))
+    # A set, not a search of `found`: a message may name tens of thousands of users.
+    passed = {author, event.reply_to_user}
     for user in event.mentions:
-        mention = (_MENTION, user)
-        if user not in (author, event.reply_to_user) and mention not in found:
-            found.append(mention)
+        if user not in passed:
+            passed.add(user)
+            found.append((_MENTION, user))
     return tuple(found)
 
 

@@ -150,6 +150,15 @@ BAD_MESSAGES: dict[str, bytes] = {
     "empty_page": orjson.dumps({"data": [], "includes": {}}),
     # In range (2000-2100) but after the clock: accepted, it would drag the watermark past all.
     "timestamp_in_future": orjson.dumps({"id": "10", "user_id": "u", "created_at": "2099-01-01T00:00:00Z"}),
+    # Their co-occurrence pairs grow with the square: 15,000 hashtags ran a worker out of memory.
+    "too_many_hashtags": orjson.dumps(
+        {
+            "id": "11",
+            "user_id": "u",
+            "created_at": "2024-01-01T00:00:00Z",
+            "hashtags": [f"t{i}" for i in range(101)],
+        }
+    ),
 }
 
 

@@ -627,6 +627,12 @@ REJECTIONS = [
         id="timestamp_out_of_range-v1",
     ),
     pytest.param(
+        _json(NATIVE | {"hashtags": [f"tag{i}" for i in range(101)]}),
+        RejectReason.TOO_MANY_HASHTAGS,
+        "101 distinct hashtags",
+        id="too_many_hashtags",
+    ),
+    pytest.param(
         _json(v2_tweet(created_at="2099-12-31T00:00:00Z")),
         RejectReason.TIMESTAMP_IN_FUTURE,
         "created_at 2099-12-31",

@@ -35,6 +35,8 @@ __all__ = [
 ]
 
 DEFAULT_MAX_BYTES = 1_048_576
+MAX_HASHTAGS = 100
+"""Distinct hashtags a tweet may carry (see `_admissible`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,18 +50,27 @@ class Rejection:
     index: int | None = None
 
 
-def _posted_by(event: TweetEvent, not_after: datetime | None) -> TweetEvent:
-    """`event`, or raise `Invalid` when it claims a time after `not_after`.
+def _admissible(event: TweetEvent, not_after: datetime | None) -> TweetEvent:
+    """`event`, or raise `Invalid` when the analytics cannot take it although its fields parse.
 
-    No tweet is posted in the future, and one that claims to be would drag the watermark past
-    every real tweet: all later ones would be dropped as late, silently. Callers pass the wall
-    clock plus a tolerance (`RESONANCE_CLOCK_SKEW`).
+    - Posted after `not_after`: no tweet is posted in the future, and one that claims to be would
+      drag the watermark past every real tweet, so that all later ones would be dropped as late,
+      silently. Callers pass the wall clock plus a tolerance (`RESONANCE_CLOCK_SKEW`).
+    - More than `MAX_HASHTAGS` hashtags: its co-occurrence pairs grow with the square of them
+      (15,000 hashtags, 112 million pairs, ran a worker out of memory, and a restarted worker
+      read the same message again). A 280-character tweet holds at most 93.
     """
     if not_after is not None and event.at > not_after:
         raise Invalid(
             RejectReason.TIMESTAMP_IN_FUTURE,
             f"created_at {event.at.isoformat()} is after {not_after.isoformat(timespec='seconds')}, "
             "this machine's clock plus RESONANCE_CLOCK_SKEW",
+        )
+    if len(event.hashtags) > MAX_HASHTAGS:
+        raise Invalid(
+            RejectReason.TOO_MANY_HASHTAGS,
+            f"{len(event.hashtags)} distinct hashtags, more than the {MAX_HASHTAGS} accepted "
+            "(a 280-character tweet holds at most 93)",
         )
     return event
 
@@ -115,7 +126,7 @@ def _one(
     tweet: Any, includes: Includes | None, index: int | None, not_after: datetime | None
 ) -> TweetEvent | Rejection:
     try:
-        return _posted_by(_tweet(tweet, includes), not_after)
+        return _admissible(_tweet(tweet, includes), not_after)
     except Invalid as invalid:
         return Rejection(reason=invalid.reason, detail=invalid.detail, index=index)
 
@@ -130,9 +141,9 @@ def parse_line(
     try:
         higgs = parse_higgs(raw, number)
         if higgs is not None:
-            return [_posted_by(higgs, not_after)]
+            return [_admissible(higgs, not_after)]
         if looks_like_conover(raw):
-            return [_posted_by(parse_conover(raw, number), not_after)]
+            return [_admissible(parse_conover(raw, number), not_after)]
     except Invalid as invalid:
         return [Rejection(reason=invalid.reason, detail=invalid.detail)]
     return parse_message(raw, max_bytes=max_bytes, not_after=not_after)

@@ -32,6 +32,7 @@ class RejectReason(StrEnum):
     TIMESTAMP_WITHOUT_ZONE = "timestamp_without_zone"
     TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"
     TIMESTAMP_IN_FUTURE = "timestamp_in_future"
+    TOO_MANY_HASHTAGS = "too_many_hashtags"
     EMPTY_PAGE = "empty_page"
 
 
