@@ -18,6 +18,7 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from agents.cli.replay import Pacer
 from agents.kafka_admin import ensure_topics
 from models.event import TweetEvent
 from models.wire import parse_line, to_native
@@ -212,6 +213,20 @@ def test_a_truncated_recording_is_sent_up_to_the_damage_and_named(
     assert 0 < sent < len(lines)
     messages = consume(deployment.bootstrap, deployment.input_topic, until=lambda m: len(m) >= sent)
     assert sorted(m.value for m in messages) == sorted(lines[:sent])
+
+
+def test_pacing_counts_what_a_recording_out_of_time_order_sends_at_once() -> None:
+    """A paced replay waits for each event's time from the first; an event dated before one already
+    sent cannot wait, goes out at once, and is counted (replay then says the file is out of order).
+    """
+    pacer = Pacer(speed=1e9)  # waits of nanoseconds: only the accounting is under test
+    for minutes in (2, 1, 3, 0, 3, 4):
+        pacer.wait_for(T0 + timedelta(minutes=minutes))
+    assert pacer.behind == 2  # 1 after 2, 0 after 3
+    unpaced = Pacer(speed=None)
+    for minutes in (2, 1):
+        unpaced.wait_for(T0 + timedelta(minutes=minutes))
+    assert unpaced.behind == 0
 
 
 def _produce_at(bootstrap: str, topic: str, stamps_ms: list[int]) -> None:

@@ -71,12 +71,19 @@ class Pacer:
 
     speed: float | None
     stopped: Callable[[], bool] = _never
+    behind: int = field(default=0, init=False)
+    """Paced events dated before one already sent: they go out at once (a file not in time order)."""
     _origin: tuple[datetime, float] | None = field(default=None, init=False)
+    _latest: datetime | None = field(default=None, init=False)
 
     def wait_for(self, at: datetime | None) -> None:
         """Block until the event at `at` is due; the first event sets the origin."""
         if self.speed is None or at is None:
             return
+        if self._latest is not None and at < self._latest:
+            self.behind += 1
+        else:
+            self._latest = at
         if self._origin is None:
             self._origin = (at, time.monotonic())
             return
@@ -441,10 +448,15 @@ def register(app: faust.App, settings: Settings) -> None:
         signals = StopSignals().install()
         signals.graceful = True  # the first Ctrl-C stops at a message boundary, progress saved
         ensure_topics(settings.bootstrap_servers, [topic], partitions=settings.partitions)
-        tally = send_files(
-            settings, files, topic, Pacer(speed, stopped=signals.is_requested), window=window, resume=state
-        )
+        pacer = Pacer(speed, stopped=signals.is_requested)
+        tally = send_files(settings, files, topic, pacer, window=window, resume=state)
         _report(tally, topic, settings, resume)
+        if pacer.behind:
+            say(
+                f"  {pacer.behind} messages were dated before one sent earlier (the recording is not "
+                "in time order, e.g. twarc pages, newest first): pacing follows the file, so they went "
+                "out at once"
+            )
         if tally.damaged:  # sent what could be read; exit 2 naming the first damage
             raise tally.damaged[0]
         if tally.interrupted:
