@@ -17,8 +17,15 @@ from models.duration import format_duration, parse_duration
 from streams.alerts import AlertConfig
 
 LOCAL_BOOTSTRAP = "127.0.0.1:9092"
-# Kafka's rule for topic names; the app id is a prefix, so it leaves room for the stage's suffix.
-_TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,200}")
+# Kafka's rule for topic names (kafka.common.internals.Topic): these characters, at most 249.
+_TOPIC_CHARACTERS = re.compile(r"[A-Za-z0-9._-]+")
+MAX_TOPIC_NAME = 249
+_MAX_SETTING_TOPIC = 200  # the app id prefixes internal topics' names: room for their suffixes
+
+
+def is_topic_name(name: str, longest: int = MAX_TOPIC_NAME) -> bool:
+    """Whether Kafka accepts `name` as a topic name (no longer than `longest`)."""
+    return len(name) <= longest and name not in (".", "..") and bool(_TOPIC_CHARACTERS.fullmatch(name))
 
 
 class SettingsError(ValueError):
@@ -80,7 +87,7 @@ class Settings:
             )
         for field in ("input_topic", "dead_letter_topic", "metrics_topic", "alerts_topic", "app_id"):
             name = getattr(self, field)
-            if not _TOPIC_NAME.fullmatch(name):  # the app id prefixes the internal topics' names
+            if not is_topic_name(name, _MAX_SETTING_TOPIC):
                 raise SettingsError(
                     f"{variable(field)}={name!r} is invalid: use up to 200 letters, digits, '.', '_' or '-' "
                     "(it names Kafka topics)"

@@ -121,6 +121,8 @@ class _Feed:
 
     def release(self) -> None:
         """Observe the held tweets by event time (a stable sort: ties keep the input's order)."""
+        if not self.hold:
+            return  # nothing held: no second progress bar
         self.held.sort(key=lambda tweet: tweet.at)
         for tweet in tqdm(self.held, unit="tweet", desc="analyze", dynamic_ncols=True):
             self._observe(tweet)

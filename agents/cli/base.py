@@ -8,7 +8,6 @@ banner, so they run their coroutine directly and turn a `UsageError` into one li
 from __future__ import annotations
 
 import asyncio
-import re
 import signal
 import sys
 from collections.abc import Iterable
@@ -17,6 +16,8 @@ from types import FrameType
 from typing import Any, ClassVar, NoReturn
 
 from faust.cli.base import AppCommand
+
+from agents.settings import MAX_TOPIC_NAME, is_topic_name
 
 
 class UsageError(Exception):
@@ -37,15 +38,12 @@ def check_recordings(paths: Iterable[Path], kinds: str = "") -> None:
             raise UsageError(f"{path}: no such file; give the path of a recording{kinds}")
 
 
-# Kafka's rule for topic names (kafka.common.internals.Topic): at most 249 of these characters.
-TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
-
-
 def check_topic(topic: str, what: str = "topic") -> None:
     """Raise UsageError unless `topic` is a name Kafka accepts; `what` names where it came from."""
-    if not TOPIC_NAME.fullmatch(topic) or topic in (".", ".."):
+    if not is_topic_name(topic):
         raise UsageError(
-            f"{what} {topic!r} is not a Kafka topic name: use up to 249 letters, digits, '.', '_' or '-'"
+            f"{what} {topic!r} is not a Kafka topic name: use up to {MAX_TOPIC_NAME} letters, digits, "
+            "'.', '_' or '-'"
         )
 
 
