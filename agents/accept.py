@@ -1,9 +1,11 @@
 """Stage 2: count each tweet once, then route it on: its hashtag uses to the workers owning each
 tag, and the tweet itself to the conversation stage.
 
-Events arrive keyed by tweet id, so every copy of a tweet lands on the same partition and the
-per-partition memory of seen ids (`streams.dedup.SeenIds`) finds every repeat. That memory is
-checkpointed (`agents.checkpoints`), so a restarted worker still knows every tweet it counted.
+Events arrive keyed by cascade (`TweetEvent.cascade_key`: a retweet by the tweet it retweets,
+anything else by its own id), so a cascade's tweets keep their order and every copy of a tweet
+lands on the same partition, where the per-partition memory of seen ids
+(`streams.dedup.SeenIds`) finds every repeat. That memory is checkpointed (`agents.checkpoints`),
+so a restarted worker still knows every tweet it counted.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Stage 1: decode every input message; tweets go on re-keyed by id, the rest to dead letters.
+"""Stage 1: decode every input message; tweets go on keyed by cascade (`TweetEvent.cascade_key`),
+the rest to dead letters.
 
 Dead letters keep the message's original bytes as their value; the reason, a detail, the source
 topic, partition and offset (and, for one bad tweet inside a page, its index) travel as headers,
@@ -82,7 +83,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
                 )
             else:
                 await topics.events.send(
-                    key=result.id.encode(),
+                    key=result.cascade_key.encode(),
                     value=orjson.dumps(to_native(result)),
                     headers=[source_header(message.partition, message.offset, index)],
                 )

@@ -18,7 +18,7 @@ class Topics:
     dead_letters: Any
     metrics: Any
     alerts: Any
-    events: Any  # accepted-or-duplicate candidate events, native JSON keyed by tweet id
+    events: Any  # accepted-or-duplicate candidate events, native JSON keyed by cascade
     hashtag_uses: Any  # one message per (tweet, hashtag), keyed by hashtag
     conversation: Any  # accepted tweets in one partition, for the global conversation metrics
 

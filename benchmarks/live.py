@@ -153,7 +153,9 @@ def create_topic(bootstrap: str, topic: str, partitions: int) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Stream:
-    """The generated messages to produce (native JSON keyed by id) and the sentinel cascade."""
+    """The generated messages to produce (native JSON keyed by cascade, as `resonance replay` keys
+    them) and the sentinel cascade.
+    """
 
     messages: list[tuple[bytes, bytes]]
     generated: int
@@ -167,7 +169,7 @@ class Stream:
         messages: list[tuple[bytes, bytes]] = []
         latest_ms = 0
         for event in generate(StreamSpec(events=events, seed=seed)):
-            messages.append((event.id.encode(), orjson.dumps(to_native(event))))
+            messages.append((event.cascade_key.encode(), orjson.dumps(to_native(event))))
             latest_ms = max(latest_ms, int(event.at.timestamp() * 1000))
         root_id, root_user = f"{tag}-root", f"{tag}-author"
         original = {"id": root_id, "user_id": root_user, "created_at": latest_ms + 1000, "text": "bench"}
@@ -186,7 +188,7 @@ def retweet_message(root_id: str, root_user: str, tweet_id: str, at_ms: int) -> 
         "retweet_of_user": root_user,
         "parent_id": root_id,
     }
-    return tweet_id.encode(), orjson.dumps(value)
+    return root_id.encode(), orjson.dumps(value)  # its cascade key
 
 
 def produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) -> dict[str, float]:

@@ -64,6 +64,16 @@ class TweetEvent:
     profile: Profile | None = None
 
     @property
+    def cascade_key(self) -> str:
+        """The Kafka key that keeps a cascade's tweets on one partition, in their order: the id
+        of the tweet it retweets, or its own id. Inferred parents are chosen among the tweets of
+        a cascade that came before (`streams.reconstruction`), so that order must survive every
+        stage; and every copy of a tweet has the same key, so deduplication by partition still
+        meets every repeat.
+        """
+        return self.id if self.retweet_of is None else self.retweet_of
+
+    @property
     def kind(self) -> Kind:
         """The tweet's relation to another tweet; a retweet wins over a quote or reply."""
         if self.retweet_of is not None:

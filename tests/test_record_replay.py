@@ -18,11 +18,12 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from agents.cli.replay import Pacer
+from agents.cli.replay import PAGE_KEY, Pacer, replay_order
 from agents.kafka_admin import ensure_topics
+from agents.recordings import read_messages
 from models.event import TweetEvent
-from models.wire import parse_line, to_native
-from support import RESONANCE, Deployment, consume, new_deployment, wait_for
+from models.wire import parse_line, parse_message, to_native
+from support import DATASETS, RESONANCE, Deployment, consume, new_deployment, wait_for
 from synth import StreamSpec, write_stream
 
 pytestmark = pytest.mark.kafka
@@ -176,8 +177,12 @@ def test_from_and_to_select_events_and_unreadable_lines_still_go_out(
     assert {m.key for m in messages} == {b"e2", b"e3", b"e4", None}
 
 
-def test_research_formats_go_out_as_native_events_keyed_by_id(deployment: Deployment, tmp_path: Path) -> None:
-    """Conover and Higgs lines are sent as the native JSON of the events they stand for."""
+def test_research_formats_go_out_as_native_events_keyed_by_cascade(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    """Conover and Higgs lines are sent as the native JSON of the events they stand for, each keyed
+    by its cascade.
+    """
     conover, higgs = tmp_path / "retweet.edgelist", tmp_path / "higgs-activity_time.txt"
     conover.write_bytes(
         b"12464\t7349\tretweet\t1\t1286901355\t#tcot\n1222\t6667\treply\t0\t1288418099\t#p2\n"
@@ -186,14 +191,36 @@ def test_research_formats_go_out_as_native_events_keyed_by_id(deployment: Deploy
 
     _run(deployment, "replay", conover, higgs)
 
-    expected = {}
+    expected = []
     for path in (conover, higgs):
         for number, line in enumerate(path.read_bytes().splitlines(), 1):
             (event,) = parse_line(line, number)
             assert isinstance(event, TweetEvent)
-            expected[event.id.encode()] = to_native(event)
+            expected.append((event.cascade_key.encode(), _canonical(to_native(event))))
     messages = consume(deployment.bootstrap, deployment.input_topic, until=lambda m: len(m) >= 4)
-    assert {m.key: orjson.loads(m.value) for m in messages} == expected
+    assert sorted((m.key, _canonical(orjson.loads(m.value))) for m in messages) == sorted(expected)
+
+
+def _canonical(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def test_replay_keys_each_message_by_its_cascade(tmp_path: Path) -> None:
+    """A retweet goes out keyed by the tweet it retweets and anything else by its own id, so a
+    cascade's tweets share a partition and keep the file's order; a page holding several cascades
+    is keyed `page` (all such pages share a partition, in order); an unreadable line has no key.
+    """
+    original = {"id": "o1", "user_id": "a", "created_at": T0.isoformat(), "text": "hello"}
+    retweet = {"id": "r1", "user_id": "b", "created_at": T0.isoformat(), "retweet_of": "o1"}
+    pages = read_messages(DATASETS / "real_tweets" / "v2_twarc" / "twarc_network_tweets.jsonl")
+    page = next(raw for _, raw in pages)
+    recording = tmp_path / "mixed.jsonl"
+    recording.write_bytes(b"\n".join([orjson.dumps(original), orjson.dumps(retweet), page, b"{"]) + b"\n")
+
+    keys = [message.key for message in replay_order((recording,), damaged=[])]
+
+    assert keys == [b"o1", b"o1", PAGE_KEY, None]
+    assert len({tweet.cascade_key for tweet in parse_message(page) if isinstance(tweet, TweetEvent)}) > 1
 
 
 def test_a_truncated_recording_is_sent_up_to_the_damage_and_named(

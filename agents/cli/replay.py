@@ -7,10 +7,15 @@ What goes out, file after file:
   headers as recorded; the partitions, recorded one after the other, are merged back by
   timestamp (each partition's order kept). The broker gives the messages new offsets and
   timestamps; partitions follow the keys.
-- JSON lines or a JSON array, in any tweet format: each message as it is, in file order, keyed by
-  its tweet id (when it holds one tweet).
+- JSON lines or a JSON array, in any tweet format: each message as it is, in file order.
 - the research formats (SNAP Higgs activity, Conover et al. 2011 edge lists): each line as the
-  native JSON event it stands for, keyed by its id.
+  native JSON event it stands for.
+
+These are keyed by cascade (`TweetEvent.cascade_key`: a retweet by the tweet it retweets,
+anything else by its own id), so each cascade's tweets reach the worker in file order, as
+`analyze` reads them: inferred parents are chosen among the tweets that came before. A page
+holding tweets of several cascades is keyed `page`: all such pages share one partition, in
+file order.
 
 Unreadable messages go out too (the worker dead-letters them with the reason) and are reported
 with their file and line.
@@ -184,7 +189,20 @@ def _from_line(raw: bytes, number: int, where: str) -> Outgoing:
     value = raw
     if tweets and (looks_like_higgs(raw) or looks_like_conover(raw)):
         value = orjson.dumps(to_native(tweets[0]))
-    return _outgoing(value, tweets[0].id.encode() if len(tweets) == 1 else None, (), results, where)
+    return _outgoing(value, _cascade_key(tweets), (), results, where)
+
+
+PAGE_KEY = b"page"
+
+
+def _cascade_key(tweets: list[TweetEvent]) -> bytes | None:
+    """The key of a message holding `tweets`: their cascade's, `PAGE_KEY` for several cascades,
+    None for no tweet (it is dead-lettered wherever it lands).
+    """
+    keys = {tweet.cascade_key for tweet in tweets}
+    if len(keys) > 1:
+        return PAGE_KEY
+    return keys.pop().encode() if keys else None
 
 
 def _from_recording(item: RecordedMessage | BadLine, where: str) -> Outgoing:
@@ -417,13 +435,14 @@ def register(app: faust.App, settings: Settings) -> None:
     ) -> None:
         """Send recordings to Kafka: `resonance record` files, tweets in any format, Higgs or Conover.
 
-        Recordings of ours keep their keys and headers (their partitions merged by timestamp);
-        JSON lines (.gz too) or a JSON array (v1.1, v2/twarc2 or native) go out as they are, in
-        file order, keyed by tweet id; SNAP Higgs and Conover et al. edge-list lines go out as
-        native events. --from/--to select by event time; an offset such as +10m counts from the
-        first event of the replay. Unreadable lines are sent too (the worker dead-letters them),
-        whatever --from/--to, and reported with their line numbers. Ctrl-C stops cleanly; with
-        --resume, a rerun sends exactly the rest.
+        Recordings of ours keep their keys and headers (their partitions merged by timestamp); JSON
+        lines (.gz too) or a JSON array (v1.1, v2/twarc2 or native) go out as they are, in file
+        order; SNAP Higgs and Conover et al. edge-list lines go out as native events. Tweets are
+        keyed by cascade (a retweet by the tweet it retweets), so each cascade arrives in file order
+        through any number of partitions. --from/--to select by event time; an offset such as +10m
+        counts from the first event of the replay. Unreadable lines are sent too (the worker
+        dead-letters them), whatever --from/--to, and reported with their line numbers. Ctrl-C
+        stops cleanly; with --resume, a rerun sends exactly the rest.
 
         \b
         Example: resonance replay tweets.jsonl.gz --speed 60 --from +10m --to +1h --resume replay.state
