@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,12 @@ class Deployment:
             timeout=timeout,
             check=False,
         )
+
+    def second_worker(self, data_dir: Path) -> Deployment:
+        """The same deployment (app id, consumer group, topics) as seen by another worker process:
+        its own web port and local data directory.
+        """
+        return dataclasses.replace(self, web_port=free_ports(1)[0], data_dir=data_dir)
 
     def analyze(self, recording: Path, out: Path, *args: str, **env: str) -> list[dict[str, Any]]:
         """Run `resonance analyze` on `recording` with `args`; its records, in file order."""
@@ -236,10 +243,13 @@ def comparable(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k != "trigger"}
 
 
-def live_final(deployment: Deployment, expected_tweets: int) -> list[Any]:
-    """The last provisional view the worker published after taking every tweet."""
+def live_final(deployment: Deployment, expected_tweets: int, others: Sequence[Deployment] = ()) -> list[Any]:
+    """The last provisional view published once the worker (and the `others` of its group, each
+    exporting its own counts) took every tweet.
+    """
+    workers = (deployment, *others)
     wait_for(
-        lambda: deployment.metric("resonance_tweets_accepted_total") == expected_tweets,
+        lambda: sum(w.metric("resonance_tweets_accepted_total") for w in workers) == expected_tweets,
         seconds=120,
         what="every tweet accepted",
     )

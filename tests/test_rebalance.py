@@ -17,7 +17,6 @@ publish the final view of the states it took over.
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -25,7 +24,6 @@ from pathlib import Path
 
 import pytest
 
-from agents.broker import free_ports
 from handover import SETTINGS, Expected, assert_final_equals_offline, expect
 from support import RESONANCE, Deployment, new_deployment, running_worker, uncommitted, wait_for
 
@@ -44,13 +42,6 @@ def deployment(kafka_bootstrap: str, tmp_path: Path) -> Deployment:
 def expected(deployment: Deployment, tmp_path: Path) -> Expected:
     """A synthetic stream, with the offline run's final influence summary and hashtag counts."""
     return expect(deployment, tmp_path)
-
-
-def second_worker(deployment: Deployment, data_dir: Path) -> Deployment:
-    """The same deployment (app id, consumer group, topics) as seen by a second worker process:
-    its own web port and local data directory.
-    """
-    return dataclasses.replace(deployment, web_port=free_ports(1)[0], data_dir=data_dir)
 
 
 @contextmanager
@@ -92,7 +83,7 @@ def test_a_worker_joining_mid_stream_takes_over_partitions_without_losing_or_dou
     """Worker B joins the group while the stream flows through A: the final hashtag counts and
     influence summary equal those of `analyze` on the recording, and B did take partitions.
     """
-    joiner = second_worker(deployment, tmp_path / "data-b")
+    joiner = deployment.second_worker(tmp_path / "data-b")
     with (
         running_worker(deployment, tmp_path / "a.log", **SETTINGS),
         replaying(deployment, expected.recording, tmp_path / "replay.log"),
@@ -113,7 +104,7 @@ def test_a_worker_leaving_mid_stream_hands_its_partitions_back_without_losing_or
     """Worker B, first in the group, owns the conversation stage; A joins; B is stopped (SIGTERM)
     while the stream flows and A takes every partition: the final records equal those of `analyze`.
     """
-    leaver = second_worker(deployment, tmp_path / "data-b")
+    leaver = deployment.second_worker(tmp_path / "data-b")
     with ExitStack() as worker_b:
         worker_b.enter_context(running_worker(leaver, tmp_path / "b.log", **SETTINGS))
         with (
@@ -138,7 +129,7 @@ def test_a_worker_taking_over_finished_partitions_publishes_their_final_view(
     idle view (its idle flush is set beyond the test). A then holds every partition with nothing
     new to read: the views it publishes of the states it took over equal `analyze`'s records.
     """
-    leaver = second_worker(deployment, tmp_path / "data-b")
+    leaver = deployment.second_worker(tmp_path / "data-b")
     with running_worker(leaver, tmp_path / "b.log", **SETTINGS, RESONANCE_IDLE_FLUSH="1h"):
         assert deployment.run("replay", str(expected.recording)).returncode == 0
         wait_for(lambda: accepted(leaver) == expected.total, seconds=120, what="B to accept every tweet")

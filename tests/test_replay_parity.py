@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +24,39 @@ pytestmark = pytest.mark.kafka
 SETTINGS = {"RESONANCE_WINDOW": "2h", "RESONANCE_LATENESS": "10m", "RESONANCE_TOP_N": "20"}
 
 
-def _live_and_offline(
-    kafka_bootstrap: str, tmp_path: Path, recording: Path, tweets: int, settings: dict[str, str]
+def _live_and_offline(  # noqa: PLR0913 - the run's inputs, keyword-only past the recording
+    kafka_bootstrap: str,
+    tmp_path: Path,
+    recording: Path,
+    tweets: int,
+    settings: dict[str, str],
+    *,
+    workers: int = 1,
 ) -> tuple[list[Any], list[dict[str, Any]]]:
-    """The live run's messages and `analyze`'s records of `recording`, under the same settings;
-    the live worker must have met no retweet out of its cascade's order.
+    """The live run's messages, through `workers` workers of one group, and `analyze`'s records of
+    `recording`, under the same settings. No worker may have met a retweet out of its cascade's
+    order, and each must have accepted some tweets (the group split the partitions).
     """
     deployment = new_deployment(kafka_bootstrap, tmp_path)
-    with running_worker(deployment, tmp_path / "worker.log", **settings):
+    group = [deployment] + [deployment.second_worker(tmp_path / f"data-{n}") for n in range(1, workers)]
+    with ExitStack() as running:
+        for n, worker in enumerate(group):
+            running.enter_context(running_worker(worker, tmp_path / f"worker-{n}.log", **settings))
         assert deployment.run("replay", str(recording), **settings).returncode == 0
-        live = live_final(deployment, tweets)
-        assert deployment.metric("resonance_retweets_disordered_total") == 0
+        live = live_final(deployment, tweets, others=group[1:])
+        for worker in group:
+            assert worker.metric("resonance_retweets_disordered_total") == 0
+            assert worker.metric("resonance_tweets_accepted_total") > 0
     window, lateness = settings["RESONANCE_WINDOW"], settings["RESONANCE_LATENESS"]
     arguments = ("--window", window, "--lateness", lateness, "--top", settings["RESONANCE_TOP_N"])
     return live, deployment.analyze(recording, tmp_path / "offline.jsonl", *arguments, **settings)
+
+
+def _network_in_time_order() -> list[TweetEvent]:
+    """The real tweets of `twarc_network_tweets.jsonl` (which name no parent), in time order."""
+    source = DATASETS / "real_tweets" / "v2_twarc" / "twarc_network_tweets.jsonl"
+    tweets = [t for _, raw in read_messages(source) for t in parse_message(raw) if isinstance(t, TweetEvent)]
+    return sorted(tweets, key=lambda t: (t.at, t.id))
 
 
 def test_live_and_offline_final_records_agree(kafka_bootstrap: str, tmp_path: Path) -> None:
@@ -65,15 +85,29 @@ def test_inferred_parents_agree_through_several_partitions(kafka_bootstrap: str,
     """
     # twarc's pages list the newest first, and a retweet's candidates are the earlier tweets that
     # have arrived: in that order every tree is a star. In time order, 56 cascades of 2+ retweets.
-    source = DATASETS / "real_tweets" / "v2_twarc" / "twarc_network_tweets.jsonl"
-    tweets = [t for _, raw in read_messages(source) for t in parse_message(raw) if isinstance(t, TweetEvent)]
+    tweets = _network_in_time_order()
     recording = tmp_path / "network-in-time-order.jsonl"
-    in_order = sorted(tweets, key=lambda t: (t.at, t.id))
-    recording.write_bytes(b"\n".join(orjson.dumps(to_native(t)) for t in in_order) + b"\n")
+    recording.write_bytes(b"\n".join(orjson.dumps(to_native(t)) for t in tweets) + b"\n")
     settings = SETTINGS | {"RESONANCE_PARTITIONS": "4", "RESONANCE_RECONSTRUCTION": "deverna"}
     live, offline = _live_and_offline(kafka_bootstrap, tmp_path, recording, len(tweets), settings)
     cascades = [r for r in offline if r["kind"] == "cascade"]
     assert sum(r["depth"] >= 2 for r in cascades) > 0  # some parent really was inferred below the root
+    for kind in ("cascade", "influence", "influence_summary"):
+        live_view = [comparable(r) for r in last_view(live, kind)]
+        offline_view = [comparable(r) for r in offline if r["kind"] == kind]
+        assert live_view == offline_view, kind
+
+
+def test_two_workers_give_the_records_of_one_analyze(kafka_bootstrap: str, tmp_path: Path) -> None:
+    """Scale-out: two workers of one group split the four partitions of every keyed stage, and
+    the inferred trees and influence they publish still equal `analyze`'s, since each cascade's
+    tweets share a partition whichever worker owns it.
+    """
+    tweets = _network_in_time_order()
+    recording = tmp_path / "network-in-time-order.jsonl"
+    recording.write_bytes(b"\n".join(orjson.dumps(to_native(t)) for t in tweets) + b"\n")
+    settings = SETTINGS | {"RESONANCE_PARTITIONS": "4", "RESONANCE_RECONSTRUCTION": "deverna"}
+    live, offline = _live_and_offline(kafka_bootstrap, tmp_path, recording, len(tweets), settings, workers=2)
     for kind in ("cascade", "influence", "influence_summary"):
         live_view = [comparable(r) for r in last_view(live, kind)]
         offline_view = [comparable(r) for r in offline if r["kind"] == kind]
