@@ -11,6 +11,7 @@ stopped before publishing its own).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,6 +27,23 @@ from agents.topics import Topics
 from models.records import Record, Trigger
 from models.wire.native import parse_native
 from streams.analyzer import Analyzer, AnalyzerConfig
+
+log = logging.getLogger(__name__)
+
+
+def warn_disorder(before: int, now: int) -> None:
+    """Log when the count of retweets out of their cascade's order reaches 1, 10, 100, ...: the
+    input is not keyed by cascade (or not in time order), and inferred trees may differ from
+    `analyze`'s. A log line per power of ten says so without flooding the log.
+    """
+    if now > before and (before == 0 or len(str(now)) > len(str(before))):
+        log.warning(
+            "%d retweets so far arrived after a later tweet of their cascade, so their parents were "
+            "inferred without it: key input tweets by cascade (a retweet by the id of the tweet it "
+            "retweets, anything else by its own id; `resonance replay` does) and send them in time "
+            "order (README: Live and offline agree)",
+            now,
+        )
 
 
 @dataclass(slots=True)
@@ -69,6 +87,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
                 records = analyzer.observe(parse_native(orjson.loads(event.value)))
                 instruments.late.labels("influence", "dropped").inc(analyzer.dropped_events - dropped)
                 instruments.disordered.inc(analyzer.disordered_retweets - disordered)
+                warn_disorder(disordered, analyzer.disordered_retweets)
                 quiet.since = time.monotonic()
                 await publish(records)
             await analyzers.processed(stream, event)
