@@ -52,11 +52,34 @@ def _live_and_offline(  # noqa: PLR0913 - the run's inputs, keyword-only past th
     return live, deployment.analyze(recording, tmp_path / "offline.jsonl", *arguments, **settings)
 
 
-def _network_in_time_order() -> list[TweetEvent]:
-    """The real tweets of `twarc_network_tweets.jsonl` (which name no parent), in time order."""
+def _network_recording(directory: Path) -> tuple[Path, int]:
+    """The real tweets of `twarc_network_tweets.jsonl` (which name no parent), one per line in
+    time order, in `directory`; and how many there are.
+    """
     source = DATASETS / "real_tweets" / "v2_twarc" / "twarc_network_tweets.jsonl"
     tweets = [t for _, raw in read_messages(source) for t in parse_message(raw) if isinstance(t, TweetEvent)]
-    return sorted(tweets, key=lambda t: (t.at, t.id))
+    recording = directory / "network-in-time-order.jsonl"
+    in_order = sorted(tweets, key=lambda t: (t.at, t.id))
+    recording.write_bytes(b"\n".join(orjson.dumps(to_native(t)) for t in in_order) + b"\n")
+    return recording, len(tweets)
+
+
+def _assert_agree(live: list[Any], offline: list[dict[str, Any]], kinds: tuple[str, ...]) -> None:
+    """The live run's last view of each of `kinds` equals `analyze`'s records, and so does the
+    latest count of every hashtag `analyze` counted.
+    """
+    for kind in kinds:
+        live_view = [comparable(r) for r in last_view(live, kind)]
+        offline_view = [comparable(r) for r in offline if r["kind"] == kind]
+        assert live_view == offline_view, kind
+    live_tags = {r["tag"]: (r["count"], r["users"]) for r in records(live) if r["kind"] == "hashtag"}
+    offline_tags = {r["tag"]: (r["count"], r["users"]) for r in offline if r["kind"] == "hashtag"}
+    assert offline_tags
+    assert {tag: live_tags.get(tag) for tag in offline_tags} == offline_tags
+
+
+EVERY_KIND = ("influence_summary", "influence", "cascade", "hashtag_graph")
+INFERRED = SETTINGS | {"RESONANCE_PARTITIONS": "4", "RESONANCE_RECONSTRUCTION": "deverna"}
 
 
 def test_live_and_offline_final_records_agree(kafka_bootstrap: str, tmp_path: Path) -> None:
@@ -66,15 +89,7 @@ def test_live_and_offline_final_records_agree(kafka_bootstrap: str, tmp_path: Pa
     recording = tmp_path / "stream.jsonl"
     tweets = write_stream(StreamSpec(events=1_500, seed=5, rings=1), recording)
     live, offline = _live_and_offline(kafka_bootstrap, tmp_path, recording, tweets, SETTINGS)
-
-    for kind in ("influence_summary", "influence", "cascade", "hashtag_graph"):
-        live_view = [comparable(r) for r in last_view(live, kind)]
-        offline_view = [comparable(r) for r in offline if r["kind"] == kind]
-        assert live_view == offline_view, kind
-    live_tags = {r["tag"]: (r["count"], r["users"]) for r in records(live) if r["kind"] == "hashtag"}
-    offline_tags = {r["tag"]: (r["count"], r["users"]) for r in offline if r["kind"] == "hashtag"}
-    assert offline_tags
-    assert {tag: live_tags.get(tag) for tag in offline_tags} == offline_tags
+    _assert_agree(live, offline, EVERY_KIND)
 
 
 def test_inferred_parents_agree_through_several_partitions(kafka_bootstrap: str, tmp_path: Path) -> None:
@@ -85,30 +100,18 @@ def test_inferred_parents_agree_through_several_partitions(kafka_bootstrap: str,
     """
     # twarc's pages list the newest first, and a retweet's candidates are the earlier tweets that
     # have arrived: in that order every tree is a star. In time order, 56 cascades of 2+ retweets.
-    tweets = _network_in_time_order()
-    recording = tmp_path / "network-in-time-order.jsonl"
-    recording.write_bytes(b"\n".join(orjson.dumps(to_native(t)) for t in tweets) + b"\n")
-    settings = SETTINGS | {"RESONANCE_PARTITIONS": "4", "RESONANCE_RECONSTRUCTION": "deverna"}
-    live, offline = _live_and_offline(kafka_bootstrap, tmp_path, recording, len(tweets), settings)
+    recording, tweets = _network_recording(tmp_path)
+    live, offline = _live_and_offline(kafka_bootstrap, tmp_path, recording, tweets, INFERRED)
     cascades = [r for r in offline if r["kind"] == "cascade"]
     assert sum(r["depth"] >= 2 for r in cascades) > 0  # some parent really was inferred below the root
-    for kind in ("cascade", "influence", "influence_summary"):
-        live_view = [comparable(r) for r in last_view(live, kind)]
-        offline_view = [comparable(r) for r in offline if r["kind"] == kind]
-        assert live_view == offline_view, kind
+    _assert_agree(live, offline, EVERY_KIND)
 
 
 def test_two_workers_give_the_records_of_one_analyze(kafka_bootstrap: str, tmp_path: Path) -> None:
     """Scale-out: two workers of one group split the four partitions of every keyed stage, and
-    the inferred trees and influence they publish still equal `analyze`'s, since each cascade's
-    tweets share a partition whichever worker owns it.
+    the inferred trees, influence, hashtag graph and hashtag counts they publish still equal
+    `analyze`'s, since each cascade's tweets share a partition whichever worker owns it.
     """
-    tweets = _network_in_time_order()
-    recording = tmp_path / "network-in-time-order.jsonl"
-    recording.write_bytes(b"\n".join(orjson.dumps(to_native(t)) for t in tweets) + b"\n")
-    settings = SETTINGS | {"RESONANCE_PARTITIONS": "4", "RESONANCE_RECONSTRUCTION": "deverna"}
-    live, offline = _live_and_offline(kafka_bootstrap, tmp_path, recording, len(tweets), settings, workers=2)
-    for kind in ("cascade", "influence", "influence_summary"):
-        live_view = [comparable(r) for r in last_view(live, kind)]
-        offline_view = [comparable(r) for r in offline if r["kind"] == kind]
-        assert live_view == offline_view, kind
+    recording, tweets = _network_recording(tmp_path)
+    live, offline = _live_and_offline(kafka_bootstrap, tmp_path, recording, tweets, INFERRED, workers=2)
+    _assert_agree(live, offline, EVERY_KIND)
