@@ -620,7 +620,8 @@ def _throughput_report(section: Section, measured: Measured, stream: live.Stream
     assert progress.accepted_at is not None  # noqa: S101 - as above
     section.method = [
         f"input: synth.generate(StreamSpec(events={stream.generated}, seed={SEED})) as native JSON keyed",
-        "  by id, plus one original and one retweet of it at the end (the sentinel):",
+        "  by cascade (as replay keys them), plus one original and one retweet of it at the end",
+        "  (the sentinel):",
         f"  {total:,} messages, produced before any consumer starts into a topic",
         f"  of {partitions} partitions on a private single-node KRaft broker on this machine.",
         "baseline: a bare kafka-python KafkaConsumer (assign + seek_to_beginning, poll until all are",
