@@ -38,10 +38,10 @@ def warn_disorder(before: int, now: int) -> None:
     """
     if now > before and (before == 0 or len(str(now)) > len(str(before))):
         log.warning(
-            "%d retweets so far arrived after a later tweet of their cascade, so their parents were "
-            "inferred without it: key input tweets by cascade (a retweet by the id of the tweet it "
-            "retweets, anything else by its own id; `resonance replay` does) and send them in time "
-            "order (README: Live and offline agree)",
+            "retweets out of their cascade's order so far: %d (each arrived after a later tweet of "
+            "its cascade, so its parent was inferred without it). Key input tweets by cascade (a "
+            "retweet by the id of the tweet it retweets, anything else by its own id; `resonance "
+            "replay` does) and send them in time order (README: Live and offline agree)",
             now,
         )
 
