@@ -24,6 +24,7 @@ from streams.hashtag_metrics import HashtagMetricsConfig
 from streams.reconstruction import Method, ReconstructionConfig
 
 PRODUCER_LINGER_S = 0.010
+HEARTBEAT_S = 3.0  # Faust's default heartbeat interval
 
 
 def create_app(
@@ -54,6 +55,10 @@ def create_app(
         # inside the one-second latency budget of a cascade record.
         producer_linger=PRODUCER_LINGER_S,
         consumer_max_fetch_size=CHECKPOINT_MAX_BYTES,
+        # A silent worker's partitions move to the others after `failover`; heartbeats go from
+        # the consumer's own thread, at least three per session as Kafka advises.
+        broker_session_timeout=settings.failover.total_seconds(),
+        broker_heartbeat_interval=min(HEARTBEAT_S, settings.failover.total_seconds() / 3),
     )
     setup_prometheus_sensors(app, registry=registry, name_prefix="faust")
     topics = Topics.declare(app, settings)

@@ -20,6 +20,9 @@ LOCAL_BOOTSTRAP = "127.0.0.1:9092"
 # Kafka's rule for topic names (kafka.common.internals.Topic): these characters, at most 249.
 _TOPIC_CHARACTERS = re.compile(r"[A-Za-z0-9._-]+")
 MAX_TOPIC_NAME = 249
+# RESONANCE_FAILOVER's bounds: a broker refuses sessions shorter than its
+# group.min.session.timeout.ms (6 s by default); Faust refuses sessions longer than its request timeout.
+FAILOVER_RANGE = (timedelta(seconds=6), timedelta(seconds=90))
 _MAX_SETTING_TOPIC = 200  # the app id prefixes internal topics' names: room for their suffixes
 
 
@@ -51,6 +54,10 @@ class Settings:
     # RESONANCE_CHECKPOINT_EVERY (wall clock): a checkpoint serialises a stage's whole state, so
     # frequent ones cost throughput; events since the last one are delivered again on restart.
     checkpoint_every: timedelta = timedelta(seconds=10)
+    # RESONANCE_FAILOVER (wall clock): how long the group waits for a worker that went silent
+    # (killed, frozen, cut off) before handing its partitions to the others: Kafka's session
+    # timeout. Faust's 60 s default stalled a killed worker's partitions for a minute.
+    failover: timedelta = timedelta(seconds=10)
     idle_flush: timedelta = timedelta(seconds=5)  # RESONANCE_IDLE_FLUSH (wall clock, provisional view)
     # RESONANCE_RECONSTRUCTION: how a retweet's parent is inferred when the data does not say:
     # deverna (DeVerna et al. 2024, followers and time decay; the default: without a follower
@@ -92,6 +99,11 @@ class Settings:
                     f"{variable(field)}={name!r} is invalid: use up to 200 letters, digits, '.', '_' or '-' "
                     "(it names Kafka topics)"
                 )
+        if not FAILOVER_RANGE[0] <= self.failover <= FAILOVER_RANGE[1]:
+            raise SettingsError(
+                f"RESONANCE_FAILOVER={format_duration(self.failover)} is invalid: use 6s to 90s "
+                "(a broker's shortest session by default; Faust's request timeout)"
+            )
         if self.followers and self.reconstruction != "time":
             raise SettingsError(
                 "RESONANCE_FOLLOWERS is read by the time reconstruction only: "

@@ -146,7 +146,8 @@ _SAMPLE_VALUES = {
     "float": ("2.5", 2.5),
     "timedelta": ("7m", timedelta(minutes=7)),
 }
-_CHOICES = {"reconstruction": ("root", "root")}  # string settings that only take named values
+# Settings that only take named values or a bounded range.
+_CHOICES = {"reconstruction": ("root", "root"), "failover": ("20s", timedelta(seconds=20))}
 _NEEDS = {"followers": {"RESONANCE_RECONSTRUCTION": "time"}}  # settings read only beside another
 
 
@@ -229,3 +230,15 @@ def test_unknown_reconstruction_method_is_refused_with_the_choices() -> None:
     """RESONANCE_RECONSTRUCTION only takes a method the core implements, and says which."""
     with pytest.raises(SettingsError, match="use root, time or deverna"):
         Settings.from_env({"RESONANCE_RECONSTRUCTION": "guess"})
+
+
+@pytest.mark.parametrize(("raw", "valid"), [("5s", False), ("6s", True), ("90s", True), ("2m", False)])
+def test_failover_takes_what_kafka_and_faust_accept(raw: str, *, valid: bool) -> None:
+    """RESONANCE_FAILOVER (the session timeout) lies between a broker's default shortest session
+    and Faust's request timeout; outside, one line says the range.
+    """
+    if valid:
+        assert Settings.from_env({"RESONANCE_FAILOVER": raw}).failover == parse_duration(raw)
+        return
+    with pytest.raises(SettingsError, match=r"^RESONANCE_FAILOVER=\S+ is invalid: use 6s to 90s"):
+        Settings.from_env({"RESONANCE_FAILOVER": raw})
