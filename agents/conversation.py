@@ -11,7 +11,6 @@ stopped before publishing its own).
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,29 +20,13 @@ import faust
 import orjson
 
 from agents.checkpoints import Checkpointed
+from agents.input_warnings import LateEvents, warn_disorder
 from agents.instruments import Instruments
 from agents.publish import send_records
 from agents.topics import Topics
 from models.records import Record, Trigger
 from models.wire.native import parse_native
 from streams.analyzer import Analyzer, AnalyzerConfig
-
-log = logging.getLogger(__name__)
-
-
-def warn_disorder(before: int, now: int) -> None:
-    """Log when the count of retweets out of their cascade's order reaches 1, 10, 100, ...: the
-    input is not keyed by cascade (or not in time order), and inferred trees may differ from
-    `analyze`'s. A log line per power of ten says so without flooding the log.
-    """
-    if now > before and (before == 0 or len(str(now)) > len(str(before))):
-        log.warning(
-            "retweets out of their cascade's order so far: %d (each arrived after a later tweet of "
-            "its cascade, so its parent was inferred without it). Key input tweets by cascade (a "
-            "retweet by the id of the tweet it retweets, anything else by its own id; `resonance "
-            "replay` does) and send them in time order (README: Live and offline agree)",
-            now,
-        )
 
 
 @dataclass(slots=True)
@@ -74,6 +57,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         every_seconds=checkpoint_seconds,
     )
     quiet = Quiet()
+    late_events = LateEvents("conversation", config.hashtags.window.lateness)
 
     async def publish(records: Iterable[Record]) -> None:
         await send_records(topics, instruments, records)
@@ -83,11 +67,14 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         async for event in stream.noack().events():
             if analyzers.first_time(event):
                 analyzer = analyzers.state(event.message.partition)
-                dropped, disordered = analyzer.dropped_events, analyzer.disordered_retweets
+                late, dropped = analyzer.late_events, analyzer.dropped_events
+                disordered = analyzer.disordered_retweets
                 records = analyzer.observe(parse_native(orjson.loads(event.value)))
+                instruments.late.labels("influence", "admitted").inc(analyzer.late_events - late)
                 instruments.late.labels("influence", "dropped").inc(analyzer.dropped_events - dropped)
                 instruments.disordered.inc(analyzer.disordered_retweets - disordered)
                 warn_disorder(disordered, analyzer.disordered_retweets)
+                late_events.add(analyzer.late_events - late + analyzer.dropped_events - dropped)
                 quiet.since = time.monotonic()
                 await publish(records)
             await analyzers.processed(stream, event)

@@ -18,6 +18,7 @@ from typing import Any
 import faust
 
 from agents.checkpoints import Checkpointed
+from agents.input_warnings import LateEvents
 from agents.instruments import Instruments
 from agents.publish import send_records
 from agents.topics import Topics
@@ -69,6 +70,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         every_seconds=checkpoint_seconds,
     )
     quiet_since: dict[int, float] = {}  # partitions changed since their last published view
+    late_events = LateEvents("hashtag window", config.window.lateness)  # over every partition
 
     async def publish(records: Iterable[Record]) -> None:
         await send_records(topics, instruments, records)
@@ -84,6 +86,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
                 records = state.metrics.observe((use.tag,), use.user_id, use.at)
                 instruments.late.labels("hashtag", "admitted").inc(counts.late_events - late)
                 instruments.late.labels("hashtag", "dropped").inc(counts.dropped_events - dropped)
+                late_events.add(counts.late_events - late + counts.dropped_events - dropped)
                 quiet_since[event.message.partition] = time.monotonic()
                 await publish([*records, *state.bursts.judge(records)])
             await windows.processed(stream, event)

@@ -171,6 +171,14 @@ class Analyzer:
         return records
 
     @property
+    def late_events(self) -> int:
+        """Tweets that arrived older than the window's end (more than the lateness behind the
+        latest) but inside the window: the influence window took them in at once, after records
+        at earlier boundaries had gone out without them.
+        """
+        return self.influence.late_events
+
+    @property
     def dropped_events(self) -> int:
         """Tweets that arrived older than the window's start (more than the lateness behind the
         latest): the influence window left them out. A stream in time order drops none.

@@ -267,11 +267,12 @@ class Influence:
 
     The caller drives the window with `advance(end)`; live are the events with `at` in
     `[end - span, end)`. Events observed before the end passes them are pending; an event older
-    than the end (the caller's order broke) is admitted at once when still inside the window,
-    and otherwise dropped and counted in `dropped_events`.
+    than the end (the caller's order broke) is admitted at once when still inside the window
+    (counted in `late_events`), and otherwise dropped and counted in `dropped_events`.
     """
 
     config: InfluenceConfig
+    late_events: int = 0
     dropped_events: int = 0
     _posts: SlidingWindow[Post] = field(init=False)
     _roots: SlidingWindow[str] = field(init=False)
@@ -305,6 +306,7 @@ class Influence:
         post: Post = (event.user_id, event.followers, interactions(event, parent_user_id), event.at)
         admission = self._posts.add(post, event.at)
         if admission is Admission.LATE:
+            self.late_events += 1
             self._enter_post(post)
         elif admission is Admission.DROPPED:
             self.dropped_events += 1
@@ -606,6 +608,7 @@ class Influence:
             "root_state": {root: list(state) for root, state in self._root_state.items()},
             "pagerank": self._pagerank,
             "pagerank_stale": self._pagerank_stale,
+            "late_events": self.late_events,
             "dropped_events": self.dropped_events,
         }
 
@@ -614,7 +617,8 @@ class Influence:
         """Rebuild the state `snapshot` described; it continues exactly as the original would."""
         if data["version"] != SNAPSHOT_VERSION:
             raise ValueError(f"unknown influence snapshot version {data['version']}")
-        state = cls(config, dropped_events=data["dropped_events"])
+        # `late_events` came after version 1's first checkpoints: those count from zero.
+        state = cls(config, late_events=data.get("late_events", 0), dropped_events=data["dropped_events"])
         state._posts = SlidingWindow.restore(data["posts"], _decode_post)
         state._roots = SlidingWindow.restore(data["roots"])
         state._root_state = {root: (s[0], s[1], s[2]) for root, s in data["root_state"].items()}

@@ -321,6 +321,22 @@ def test_pagerank_raises_as_networkx_does_when_it_does_not_converge() -> None:
         nx.pagerank(nx.DiGraph([(0, 1)]), alpha=0.85, tol=1e-10, max_iter=1)
 
 
+def test_a_late_retweet_inside_the_window_counts_at_once_and_an_older_one_is_dropped() -> None:
+    """With the window's end at 10 (span 10), a retweet dated 5 is late but inside: counted at
+    once (`late_events`); one dated -1 is older than the window: dropped (`dropped_events`).
+    """
+    feed = Feed(Influence(config(10)))
+    feed.tweet(TweetEvent(id="1", user_id="a", at=t0 - timedelta(seconds=20)))
+    feed.influence.advance(t0 + timedelta(seconds=10))
+    feed.retweet("2", "b", "1", t0 + timedelta(seconds=5))
+    feed.retweet("3", "c", "1", t0 - timedelta(seconds=1))
+    assert (feed.influence.late_events, feed.influence.dropped_events) == (1, 1)
+    by_user = {r.user_id: r for r in feed.influence.records(t0, Trigger.BOUNDARY)[0]}
+    assert by_user["a"].retweets_received == 1
+    restored = Influence.restore(config(10), json.loads(json.dumps(feed.influence.snapshot())))
+    assert (restored.late_events, restored.dropped_events) == (1, 1)
+
+
 def test_the_docstring_timeline_counts_and_then_reverts_a_retweet() -> None:
     """A retweet counts while its time is in the window and is reverted, edge included, once it leaves."""
     # span 10; b retweets a at 2, c replies to a at 9

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import os
 import subprocess
 import sys
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ from agents.cli.kafka import local_broker
 from agents.cli.replay import Pacer, send_files
 from agents.kafka_admin import delete_topics, ensure_topics
 from agents.settings import Settings
+from models.duration import format_duration
 from synth.generator import StreamSpec
 from synth.truth import write_stream
 
@@ -39,13 +42,22 @@ WORKER_START_SECONDS = 120.0
 # The settings that name the demo's app and topics, set apart from any deployment's.
 DEMO_FIELDS = ("app_id", "input_topic", "dead_letter_topic", "metrics_topic", "alerts_topic")
 DEMO_APP_PREFIX = "resonance-demo-"
+# How far (wall time) the worker's stages may drift apart across partitions, as the demo's
+# lateness allows for it: times the replay's speed, it is the lateness in event time. With the
+# default 10s at 30x, the worker counted late events within seconds; with 1m (2 s x 30), none
+# over the whole 20,000-tweet stream.
+REPLAY_DRIFT = timedelta(seconds=2)
 
 
-def demo_settings(settings: Settings, run: str) -> Settings:
-    """`settings` with the demo's own topics, and an app id of its own for this `run`."""
+def demo_settings(settings: Settings, run: str, speed: float) -> Settings:
+    """`settings` with the demo's own topics, an app id of its own for this `run`, and a lateness
+    that covers the drift between partitions at the replay's `speed` (`REPLAY_DRIFT`).
+    """
+    drift = timedelta(seconds=math.ceil(REPLAY_DRIFT.total_seconds() * speed))
     return dataclasses.replace(
         settings,
         app_id=f"{DEMO_APP_PREFIX}{run}",
+        lateness=max(settings.lateness, drift),
         input_topic="demo.tweets",
         dead_letter_topic="demo.tweets.dlq",
         metrics_topic="demo.metrics",
@@ -54,8 +66,9 @@ def demo_settings(settings: Settings, run: str) -> Settings:
 
 
 def demo_env(settings: Settings) -> dict[str, str]:
-    """The environment of the demo's worker: this one, with the demo's app id and topics."""
-    return os.environ | {f"RESONANCE_{name.upper()}": str(getattr(settings, name)) for name in DEMO_FIELDS}
+    """The environment of the demo's worker: this one, with the demo's app id, topics and lateness."""
+    named = {f"RESONANCE_{name.upper()}": str(getattr(settings, name)) for name in DEMO_FIELDS}
+    return os.environ | named | {"RESONANCE_LATENESS": format_duration(settings.lateness)}
 
 
 def is_demo_topic(settings: Settings, name: str) -> bool:
@@ -121,7 +134,7 @@ def register(app: faust.App, base_settings: Settings) -> None:
         """
         if events <= 0 or speed <= 0:
             raise UsageError("--events and --speed must be positive, e.g. --events 20000 --speed 30")
-        settings = demo_settings(base_settings, run=time.strftime("%Y%m%d%H%M%S"))
+        settings = demo_settings(base_settings, run=time.strftime("%Y%m%d%H%M%S"), speed=speed)
         broker = None if settings.broker_is_external else local_broker(settings)
         started_broker = broker is not None and not broker.status().running
         if broker is not None:
@@ -150,7 +163,8 @@ def register(app: faust.App, base_settings: Settings) -> None:
                 f"  alerts               resonance subscribe {settings.alerts_topic}\n"
                 f"  dead letters         resonance subscribe {settings.dead_letter_topic}\n"
                 f"  worker log           {log}\n"
-                f"Replaying {recording.name} at {speed:g}x event time; Ctrl-C stops everything.\n"
+                f"Replaying {recording.name} at {speed:g}x event time (lateness "
+                f"{format_duration(settings.lateness)} to match); Ctrl-C stops everything.\n"
             )
             tally = send_files(settings, (recording,), settings.input_topic, Pacer(speed))
             say(f"demo stream sent ({tally.tweets} tweets); the worker keeps serving. Ctrl-C to stop.")

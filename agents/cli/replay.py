@@ -397,7 +397,13 @@ def register(app: faust.App, settings: Settings) -> None:
             default=None,
             help="Pace by event time, as a factor of real time: 60 plays an hour of tweets in a minute.",
         ),
-        option("--max", "flat_out", is_flag=True, help="Send as fast as possible (the default)."),
+        option(
+            "--max",
+            "flat_out",
+            is_flag=True,
+            help="Send as fast as possible (the default). This packs event time: give the worker a "
+            "RESONANCE_LATENESS of minutes (say 10m), or its boundary records miss late events.",
+        ),
         option(
             "--from",
             "start",
