@@ -80,12 +80,13 @@ class Deployment:
     data_dir: Path
     partitions: int
     idle_flush: str
+    lateness: str
 
     @classmethod
-    def new(cls, bootstrap: str, home: Path, partitions: int, idle_flush: str) -> Deployment:
+    def new(cls, bootstrap: str, home: Path, partitions: int, idle_flush: str, lateness: str) -> Deployment:
         """A deployment with unique names."""
         app_id = f"bench{uuid.uuid4().hex[:10]}"
-        return cls(bootstrap, app_id, free_ports(1)[0], home / app_id, partitions, idle_flush)
+        return cls(bootstrap, app_id, free_ports(1)[0], home / app_id, partitions, idle_flush, lateness)
 
     @property
     def input_topic(self) -> str:
@@ -109,6 +110,7 @@ class Deployment:
             "RESONANCE_WEB_PORT": str(self.web_port),
             "RESONANCE_DATA_DIR": str(self.data_dir),
             "RESONANCE_IDLE_FLUSH": self.idle_flush,
+            "RESONANCE_LATENESS": self.lateness,
             "RESONANCE_PARTITIONS": str(self.partitions),
             "OMP_NUM_THREADS": "1",
             "OPENBLAS_NUM_THREADS": "1",
