@@ -57,7 +57,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         every_seconds=checkpoint_seconds,
     )
     quiet = Quiet()
-    late_events = LateEvents("conversation", config.hashtags.window.lateness)
+    late_events = LateEvents("conversation", "influence", config.hashtags.window.lateness, instruments.late)
 
     async def publish(records: Iterable[Record]) -> None:
         await send_records(topics, instruments, records)
@@ -70,11 +70,9 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
                 late, dropped = analyzer.late_events, analyzer.dropped_events
                 disordered = analyzer.disordered_retweets
                 records = analyzer.observe(parse_native(orjson.loads(event.value)))
-                instruments.late.labels("influence", "admitted").inc(analyzer.late_events - late)
-                instruments.late.labels("influence", "dropped").inc(analyzer.dropped_events - dropped)
+                late_events.add(analyzer.late_events - late, analyzer.dropped_events - dropped)
                 instruments.disordered.inc(analyzer.disordered_retweets - disordered)
                 warn_disorder(disordered, analyzer.disordered_retweets)
-                late_events.add(analyzer.late_events - late + analyzer.dropped_events - dropped)
                 quiet.since = time.monotonic()
                 await publish(records)
             await analyzers.processed(stream, event)

@@ -70,7 +70,8 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         every_seconds=checkpoint_seconds,
     )
     quiet_since: dict[int, float] = {}  # partitions changed since their last published view
-    late_events = LateEvents("hashtag window", config.window.lateness)  # over every partition
+    # Over every partition of this worker.
+    late_events = LateEvents("hashtag window", "hashtag", config.window.lateness, instruments.late)
 
     async def publish(records: Iterable[Record]) -> None:
         await send_records(topics, instruments, records)
@@ -84,9 +85,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
                 counts = state.metrics.counts
                 late, dropped = counts.late_events, counts.dropped_events
                 records = state.metrics.observe((use.tag,), use.user_id, use.at)
-                instruments.late.labels("hashtag", "admitted").inc(counts.late_events - late)
-                instruments.late.labels("hashtag", "dropped").inc(counts.dropped_events - dropped)
-                late_events.add(counts.late_events - late + counts.dropped_events - dropped)
+                late_events.add(counts.late_events - late, counts.dropped_events - dropped)
                 quiet_since[event.message.partition] = time.monotonic()
                 await publish([*records, *state.bursts.judge(records)])
             await windows.processed(stream, event)

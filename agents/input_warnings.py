@@ -11,6 +11,8 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from prometheus_client import Counter
+
 from models.duration import format_duration
 
 log = logging.getLogger(__name__)
@@ -37,18 +39,23 @@ def warn_disorder(before: int, now: int) -> None:
 
 @dataclass(slots=True)
 class LateEvents:
-    """One stage's events that came more than `lateness` behind the latest, counted since this
-    worker started, with a warning as the count reaches 1, 10, 100, ...: records already
-    published at window boundaries missed those events.
+    """One stage's events that came more than `lateness` behind the latest: exported on `counter`
+    (`resonance_events_late{metric, outcome}`) and counted since this worker started, with a
+    warning as the count reaches 1, 10, 100, ...: records already published at window boundaries
+    missed those events.
     """
 
     stage: str
+    metric: str  # the `metric` label: which window they were late for
     lateness: timedelta
+    counter: Counter
     count: int = 0
 
-    def add(self, events: int) -> None:
-        """Count `events` more late events."""
-        before, self.count = self.count, self.count + events
+    def add(self, admitted: int, dropped: int) -> None:
+        """Count late events more: `admitted` (inside the window) and `dropped` (older than it)."""
+        self.counter.labels(self.metric, "admitted").inc(admitted)
+        self.counter.labels(self.metric, "dropped").inc(dropped)
+        before, self.count = self.count, self.count + admitted + dropped
         if reaches_power_of_ten(before, self.count):
             log.warning(
                 "%s: events more than RESONANCE_LATENESS=%s behind the latest so far: %d (records "

@@ -99,9 +99,11 @@ class Settings:
                     f"{variable(field)}={name!r} is invalid: use up to 200 letters, digits, '.', '_' or '-' "
                     "(it names Kafka topics)"
                 )
-        if not FAILOVER_RANGE[0] <= self.failover <= FAILOVER_RANGE[1]:
+        shortest, longest = FAILOVER_RANGE
+        if not shortest <= self.failover <= longest:
             raise SettingsError(
-                f"RESONANCE_FAILOVER={format_duration(self.failover)} is invalid: use 6s to 90s "
+                f"RESONANCE_FAILOVER={format_duration(self.failover)} is invalid: use "
+                f"{format_duration(shortest)} to {format_duration(longest)} "
                 "(a broker's shortest session by default; Faust's request timeout)"
             )
         if self.followers and self.reconstruction != "time":

@@ -9,8 +9,10 @@ import logging
 from datetime import timedelta
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from agents.input_warnings import LateEvents, reaches_power_of_ten, warn_disorder
+from agents.instruments import Instruments
 
 STEPS = [*range(1001), 5, 12]  # one at a time up to 1000, then a jump from 5 past 10
 
@@ -44,13 +46,19 @@ def test_late_events_are_warned_about_at_each_power_of_ten_naming_stage_lateness
 ) -> None:
     """Late events counted one at a time, none at a time, then 30 (no power of ten crossed) and
     65 at once: warnings at 1, 10 and the jump to 105, each naming the stage, its lateness and both
-    fixes.
+    fixes; the exported counter splits them into admitted and dropped.
     """
-    late = LateEvents("hashtag window", timedelta(seconds=10))
+    registry = CollectorRegistry()
+    late = LateEvents(
+        "hashtag window", "hashtag", timedelta(seconds=10), Instruments.create(registry, top_n=5).late
+    )
     with caplog.at_level(logging.WARNING, logger="agents.input_warnings"):
-        for events in [1, 0, *[1] * 9, 30, 65]:
-            late.add(events)
+        for admitted, dropped in [(1, 0), (0, 0), *[(0, 1)] * 9, (30, 0), (60, 5)]:
+            late.add(admitted, dropped)
     assert late.count == 105
+    sample = "resonance_events_late_total"
+    assert registry.get_sample_value(sample, {"metric": "hashtag", "outcome": "admitted"}) == 91
+    assert registry.get_sample_value(sample, {"metric": "hashtag", "outcome": "dropped"}) == 14
     assert _counts(caplog.records) == ["1", "10", "105"]
     for record in caplog.records:
         message = record.getMessage()

@@ -33,7 +33,7 @@ from agents.cli.base import PlainCommand, UsageError, say
 from agents.cli.kafka import local_broker
 from agents.cli.replay import Pacer, send_files
 from agents.kafka_admin import delete_topics, ensure_topics
-from agents.settings import Settings
+from agents.settings import Settings, as_variables
 from models.duration import format_duration
 from synth.generator import StreamSpec
 from synth.truth import write_stream
@@ -66,9 +66,10 @@ def demo_settings(settings: Settings, run: str, speed: float) -> Settings:
 
 
 def demo_env(settings: Settings) -> dict[str, str]:
-    """The environment of the demo's worker: this one, with the demo's app id, topics and lateness."""
-    named = {f"RESONANCE_{name.upper()}": str(getattr(settings, name)) for name in DEMO_FIELDS}
-    return os.environ | named | {"RESONANCE_LATENESS": format_duration(settings.lateness)}
+    """The environment of the demo's worker: this one, with every setting of `settings` (the
+    demo's app id, topics and lateness included).
+    """
+    return os.environ | dict(assignment.split("=", 1) for assignment in as_variables(settings))
 
 
 def is_demo_topic(settings: Settings, name: str) -> bool:
