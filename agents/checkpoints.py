@@ -1,10 +1,11 @@
 """Checkpoints: a stage's per-partition state in a changelogged Faust table, so a restarted
 worker resumes exactly where it was, and re-sent messages are recognised downstream.
 
-How it stays exact. A stage's stream runs without automatic acks. At a checkpoint, the producer
-is flushed first (what the events sent is durable), then the state is written to the table and
-its changelog, and only once the broker has the changelog message are the events acked, so the
-committed offset never runs ahead of the saved state. After a stop or a crash the partition
+How it stays exact. A stage's stream runs without automatic acks. At a checkpoint, the state is
+encoded, the producer is flushed (what the events sent is durable), then the state is written to
+the table and its changelog, and only once the broker has the changelog message are the events
+the state holds acked, so the committed offset never runs ahead of the saved state. The stage goes
+on processing while a checkpoint is written. After a stop or a crash the partition
 restarts from its checkpoint, and events are delivered again: those after the checkpoint, and
 possibly some before it (when the checkpoint was saved but the commit not yet made). Every
 message a stage sends carries its source position (partition, offset, index), and each stage
@@ -31,6 +32,7 @@ checkpoint: the partition's next owner does that work again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -118,7 +120,7 @@ class StagePartition(Generic[S]):
     pending: list[Any] = field(default_factory=list)  # processed, not yet in a saved checkpoint
     saved_at: float = field(default_factory=time.monotonic)
     busy: bool = False  # an event is between `first_time` and `processed`
-    saving: bool = False  # a checkpoint of this partition is being written
+    writing: asyncio.Future[None] | None = None  # a checkpoint of this partition being written
     next_offset: int | None = None  # the input offset after the last one processed
     rewound_at: float | None = None  # when the partition was last sought back to `next_offset`
     hole_since: float | None = None  # when an offset beyond `next_offset` first arrived
@@ -200,7 +202,7 @@ class Checkpointed(Generic[S]):
                 if entry.rewound_at is not None:
                     await self._rewind(partition, entry, "nothing arrived since the seek")
                 if entry.pending and not entry.busy and now - entry.saved_at >= self._every:
-                    await self._save(partition, entry)
+                    self._save(partition, entry)
 
         app.timer(interval=every_seconds)(save_quiet)
 
@@ -316,7 +318,7 @@ class Checkpointed(Generic[S]):
         entry.stream = stream
         entry.pending.append(event)
         if time.monotonic() - entry.saved_at >= self._every:
-            await self._save(partition, entry)
+            self._save(partition, entry)
 
     async def _rewind(self, partition: int, entry: StagePartition[S], why: str) -> None:
         """Seek the partition back to the offset its state expects next (`why` says what showed
@@ -351,30 +353,20 @@ class Checkpointed(Generic[S]):
             # Revoked meanwhile, or the broker slow to answer: a hole found later seeks again.
             log.warning("%s[%d]: could not seek to offset %d: %r", self._topic, partition, offset, error)
 
-    async def _save(self, partition: int, entry: StagePartition[S]) -> None:
-        """Checkpoint the partition and ack its pending events; give up (the next event or timer
-        tick tries again) if another save is under way, an event ran while the producer was
-        flushed (its outputs may not be durable yet), or the partition was revoked.
+    def _save(self, partition: int, entry: StagePartition[S]) -> None:
+        """Checkpoint the partition's state as it is now, and ack its pending events once the
+        checkpoint is durable. The state is encoded here, at once; the writing runs as a task of
+        its own, so the stage goes on processing events meanwhile (a checkpoint of a large state
+        takes the broker a second or more to store, and a retweet waiting on it would be late).
+        Nothing happens while another write of the partition is under way (the next event or timer
+        tick tries again), or when the worker is stopping.
         """
         # A worker that is stopping writes no checkpoint: its producer is being flushed and closed
         # around the agents, so outputs could be claimed durable and lost. The partition's next
         # owner does the events since the last checkpoint again instead.
-        if entry.saving or self._app.should_stop:
+        if entry.writing is not None or self._app.should_stop:
             return
-        entry.saving = True
-        try:
-            await self._checkpoint(partition, entry)
-        finally:
-            entry.saving = False
-
-    async def _checkpoint(self, partition: int, entry: StagePartition[S]) -> None:
         started, count = time.monotonic(), len(entry.pending)
-        # What these events sent must be durable before a checkpoint says they were processed:
-        # a state restored ahead of its outputs would never send them again.
-        await self._app.producer.flush()
-        if entry.busy or len(entry.pending) != count or self._partitions.get(partition) is not entry:
-            return
-        key = str(partition).encode()
         value = orjson.dumps(
             {
                 "format": CHECKPOINT_FORMAT,
@@ -383,14 +375,37 @@ class Checkpointed(Generic[S]):
                 "next_offset": entry.next_offset,
             }
         )
-        # Not `self._table[key] = value`: that queues the changelog write in Faust's producer
-        # buffer, which Faust's commit does not reliably wait for (its flush gives up after 0.1 s,
-        # and misses a message being handed to the client), so the offsets of the events acked
-        # below could be committed before their checkpoint is. Store it, send it to the changelog
-        # partition that the owner of this input partition recovers, and wait for the broker.
-        self._table.data[key] = value
-        await self._table.send_changelog(partition, key, value)
-        done, entry.pending[:count] = entry.pending[:count], []
-        for event in done:
-            await entry.stream.ack(event)
-        entry.saved_at = started
+        # Tracked by the app, which cancels it when the worker stops (the events then stay unacked).
+        entry.writing = self._app.add_future(self._write(partition, entry, value, count, started))
+
+    async def _write(
+        self, partition: int, entry: StagePartition[S], value: bytes, count: int, started: float
+    ) -> None:
+        """Store checkpoint `value`, which holds the first `count` pending events, then ack them."""
+        try:
+            # What these events sent must be durable before a checkpoint says they were processed:
+            # a state restored ahead of its outputs would never send them again. They were all
+            # handed to the producer before the state was encoded, so this flush covers them.
+            await self._app.producer.flush()
+            if self._app.should_stop or self._partitions.get(partition) is not entry:
+                return
+            key = str(partition).encode()
+            # Not `self._table[key] = value`: that queues the changelog write in Faust's producer
+            # buffer, which Faust's commit does not reliably wait for (its flush gives up after
+            # 0.1 s, and misses a message being handed to the client), so the offsets of the events
+            # acked below could be committed before their checkpoint is. Store it, send it to the
+            # changelog partition that the owner of this input partition recovers, and wait for
+            # the broker.
+            self._table.data[key] = value
+            await self._table.send_changelog(partition, key, value)
+            if self._partitions.get(partition) is not entry:
+                return  # revoked meanwhile: its next owner acks, from this checkpoint or an older one
+            done, entry.pending[:count] = entry.pending[:count], []
+            for event in done:
+                await entry.stream.ack(event)
+            entry.saved_at = started
+        except (KafkaError, TimeoutError) as error:
+            # The events stay unacked: the next checkpoint, or the partition's next owner, covers them.
+            log.warning("%s[%d]: a checkpoint could not be written: %r", self._topic, partition, error)
+        finally:
+            entry.writing = None

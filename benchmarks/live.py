@@ -32,7 +32,6 @@ from kafka.errors import TopicAlreadyExistsError
 from prometheus_client.parser import text_string_to_metric_families
 
 from agents.broker import LocalKafka, free_ports
-from models.duration import parse_duration
 from models.wire import to_native
 from synth import StreamSpec, generate
 
@@ -356,6 +355,31 @@ def find_cascade_change(bootstrap: str, topic: str, root_id: str, *, min_size: i
     """Read the metrics topic from the beginning until a change record of `root_id` of at least
     `min_size` nodes; return that message (its timestamp is when the worker published it).
     """
+
+    def wanted(message: Any) -> bool:
+        record = _cascade_change(message, root_id)
+        return record is not None and record["size"] >= min_size
+
+    return _find_record(bootstrap, topic, wanted, what=f"the cascade record of {root_id}")
+
+
+def find_idle_summary(bootstrap: str, topic: str, *, after: float) -> Any:
+    """Read the metrics topic from the beginning until an influence summary of an idle view
+    published at or after `after` (epoch seconds): the conversation stage's view of a quiet input,
+    which takes it a second or more on a large state, is then out.
+    """
+
+    def wanted(message: Any) -> bool:
+        if message.timestamp < after * 1000:
+            return False
+        record = orjson.loads(message.value)
+        return bool(record.get("kind") == "influence_summary" and record.get("trigger") == "idle")
+
+    return _find_record(bootstrap, topic, wanted, what="the idle view's influence summary")
+
+
+def _find_record(bootstrap: str, topic: str, wanted: Callable[[Any], bool], *, what: str) -> Any:
+    """The first message of `topic`, read from its beginning, that is `wanted`."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
     try:
 
@@ -370,12 +394,11 @@ def find_cascade_change(bootstrap: str, topic: str, root_id: str, *, min_size: i
         def found() -> Any:
             for batch in consumer.poll(timeout_ms=500).values():
                 for message in batch:
-                    record = _cascade_change(message, root_id)
-                    if record is not None and record["size"] >= min_size:
+                    if wanted(message):
                         return message
             return None
 
-        return wait_for(found, seconds=DRAIN_SECONDS, what=f"the cascade record of {root_id}", interval=0)
+        return wait_for(found, seconds=DRAIN_SECONDS, what=what, interval=0)
     finally:
         consumer.close()
 
@@ -449,8 +472,3 @@ def quantiles(values: list[float]) -> dict[str, float] | None:
     ordered = sorted(values)
     rank = math.ceil(0.95 * len(ordered)) - 1
     return {"min": ordered[0], "median": statistics.median(ordered), "p95": ordered[rank], "max": ordered[-1]}
-
-
-def idle_flush_seconds(text: str) -> float:
-    """The seconds of a duration like `5s` (the worker's idle flush setting)."""
-    return parse_duration(text).total_seconds()
