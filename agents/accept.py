@@ -37,6 +37,7 @@ def register(
         dump=SeenIds.snapshot,
         load=lambda data: SeenIds.restore(horizon, data),
         every_seconds=checkpoint_seconds,
+        instruments=instruments,
     )
 
     @app.agent(topics.events, name="accept")

@@ -44,6 +44,9 @@ import orjson
 from aiokafka.errors import KafkaError
 from faust.types import TP
 
+from agents import gc_policy
+from agents.instruments import Instruments
+
 S = TypeVar("S")
 
 SOURCE_HEADER = "resonance.source"
@@ -146,6 +149,16 @@ class StagePartition(Generic[S]):
         return self.next_offset is not None and offset < self.next_offset
 
 
+@dataclass(frozen=True, slots=True)
+class EncodedCheckpoint:
+    """A checkpoint encoded and on its way to the broker."""
+
+    value: bytes
+    events: int  # the partition's first pending events, which the checkpoint holds
+    taken_at: float  # monotonic seconds when encoding began
+    encoded_at: float
+
+
 class Checkpointed(Generic[S]):
     """One stage's state per input partition, restored from and saved to a Faust table."""
 
@@ -160,8 +173,9 @@ class Checkpointed(Generic[S]):
         dump: Callable[[S], Any],
         load: Callable[[Any], S],
         every_seconds: float,
+        instruments: Instruments,
     ) -> None:
-        """Declare the stage's checkpoint table on `app`."""
+        """Declare the stage's checkpoint table on `app`; `instruments` time the checkpoints."""
         self._table = app.Table(
             f"{name}-checkpoints",
             default=None,
@@ -176,6 +190,9 @@ class Checkpointed(Generic[S]):
         )
         self._create, self._dump, self._load = create, dump, load
         self._every = every_seconds
+        self._encode_seconds = instruments.checkpoint_seconds.labels(name, "encode")
+        self._write_seconds = instruments.checkpoint_seconds.labels(name, "write")
+        self._bytes = instruments.checkpoint_bytes.labels(name)
         self._app = app
         self._topic = topic
         self._partitions: dict[int, StagePartition[S]] = {}
@@ -367,21 +384,23 @@ class Checkpointed(Generic[S]):
         if entry.writing is not None or self._app.should_stop:
             return
         started, count = time.monotonic(), len(entry.pending)
-        value = orjson.dumps(
-            {
-                "format": CHECKPOINT_FORMAT,
-                "state": self._dump(entry.state),
-                "positions": entry.positions.snapshot(),
-                "next_offset": entry.next_offset,
-            }
-        )
+        with gc_policy.paused():
+            value = orjson.dumps(
+                {
+                    "format": CHECKPOINT_FORMAT,
+                    "state": self._dump(entry.state),
+                    "positions": entry.positions.snapshot(),
+                    "next_offset": entry.next_offset,
+                }
+            )
+        checkpoint = EncodedCheckpoint(value, count, started, time.monotonic())
+        self._encode_seconds.observe(checkpoint.encoded_at - started)
+        self._bytes.set(len(value))
         # Tracked by the app, which cancels it when the worker stops (the events then stay unacked).
-        entry.writing = self._app.add_future(self._write(partition, entry, value, count, started))
+        entry.writing = self._app.add_future(self._write(partition, entry, checkpoint))
 
-    async def _write(
-        self, partition: int, entry: StagePartition[S], value: bytes, count: int, started: float
-    ) -> None:
-        """Store checkpoint `value`, which holds the first `count` pending events, then ack them."""
+    async def _write(self, partition: int, entry: StagePartition[S], checkpoint: EncodedCheckpoint) -> None:
+        """Store the checkpoint, then ack the pending events it holds."""
         try:
             # What these events sent must be durable before a checkpoint says they were processed:
             # a state restored ahead of its outputs would never send them again. They were all
@@ -396,14 +415,16 @@ class Checkpointed(Generic[S]):
             # acked below could be committed before their checkpoint is. Store it, send it to the
             # changelog partition that the owner of this input partition recovers, and wait for
             # the broker.
-            self._table.data[key] = value
-            await self._table.send_changelog(partition, key, value)
+            self._table.data[key] = checkpoint.value
+            await self._table.send_changelog(partition, key, checkpoint.value)
             if self._partitions.get(partition) is not entry:
                 return  # revoked meanwhile: its next owner acks, from this checkpoint or an older one
+            count = checkpoint.events
             done, entry.pending[:count] = entry.pending[:count], []
             for event in done:
                 await entry.stream.ack(event)
-            entry.saved_at = started
+            entry.saved_at = checkpoint.taken_at
+            self._write_seconds.observe(time.monotonic() - checkpoint.encoded_at)
         except (KafkaError, TimeoutError) as error:
             # The events stay unacked: the next checkpoint, or the partition's next owner, covers them.
             log.warning("%s[%d]: a checkpoint could not be written: %r", self._topic, partition, error)

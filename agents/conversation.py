@@ -11,6 +11,7 @@ stopped before publishing its own).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 import faust
 import orjson
 
+from agents import gc_policy
 from agents.checkpoints import Checkpointed
 from agents.input_warnings import LateEvents, warn_disorder
 from agents.instruments import Instruments
@@ -55,6 +57,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         dump=Analyzer.snapshot,
         load=lambda data: Analyzer.restore(config, data),
         every_seconds=checkpoint_seconds,
+        instruments=instruments,
     )
     quiet = Quiet()
     late_events = LateEvents("conversation", "influence", config.hashtags.window.lateness, instruments.late)
@@ -83,7 +86,25 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         if quiet.since is not None and time.monotonic() - quiet.since >= idle_seconds:
             quiet.since = None
             for analyzer in analyzers.states().values():
-                await publish(analyzer.view(Trigger.IDLE))
+                # The state is encoded here, at once; rebuilding and flushing a copy of it, the
+                # bulk of the work (a second on a large state), runs in a thread, so an event
+                # arriving meanwhile is not held up. The view is then out of date: dropped, and
+                # the next quiet spell publishes a current one.
+                started = time.monotonic()
+                with gc_policy.paused():
+                    state = orjson.dumps(analyzer.snapshot())
+                encoded = time.monotonic()
+                records = await asyncio.to_thread(_view_of, config, state)
+                instruments.idle_view_seconds.labels("encode").observe(encoded - started)
+                instruments.idle_view_seconds.labels("compute").observe(time.monotonic() - encoded)
+                if quiet.since is None:
+                    await publish(records)
 
     app.timer(interval=max(0.5, idle_seconds / 2))(flush_idle)
     return conversation
+
+
+def _view_of(config: AnalyzerConfig, state: bytes) -> list[Record]:
+    """The idle view of the analyzer that encoded snapshot `state` describes."""
+    with gc_policy.paused():
+        return Analyzer.view_of(config, orjson.loads(state), Trigger.IDLE)

@@ -11,6 +11,9 @@ once.
 from __future__ import annotations
 
 import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 # A young collection every 50,000 net allocations (instead of 700); older generations keep
 # their ratios to it. Measured on the Higgs file: observe 21 s -> 12.8 s, final flush 27 s -> 16 s.
@@ -26,3 +29,39 @@ def tune_for_long_lived_state() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(YOUNG_THRESHOLD, MIDDLE_RATIO, OLD_RATIO)
+
+
+class _Pauses:
+    """How many `paused` blocks are open, in any thread; whether collection was on before them."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.open = 0
+        self.was_enabled = False
+
+
+_PAUSES = _Pauses()
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """No garbage collection while the block runs, in any thread, until the last open block ends.
+
+    For work that allocates a great many short-lived containers and no cycles: encoding or
+    copying a stage's state. Its allocations would trigger young collections, and in time a full
+    one over the whole live state, holding up the worker's event loop for a third of a second
+    more (measured: a 50,000-tweet snapshot took 0.33 s without collections, 0.37 to 0.68 s with).
+    Reference counting frees the containers as usual; cyclic garbage waits for the block's end.
+    """
+    with _PAUSES.lock:
+        if not _PAUSES.open:
+            _PAUSES.was_enabled = gc.isenabled()
+            gc.disable()
+        _PAUSES.open += 1
+    try:
+        yield
+    finally:
+        with _PAUSES.lock:
+            _PAUSES.open -= 1
+            if not _PAUSES.open and _PAUSES.was_enabled:
+                gc.enable()

@@ -68,6 +68,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         dump=PartitionState.snapshot,
         load=lambda data: PartitionState.restore(config, alerts, data),
         every_seconds=checkpoint_seconds,
+        instruments=instruments,
     )
     quiet_since: dict[int, float] = {}  # partitions changed since their last published view
     # Over every partition of this worker.

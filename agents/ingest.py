@@ -59,6 +59,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         dump=lambda _: None,
         load=lambda _: None,
         every_seconds=checkpoint_seconds,
+        instruments=instruments,
     )
 
     @app.agent(topics.tweets, name="ingest")

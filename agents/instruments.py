@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -19,6 +19,9 @@ from models.records import (
     InfluenceSummary,
     Record,
 )
+
+# Seconds: from what a checkpoint of a small state takes to what would break the 1 s latency target.
+PAUSE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 @dataclass(slots=True, eq=False)  # eq=False keeps identity hashing: the registry keys on it
@@ -75,6 +78,9 @@ class Instruments:
     disordered: Counter
     records: Counter
     alerts: Counter
+    checkpoint_seconds: Histogram
+    checkpoint_bytes: Gauge
+    idle_view_seconds: Histogram
     hashtags: LatestHashtags
     conversation: LatestConversation
 
@@ -126,6 +132,28 @@ class Instruments:
                 "resonance_alerts",
                 "Alerts raised (one per condition: see the alerts topic)",
                 ["type", "severity"],
+                registry=registry,
+            ),
+            checkpoint_seconds=Histogram(
+                "resonance_checkpoint_seconds",
+                "Time a stage's checkpoint takes: step 'encode' holds up the worker's event loop "
+                "(every stage waits), step 'write' (until the broker has it) runs in the background",
+                ["stage", "step"],
+                buckets=PAUSE_BUCKETS,
+                registry=registry,
+            ),
+            checkpoint_bytes=Gauge(
+                "resonance_checkpoint_bytes",
+                "Size of the stage's latest checkpoint (one partition's state)",
+                ["stage"],
+                registry=registry,
+            ),
+            idle_view_seconds=Histogram(
+                "resonance_idle_view_seconds",
+                "Time the conversation stage's view of a quiet input takes: step 'encode' holds up "
+                "the event loop, step 'compute' runs in a thread",
+                ["step"],
+                buckets=PAUSE_BUCKETS,
                 registry=registry,
             ),
             hashtags=hashtags,

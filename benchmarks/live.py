@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from agents.broker import LocalKafka, free_ports
 from models.wire import to_native
@@ -117,17 +118,23 @@ class Deployment:
 
     def metrics(self) -> dict[str, float] | None:
         """The worker's Prometheus samples summed over labels, or None while it does not answer."""
+        samples = self.samples()
+        if samples is None:
+            return None
+        sums: dict[str, float] = {}
+        for sample in samples:
+            sums[sample.name] = sums.get(sample.name, 0.0) + sample.value
+        return sums
+
+    def samples(self) -> list[Sample] | None:
+        """The worker's Prometheus samples, or None while it does not answer."""
         url = f"http://127.0.0.1:{self.web_port}/metrics"
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 text = response.read().decode()
         except OSError:
             return None
-        sums: dict[str, float] = {}
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                sums[sample.name] = sums.get(sample.name, 0.0) + sample.value
-        return sums
+        return [sample for family in text_string_to_metric_families(text) for sample in family.samples]
 
 
 def accounted(samples: dict[str, float]) -> float:
@@ -406,15 +413,16 @@ def _find_record(bootstrap: str, topic: str, wanted: Callable[[Any], bool], *, w
 def measure_latency(  # noqa: PLR0913 - each is one independent parameter of the measurement
     deployment: Deployment,
     stream: Stream,
-    count: int,
+    pauses: Sequence[float],
     *,
+    first: int,
     start_size: int,
-    gap_seconds: float,
     say: Callable[[str], None],
 ) -> dict[str, Any]:
-    """Send `count` retweets of the stream's root one at a time; for each, the wall time from
-    just before the send to the arrival of its cascade change record at a kafka-python consumer,
-    and to that record's CreateTime (when the worker produced it).
+    """Send retweets of the stream's root one at a time, each after its pause in `pauses`
+    (seconds), numbered from `first` (retweet k makes the cascade `start_size + k` nodes); for
+    each, the wall time from just before the send to the arrival of its cascade change record at
+    a kafka-python consumer, and to that record's CreateTime (when the worker produced it).
     """
     consumer = KafkaConsumer(
         bootstrap_servers=deployment.bootstrap,
@@ -433,7 +441,8 @@ def measure_latency(  # noqa: PLR0913 - each is one independent parameter of the
         consumer.seek_to_end(*assigned)
         for partition in assigned:
             consumer.position(partition)  # resolve "end" now, before anything is sent
-        for k in range(1, count + 1):
+        for k, pause in enumerate(pauses, start=first):
+            time.sleep(pause)
             key, value = retweet_message(
                 stream.root_id, stream.root_user, f"{deployment.app_id}-rt-{k}", stream.next_ms + k * 1000
             )
@@ -447,11 +456,10 @@ def measure_latency(  # noqa: PLR0913 - each is one independent parameter of the
                 continue
             arrival.append(time.time() - sent)
             published.append(message.timestamp / 1000 - sent)
-            time.sleep(gap_seconds)
     finally:
         producer.close()
         consumer.close()
-    return {"sent": count, "timeouts": timeouts, "arrival_s": arrival, "published_s": published}
+    return {"sent": len(pauses), "timeouts": timeouts, "arrival_s": arrival, "published_s": published}
 
 
 def _await_change(consumer: KafkaConsumer, root_id: str, size: int) -> Any:

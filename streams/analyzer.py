@@ -308,7 +308,17 @@ class Analyzer:
         records depend on when it paused (wall time), and a replay would not reproduce them.
         Alerts are raised once, as the stream itself moves boundaries, never from a view.
         """
-        provisional = Analyzer.restore(self.config, self.snapshot())
+        return Analyzer.view_of(self.config, self.snapshot(), trigger)
+
+    @classmethod
+    def view_of(
+        cls, config: AnalyzerConfig, data: dict[str, Any], trigger: Trigger = Trigger.IDLE
+    ) -> list[Record]:
+        """The `view` of the analyzer that `snapshot` data describes. It builds everything it uses
+        from `data`, so given data of its own (say, decoded from encoded bytes) it can run in
+        another thread while the analyzer goes on.
+        """
+        provisional = cls.restore(config, data)
         return [record for record in provisional.flush(trigger) if not isinstance(record, Alert)]
 
     def _cascade_records(self, at: datetime, trigger: Trigger) -> list[CascadeRecord]:

@@ -40,10 +40,8 @@ there too (0.592, then 0.5926 after three), and in that first warm refresh about
 change community instead of about 8% with two iterations. One iteration already gives Leiden's
 guarantee that every community is connected.
 
-Randomness: igraph draws random numbers from a process-wide generator (by default Python's
-`random` module). `refresh` installs a private `random.Random(seed)` for the length of the call
-and reinstalls the default afterwards, so results depend on the seed only and no global state
-leaks; it is not safe to refresh from two threads at once.
+Randomness: igraph draws random numbers from a process-wide generator; Leiden runs inside
+`streams.igraph_random.seeded`, so results depend on the seed only, from any thread.
 
 Nothing here reads a clock or does I/O.
 
@@ -58,7 +56,6 @@ Nothing here reads a clock or does I/O.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -69,6 +66,8 @@ from typing import Any
 import igraph  # type: ignore[import-untyped, unused-ignore]
 import numpy as np
 from numpy.typing import NDArray
+
+from streams.igraph_random import seeded
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -243,9 +242,7 @@ class CommunityTracker:
         """
         g = igraph.Graph(n=len(graph.users))
         g.add_edges(graph.ends)  # 3x faster than Graph(edges=...): no Python tuple per edge
-        # S311: Leiden's random choices, seeded for reproducibility; nothing secret.
-        igraph.set_random_number_generator(random.Random(self.config.seed))  # noqa: S311
-        try:
+        with seeded(self.config.seed):
             found = g.community_leiden(
                 objective_function="modularity",
                 weights=graph.weights.tolist(),
@@ -267,8 +264,6 @@ class CommunityTracker:
                 initial_membership=_initial(camp_start).tolist(),
                 n_iterations=self.config.iterations,
             )
-        finally:
-            igraph.set_random_number_generator(random)  # igraph's default generator
         camp_labels = _canonical(np.asarray(camps_found.membership, dtype=np.int64)[labels])
         # Modularity on the community graph equals modularity on the user graph, and is cheaper.
         modularity = community_graph.modularity(

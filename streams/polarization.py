@@ -38,8 +38,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import random
-import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -52,6 +50,8 @@ import pymetis  # type: ignore[import-untyped, unused-ignore]
 from scipy import sparse  # type: ignore[import-untyped, unused-ignore]
 from scipy.sparse import csgraph  # type: ignore[import-untyped, unused-ignore]
 from scipy.sparse import linalg as sparse_linalg  # type: ignore[import-untyped, unused-ignore]
+
+from streams.igraph_random import seeded
 
 __all__ = [
     "Adjacency",
@@ -75,11 +75,6 @@ Floats = npt.NDArray[np.float64]
 # Rewiring trials per edge, as igraph's default and the research notes: enough to forget the
 # original wiring (the null RWC no longer moves with more trials on the Garimella graphs).
 REWIRE_TRIALS_PER_EDGE = 10
-
-# igraph draws its random numbers from one process-wide generator. The null rewirings swap in a
-# seeded `random.Random` and put the default back; the lock keeps two concurrent `segregation`
-# calls from drawing from each other's generator, which would break determinism.
-_IGRAPH_RNG_LOCK = threading.Lock()
 
 
 def _check_membership(G: nx.Graph[str], membership: Mapping[str, int]) -> None:
@@ -515,12 +510,8 @@ def _rewire(graph: ig.Graph, seed: int) -> Ints:
     edge), drawn from `seed`.
     """
     g = graph.copy()  # a C-level copy: cheaper than rebuilding the graph from its edges
-    with _IGRAPH_RNG_LOCK:
-        ig.set_random_number_generator(random.Random(seed))  # noqa: S311 - a reproducible null, not secrets
-        try:
-            g.rewire(n=REWIRE_TRIALS_PER_EDGE * g.ecount(), allowed_edge_types="simple")
-        finally:
-            ig.set_random_number_generator(random)  # igraph's default generator
+    with seeded(seed):
+        g.rewire(n=REWIRE_TRIALS_PER_EDGE * g.ecount(), allowed_edge_types="simple")
     # Flattened by chain: a quarter of the time np.array takes on the list of tuples.
     flat = itertools.chain.from_iterable(g.get_edgelist())
     return np.fromiter(flat, dtype=np.int64, count=2 * g.ecount()).reshape(-1, 2)

@@ -11,6 +11,7 @@ import faust
 import orjson
 import pytest
 from faust.types import TP
+from prometheus_client import CollectorRegistry
 
 from agents.checkpoints import (
     CHECKPOINT_FORMAT,
@@ -21,6 +22,24 @@ from agents.checkpoints import (
     read_source,
     source_header,
 )
+from agents.instruments import Instruments
+
+
+def _stage(
+    app: faust.App, *, every_seconds: float = 1.0, instruments: Instruments | None = None
+) -> Checkpointed[Any]:
+    """A stage whose state is a list, on partitions 0 and 1 of topic `in`."""
+    return Checkpointed(
+        app,
+        "stage",
+        topic="in",
+        partitions=2,
+        create=list,
+        dump=list,
+        load=list,
+        every_seconds=every_seconds,
+        instruments=instruments or Instruments.create(CollectorRegistry(), top_n=5),
+    )
 
 
 def test_checkpoint_changelog_is_raw_bytes_both_ways(tmp_path: Path) -> None:
@@ -29,7 +48,7 @@ def test_checkpoint_changelog_is_raw_bytes_both_ways(tmp_path: Path) -> None:
     worker never found its checkpoint.
     """
     app = faust.App("checkpoint-test", store="memory://", autodiscover=False, datadir=str(tmp_path))
-    Checkpointed(app, "stage", topic="in", partitions=2, create=dict, dump=dict, load=dict, every_seconds=1.0)
+    _stage(app)
     changelog = app.tables["stage-checkpoints"].changelog_topic
     assert changelog.key_serializer == "raw"
     assert changelog.value_serializer == "raw"
@@ -97,19 +116,17 @@ def test_a_checkpoint_of_another_format_is_reported_and_set_aside(
     of crashing the stage at every restart; one of this version's format is restored.
     """
     app = faust.App("checkpoint-format", store="memory://", autodiscover=False, datadir=str(tmp_path))
-    stage = Checkpointed(
-        app, "stage", topic="in", partitions=2, create=dict, dump=dict, load=dict, every_seconds=1.0
-    )
+    stage = _stage(app)
     old = orjson.dumps({"state": {"a": 1}, "positions": [[0, 5, 1]]})
     assert stage.restore(1, old) is None
     assert "in[1]: its checkpoint cannot be read" in caplog.text
     assert "RESONANCE_APP_ID" in caplog.text
     current = orjson.dumps(
-        {"format": CHECKPOINT_FORMAT, "state": {"a": 1}, "positions": [[0, 5, 1]], "next_offset": 9}
+        {"format": CHECKPOINT_FORMAT, "state": [1], "positions": [[0, 5, 1]], "next_offset": 9}
     )
     restored = stage.restore(1, current)
     assert restored is not None
-    assert (restored.state, restored.next_offset) == ({"a": 1}, 9)
+    assert (restored.state, restored.next_offset) == ([1], 9)
     assert not restored.positions.first_time((0, 5, 1))
 
 
@@ -165,9 +182,9 @@ def test_a_checkpoint_being_written_holds_up_no_event_and_acks_only_what_it_hold
     and kill -9 tests run the same code against the real broker.
     """
     app = faust.App("checkpoint-async", store="memory://", autodiscover=False, datadir=str(tmp_path))
-    stage: Checkpointed[list[int]] = Checkpointed(
-        app, "stage", topic="in", partitions=1, create=list, dump=list, load=list, every_seconds=0.0
-    )
+    registry = CollectorRegistry()
+    instruments = Instruments.create(registry, top_n=5)
+    stage = _stage(app, every_seconds=0.0, instruments=instruments)
     stored: list[bytes] = []
 
     async def send_changelog(_partition: int, _key: bytes, value: bytes) -> None:
@@ -200,5 +217,9 @@ def test_a_checkpoint_being_written_holds_up_no_event_and_acks_only_what_it_hold
         await stream.until_acked(4)
         assert stream.acked == [0, 1, 2, 3]
         assert orjson.loads(stored[1])["state"] == [0, 1, 2, 3]
+        for step in ("encode", "write"):
+            labels = {"stage": "stage", "step": step}
+            assert registry.get_sample_value("resonance_checkpoint_seconds_count", labels) == 2
+        assert registry.get_sample_value("resonance_checkpoint_bytes", {"stage": "stage"}) == len(stored[1])
 
     asyncio.run(scenario())

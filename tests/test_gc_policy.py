@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from agents.gc_policy import MIDDLE_RATIO, OLD_RATIO, YOUNG_THRESHOLD, tune_for_long_lived_state
+from agents.gc_policy import MIDDLE_RATIO, OLD_RATIO, YOUNG_THRESHOLD, paused, tune_for_long_lived_state
 
 
 @pytest.fixture
@@ -40,3 +40,24 @@ def test_cyclic_garbage_is_still_collected() -> None:
         a, b = Node(), Node()
         a.partner, b.partner = b, a
     assert sum(stats["collected"] for stats in gc.get_stats()) > collected_before
+
+
+def test_collection_pauses_until_the_last_open_block_ends() -> None:
+    """Blocks may overlap (the event loop's checkpoint and an idle view in a thread): collection
+    comes back on when the last one ends, and stays off if it was off before them.
+    """
+    assert gc.isenabled()
+    with paused():
+        assert not gc.isenabled()
+        second = paused()
+        second.__enter__()
+    assert not gc.isenabled()  # the first block ended, the second is still open
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

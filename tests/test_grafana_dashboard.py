@@ -147,6 +147,9 @@ def exported_names() -> set[str]:
     instruments.duplicates.inc()
     instruments.rejected.labels("malformed").inc()
     instruments.late.labels("hashtag", "admitted").inc()
+    instruments.checkpoint_seconds.labels("conversation", "encode").observe(0.2)
+    instruments.checkpoint_bytes.labels("conversation").set(1e6)
+    instruments.idle_view_seconds.labels("encode").observe(0.2)
     text = generate_latest(registry).decode()
     return {sample.name for family in text_string_to_metric_families(text) for sample in family.samples}
 
