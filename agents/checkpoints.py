@@ -113,6 +113,17 @@ def _checkpoint_data(saved: bytes) -> dict[str, Any]:
     return data
 
 
+@dataclass(frozen=True, slots=True)
+class EncodedCheckpoint:
+    """A partition's checkpoint, encoded."""
+
+    value: bytes
+    events: int  # the partition's first pending events, which the checkpoint holds
+    next_offset: int | None  # the input offset after the last event its state holds
+    taken_at: float  # monotonic seconds when encoding began
+    encoded_at: float
+
+
 @dataclass(slots=True)
 class StagePartition(Generic[S]):
     """One input partition of a stage: its state, where its input stands, what awaits a checkpoint."""
@@ -124,6 +135,7 @@ class StagePartition(Generic[S]):
     saved_at: float = field(default_factory=time.monotonic)
     busy: bool = False  # an event is between `first_time` and `processed`
     writing: asyncio.Future[None] | None = None  # a checkpoint of this partition being written
+    encoded: EncodedCheckpoint | None = None  # the latest checkpoint encoded
     next_offset: int | None = None  # the input offset after the last one processed
     rewound_at: float | None = None  # when the partition was last sought back to `next_offset`
     hole_since: float | None = None  # when an offset beyond `next_offset` first arrived
@@ -147,16 +159,6 @@ class StagePartition(Generic[S]):
         skipped as a redelivery), so a checkpoint written now may ack it.
         """
         return self.next_offset is not None and offset < self.next_offset
-
-
-@dataclass(frozen=True, slots=True)
-class EncodedCheckpoint:
-    """A checkpoint encoded and on its way to the broker."""
-
-    value: bytes
-    events: int  # the partition's first pending events, which the checkpoint holds
-    taken_at: float  # monotonic seconds when encoding began
-    encoded_at: float
 
 
 class Checkpointed(Generic[S]):
@@ -383,7 +385,15 @@ class Checkpointed(Generic[S]):
         # owner does the events since the last checkpoint again instead.
         if entry.writing is not None or self._app.should_stop:
             return
-        started, count = time.monotonic(), len(entry.pending)
+        checkpoint = self._encode(entry)
+        # Tracked by the app, which cancels it when the worker stops (the events then stay unacked).
+        entry.writing = self._app.add_future(self._write(partition, entry, checkpoint))
+
+    def _encode(self, entry: StagePartition[S]) -> EncodedCheckpoint:
+        """The partition's checkpoint as it stands, encoded; it becomes `entry.encoded` unless an
+        event is being processed.
+        """
+        started = time.monotonic()
         with gc_policy.paused():
             value = orjson.dumps(
                 {
@@ -393,11 +403,36 @@ class Checkpointed(Generic[S]):
                     "next_offset": entry.next_offset,
                 }
             )
-        checkpoint = EncodedCheckpoint(value, count, started, time.monotonic())
-        self._encode_seconds.observe(checkpoint.encoded_at - started)
+        pending, encoded_at = len(entry.pending), time.monotonic()
+        checkpoint = EncodedCheckpoint(value, pending, entry.next_offset, started, encoded_at)
+        self._encode_seconds.observe(encoded_at - started)
         self._bytes.set(len(value))
-        # Tracked by the app, which cancels it when the worker stops (the events then stay unacked).
-        entry.writing = self._app.add_future(self._write(partition, entry, checkpoint))
+        if not entry.busy:  # else an event is half done: this state is not the one it leaves
+            entry.encoded = checkpoint
+        return checkpoint
+
+    def encoded(self, partition: int) -> bytes | None:
+        """The partition's current state, encoded as a checkpoint (`state_of` reads it), for work
+        on a copy of it elsewhere, say in a thread; None when the partition is not held here.
+        Encoding a large state holds the worker up, so the latest checkpoint is reused when no
+        event was processed since, and a new one is written as any checkpoint when it can be.
+        """
+        entry = self._partitions.get(partition)
+        if entry is None:
+            return None
+        latest = entry.encoded
+        if latest is not None and latest.next_offset == entry.next_offset:
+            return latest.value
+        if entry.pending and not entry.busy:
+            self._save(partition, entry)
+            if entry.encoded is not None and entry.encoded.next_offset == entry.next_offset:
+                return entry.encoded.value
+        return self._encode(entry).value
+
+    @staticmethod
+    def state_of(encoded: bytes) -> Any:
+        """The state data (what `dump` gave) of an encoded checkpoint."""
+        return _checkpoint_data(encoded)["state"]
 
     async def _write(self, partition: int, entry: StagePartition[S], checkpoint: EncodedCheckpoint) -> None:
         """Store the checkpoint, then ack the pending events it holds."""

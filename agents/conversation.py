@@ -85,26 +85,37 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
             quiet.since = time.monotonic()
         if quiet.since is not None and time.monotonic() - quiet.since >= idle_seconds:
             quiet.since = None
-            for analyzer in analyzers.states().values():
-                # The state is encoded here, at once; rebuilding and flushing a copy of it, the
-                # bulk of the work (a second on a large state), runs in a thread, so an event
-                # arriving meanwhile is not held up. The view is then out of date: dropped, and
-                # the next quiet spell publishes a current one.
-                started = time.monotonic()
-                with gc_policy.paused():
-                    state = orjson.dumps(analyzer.snapshot())
-                encoded = time.monotonic()
-                records = await asyncio.to_thread(_view_of, config, state)
-                instruments.idle_view_seconds.labels("encode").observe(encoded - started)
-                instruments.idle_view_seconds.labels("compute").observe(time.monotonic() - encoded)
-                if quiet.since is None:
+            for partition in analyzers.states():
+                records = await _idle_view(analyzers, partition, config, instruments)
+                if records is not None and quiet.since is None:  # else out of date: see _idle_view
                     await publish(records)
 
     app.timer(interval=max(0.5, idle_seconds / 2))(flush_idle)
     return conversation
 
 
-def _view_of(config: AnalyzerConfig, state: bytes) -> list[Record]:
-    """The idle view of the analyzer that encoded snapshot `state` describes."""
+async def _idle_view(
+    analyzers: Checkpointed[Analyzer], partition: int, config: AnalyzerConfig, instruments: Instruments
+) -> list[Record] | None:
+    """The partition's view of a quiet input; None when the partition is no longer held here.
+
+    The state is encoded at once, as a checkpoint (or the latest checkpoint is taken as it is,
+    when nothing was processed since); rebuilding and flushing a copy of it, the bulk of the work
+    (a second on a large state), runs in a thread, so an event arriving meanwhile is not held up.
+    The view is then out of date: the caller drops it, and the next quiet spell gives a current one.
+    """
+    started = time.monotonic()
+    state = analyzers.encoded(partition)
+    if state is None:
+        return None
+    encoded = time.monotonic()
+    records = await asyncio.to_thread(_view_of, config, state)
+    instruments.idle_view_seconds.labels("encode").observe(encoded - started)
+    instruments.idle_view_seconds.labels("compute").observe(time.monotonic() - encoded)
+    return records
+
+
+def _view_of(config: AnalyzerConfig, checkpoint: bytes) -> list[Record]:
+    """The idle view of the analyzer that encoded `checkpoint` holds."""
     with gc_policy.paused():
-        return Analyzer.view_of(config, orjson.loads(state), Trigger.IDLE)
+        return Analyzer.view_of(config, Checkpointed.state_of(checkpoint), Trigger.IDLE)

@@ -177,7 +177,9 @@ class _Assigned:
 def test_a_checkpoint_being_written_holds_up_no_event_and_acks_only_what_it_holds(tmp_path: Path) -> None:
     """While the broker has yet to store a checkpoint, the stage goes on processing events (a
     retweet does not wait a second for a large state to be written); once it is stored, exactly
-    the events its state holds are acked, and the ones processed meanwhile wait for the next.
+    the events its state holds are acked, and the ones processed meanwhile wait for the next. The
+    state handed out for work elsewhere (an idle view) is the latest checkpoint when nothing was
+    processed since: encoding a large state twice would hold the worker up twice.
     Kafka's part is held back by hand here, to pick the moment it answers; the restart, rebalance
     and kill -9 tests run the same code against the real broker.
     """
@@ -221,5 +223,10 @@ def test_a_checkpoint_being_written_holds_up_no_event_and_acks_only_what_it_hold
             labels = {"stage": "stage", "step": step}
             assert registry.get_sample_value("resonance_checkpoint_seconds_count", labels) == 2
         assert registry.get_sample_value("resonance_checkpoint_bytes", {"stage": "stage"}) == len(stored[1])
+        # A copy of the state for work elsewhere: the latest checkpoint while nothing happened since.
+        assert stage.encoded(0) is stored[1]
+        await process(4)
+        assert Checkpointed.state_of(stage.encoded(0) or b"") == [0, 1, 2, 3, 4]
+        assert stage.encoded(1) is None  # not held here
 
     asyncio.run(scenario())
