@@ -12,6 +12,7 @@ stopped before publishing its own).
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from agents.topics import Topics
 from models.records import Record, Trigger
 from models.wire.native import parse_native
 from streams.analyzer import Analyzer, AnalyzerConfig
+
+VIEW_SWITCH_INTERVAL_S = 0.0005  # how often the idle view's thread lets the event loop run
 
 
 @dataclass(slots=True)
@@ -109,7 +112,15 @@ async def _idle_view(
     if state is None:
         return None
     encoded = time.monotonic()
-    records = await asyncio.to_thread(_view_of, config, state)
+    # While the thread computes, the event loop gets the interpreter only when the thread lets
+    # it go: every 5 ms by default, at every one of the many hand-overs an event needs. Measured
+    # (live benchmark, retweets after quiet): median 0.12 s at 5 ms, 0.06 s at 0.5 ms.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(VIEW_SWITCH_INTERVAL_S)
+    try:
+        records = await asyncio.to_thread(_view_of, config, state)
+    finally:
+        sys.setswitchinterval(interval)
     instruments.idle_view_seconds.labels("encode").observe(encoded - started)
     instruments.idle_view_seconds.labels("compute").observe(time.monotonic() - encoded)
     return records
