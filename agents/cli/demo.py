@@ -28,7 +28,7 @@ import faust
 from faust.cli import option
 from tqdm import tqdm
 
-from agents.broker import cache_root
+from agents.broker import BrokerError, cache_root
 from agents.cli.base import PlainCommand, UsageError, say
 from agents.cli.kafka import local_broker
 from agents.cli.replay import Pacer, send_files
@@ -39,6 +39,7 @@ from synth.generator import StreamSpec
 from synth.truth import write_stream
 
 WORKER_START_SECONDS = 120.0
+WORKER_STOP_SECONDS = 30.0
 # The settings that name the demo's app and topics, set apart from any deployment's.
 DEMO_FIELDS = ("app_id", "input_topic", "dead_letter_topic", "metrics_topic", "alerts_topic")
 DEMO_APP_PREFIX = "resonance-demo-"
@@ -111,10 +112,14 @@ def _wait_for_worker(url: str, worker: subprocess.Popen[bytes], log: Path) -> No
 
 
 def _stop(worker: subprocess.Popen[bytes]) -> None:
+    """Stop the worker: SIGTERM, then SIGKILL after `WORKER_STOP_SECONDS` or at another Ctrl-C
+    (an impatient user must not be left with a worker and a broker running).
+    """
     worker.terminate()
     try:
-        worker.wait(timeout=30)
-    except subprocess.TimeoutExpired:
+        worker.wait(timeout=WORKER_STOP_SECONDS)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        say("killing the worker")
         worker.kill()
         worker.wait()
 
@@ -139,7 +144,10 @@ def register(app: faust.App, base_settings: Settings) -> None:
         broker = None if settings.broker_is_external else local_broker(settings)
         started_broker = broker is not None and not broker.status().running
         if broker is not None:
-            say(str(broker.up()))
+            try:
+                say(str(broker.up()))
+            except BrokerError as error:  # ports taken, no Java, ...: one line naming the fix
+                raise UsageError(str(error)) from None
         recording = demo_stream(events, seed)
         log = Path(settings.data_dir) / "demo-worker.log"
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -173,7 +181,7 @@ def register(app: faust.App, base_settings: Settings) -> None:
                 time.sleep(1)
             raise UsageError(f"the worker exited with code {worker.returncode}; see {log}")
         finally:
-            say("stopping the worker")
+            say(f"stopping the worker (up to {WORKER_STOP_SECONDS:.0f}s; Ctrl-C again kills it)")
             _stop(worker)
             if started_broker and broker is not None:
                 say("stopping Kafka")
