@@ -55,6 +55,7 @@ CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
 # checkpoint is then reported and set aside instead of being misread.
 CHECKPOINT_FORMAT = 2
 REWIND_RETRY_SECONDS = 1.0
+STALLED_FLUSH_SECONDS = 30.0  # a producer flush that long is an error worth a line in the log
 HOLE_GIVE_UP_SECONDS = 60.0  # offsets that long unobtainable are gone from the log (retention)
 
 log = logging.getLogger(__name__)
@@ -434,13 +435,33 @@ class Checkpointed(Generic[S]):
         """The state data (what `dump` gave) of an encoded checkpoint."""
         return _checkpoint_data(encoded)["state"]
 
+    async def _flushed(self, partition: int) -> None:
+        """Wait until the producer has delivered every message handed to it, logging an error every
+        `STALLED_FLUSH_SECONDS` it keeps the partition's checkpoint waiting: a producer that stopped
+        delivering holds the stage up, and must not pass for a quiet input.
+        """
+        flush = asyncio.ensure_future(self._app.producer.flush())
+        started = time.monotonic()
+        try:
+            while not (await asyncio.wait({flush}, timeout=STALLED_FLUSH_SECONDS))[0]:
+                log.error(
+                    "%s[%d]: the producer has not delivered what this stage sent for %.0fs; its "
+                    "checkpoint and the stage wait (is the broker reachable? see its log)",
+                    self._topic,
+                    partition,
+                    time.monotonic() - started,
+                )
+            flush.result()
+        finally:
+            flush.cancel()  # the write was cancelled (the worker stops): stop waiting too
+
     async def _write(self, partition: int, entry: StagePartition[S], checkpoint: EncodedCheckpoint) -> None:
         """Store the checkpoint, then ack the pending events it holds."""
         try:
             # What these events sent must be durable before a checkpoint says they were processed:
             # a state restored ahead of its outputs would never send them again. They were all
             # handed to the producer before the state was encoded, so this flush covers them.
-            await self._app.producer.flush()
+            await self._flushed(partition)
             if self._app.should_stop or self._partitions.get(partition) is not entry:
                 return
             key = str(partition).encode()
