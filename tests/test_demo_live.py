@@ -19,9 +19,10 @@ DEMO_SPEED = "600"  # event-time seconds per second: the small stream replays in
 def test_the_demo_analyses_its_whole_stream_live_and_stops_everything_at_ctrl_c(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    """The demo generates its stream, starts a worker, replays the stream into it; the worker
-    accepts every tweet and publishes cascade records on demo.metrics; Ctrl-C then stops the demo
-    (exit 130) and its worker. A worker stalled by its producer fails here, not at a user's desk.
+    """The demo generates its stream, starts a worker, replays the stream into it and follows the
+    worker until it has accounted for every tweet; the worker accepts each tweet once and publishes
+    cascade records on demo.metrics; Ctrl-C then stops the demo (exit 130) and its worker. A worker
+    stalled by its producer fails here, not at a user's desk.
     """
     deployment = new_deployment(kafka_bootstrap, tmp_path)
     env = deployment.env(RESONANCE_CACHE_DIR=str(tmp_path / "cache"))
@@ -43,9 +44,9 @@ def test_the_demo_analyses_its_whole_stream_live_and_stops_everything_at_ctrl_c(
         tweets = wait_for(sent, seconds=180, what=f"the demo to send its stream ({err})", interval=0.5)
         try:
             wait_for(
-                lambda: deployment.metric("resonance_tweets_accepted_total") >= tweets,
+                lambda: "the worker has analysed the whole stream" in err.read_text(),
                 seconds=120,
-                what=f"the worker to accept all {tweets} tweets",
+                what=f"the demo to see the worker account for all {tweets} tweets",
                 interval=0.5,
             )
         except AssertionError as error:
@@ -56,6 +57,7 @@ def test_the_demo_analyses_its_whole_stream_live_and_stops_everything_at_ctrl_c(
             until=lambda messages: any(r["kind"] == "cascade" for r in records(messages)),
         )
         assert any(r["reconstruction"] for r in records(cascades) if r["kind"] == "cascade")
+        assert deployment.metric("resonance_tweets_accepted_total") == tweets  # none lost, none doubled
     finally:
         demo.send_signal(signal.SIGINT)
         code = demo.wait(timeout=90)

@@ -26,6 +26,7 @@ from typing import Any
 
 import faust
 from faust.cli import option
+from prometheus_client.parser import text_string_to_metric_families
 from tqdm import tqdm
 
 from agents.broker import BrokerError, cache_root
@@ -40,6 +41,11 @@ from synth.truth import write_stream
 
 WORKER_START_SECONDS = 120.0
 WORKER_STOP_SECONDS = 30.0
+STALLED_SECONDS = 60.0  # the worker accounting for nothing new that long is worth a word
+# The counters of the worker's accounting: every message sent is exactly one of these.
+ACCOUNTED = frozenset(
+    {"resonance_tweets_accepted_total", "resonance_tweets_duplicate_total", "resonance_rejected_total"}
+)
 # The settings that name the demo's app and topics, set apart from any deployment's.
 DEMO_FIELDS = ("app_id", "input_topic", "dead_letter_topic", "metrics_topic", "alerts_topic")
 DEMO_APP_PREFIX = "resonance-demo-"
@@ -111,6 +117,42 @@ def _wait_for_worker(url: str, worker: subprocess.Popen[bytes], log: Path) -> No
     raise UsageError(f"the worker did not serve {url} within {WORKER_START_SECONDS:.0f}s; see {log}")
 
 
+def _accounted(url: str) -> float | None:
+    """The messages the worker at `url` has accounted for (accepted, duplicate or rejected); None
+    when it does not answer.
+    """
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own loopback URL
+            text = response.read().decode()
+    except OSError:
+        return None
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name in ACCOUNTED
+    )
+
+
+def _follow(url: str, expected: int, worker: subprocess.Popen[bytes], log: Path) -> None:
+    """Show the worker catching up with the `expected` messages sent, until it has accounted for
+    them all or exits; say so, once, when it makes no progress for `STALLED_SECONDS`.
+    """
+    with tqdm(total=expected, unit="tweet", desc="worker accounted for") as bar:
+        moved_at, warned = time.monotonic(), False
+        while worker.poll() is None and bar.n < expected:
+            done = _accounted(url)
+            if done is not None and done > bar.n:
+                bar.update(int(done) - bar.n)
+                moved_at = time.monotonic()
+            elif not warned and time.monotonic() - moved_at > STALLED_SECONDS:
+                bar.write(f"the worker has made no progress for {STALLED_SECONDS:.0f}s; see {log}")
+                warned = True
+            time.sleep(1)
+    if bar.n >= expected:
+        say("the worker has analysed the whole stream and keeps serving. Ctrl-C to stop.")
+
+
 def _stop(worker: subprocess.Popen[bytes]) -> None:
     """Stop the worker: SIGTERM, then SIGKILL after `WORKER_STOP_SECONDS` or at another Ctrl-C
     (an impatient user must not be left with a worker and a broker running).
@@ -176,7 +218,8 @@ def register(app: faust.App, base_settings: Settings) -> None:
                 f"{format_duration(settings.lateness)} to match); Ctrl-C stops everything.\n"
             )
             tally = send_files(settings, (recording,), settings.input_topic, Pacer(speed))
-            say(f"demo stream sent ({tally.tweets} tweets); the worker keeps serving. Ctrl-C to stop.")
+            say(f"demo stream sent ({tally.tweets} tweets)")
+            _follow(metrics_url, tally.tweets + tally.unreadable, worker, log)
             while worker.poll() is None:
                 time.sleep(1)
             raise UsageError(f"the worker exited with code {worker.returncode}; see {log}")
