@@ -197,16 +197,18 @@ class Analyzer:
         were waiting for it, in turn.
         """
         records: list[Record] = []
-        pending = list(reversed(events))
+        pending = events[::-1]
         while pending:
             event = pending.pop()
             attachment = self.cascades.observe(event)
-            self.influence.observe(
-                event, parent_user_id=None if attachment is None else attachment.parent_user_id
-            )
-            if attachment is not None:
+            if attachment is None:
+                self.influence.observe(event)
+            else:
+                self.influence.observe(event, parent_user_id=attachment.parent_user_id)
                 records.extend(self._cascade_changed(attachment.root_id))
-            pending.extend(reversed(self._orphans.children_of(event.id)))
+            children = self._orphans.children_of(event.id)
+            if children:  # rare: most tweets have no retweet waiting for them
+                pending.extend(reversed(children))
         return records
 
     def _cascade_changed(self, root_id: str) -> list[Record]:

@@ -342,11 +342,13 @@ class Influence:
     # -- incremental state --------------------------------------------------------------------
 
     def _enter_post(self, post: Post) -> None:
+        # Once per event, on the largest dicts of the core: each is looked up once into a local.
         author, followers, found, at = post
         presence = self._presence
         presence[author] = presence.get(author, 0) + 1
         if followers is not None:
-            self._followers_posts[author] = self._followers_posts.get(author, 0) + 1
+            followers_posts = self._followers_posts
+            followers_posts[author] = followers_posts.get(author, 0) + 1
             latest = self._followers.get(author)
             # Posts enter in time order; only a late one can be older than the latest known.
             if latest is None or at >= latest[1]:
@@ -355,8 +357,10 @@ class Influence:
             presence[user] = presence.get(user, 0) + 1
             if code == _EDGE:
                 edge = (author, user)
-                self._edges[edge] = self._edges.get(edge, 0) + 1
-                self._in_weight[user] = self._in_weight.get(user, 0) + 1
+                edges = self._edges
+                edges[edge] = edges.get(edge, 0) + 1
+                in_weight = self._in_weight
+                in_weight[user] = in_weight.get(user, 0) + 1
                 self._pagerank_stale = True
             else:
                 counter = self._received[code]
