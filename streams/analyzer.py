@@ -215,10 +215,11 @@ class Analyzer:
         cascade = self.cascades.get(root_id)
         if cascade is None:
             return []
+        size = cascade.size
         self.influence.observe_cascade(
-            root_id, cascade.root_user_id, cascade.root_at, cascade.size, cascade.structural_virality
+            root_id, cascade.root_user_id, cascade.root_at, size, cascade.structural_virality
         )
-        if self.watch.could_be_viral(cascade.size, cascade.depth):
+        if self.watch.could_be_viral(size, cascade.depth):
             self._touched.add(root_id)
         return [self.cascades.record(root_id, Trigger.CHANGE)] if self.config.cascade_updates else []
 

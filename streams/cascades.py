@@ -210,7 +210,12 @@ class CascadeForest:
         self._lone[root.node_id] = root
         self._nodes[root.node_id] = (root.node_id, root.user_id)
         if root.user_id != UNKNOWN_USER:
-            self._roots_by_user.setdefault(root.user_id, set()).add(root.node_id)
+            # get, not setdefault: that would build an empty set for every root of a known user.
+            roots = self._roots_by_user.get(root.user_id)
+            if roots is None:
+                self._roots_by_user[root.user_id] = {root.node_id}
+            else:
+                roots.add(root.node_id)
         heapq.heappush(self._expiry, (root.at, root.node_id))
 
     def _learn_root(self, event: TweetEvent) -> None:
