@@ -44,7 +44,7 @@ from typing import Any, cast
 
 import orjson
 
-from agents.gc_policy import tune_for_long_lived_state
+from agents.gc_policy import building_long_lived_state, tune_for_long_lived_state
 
 KIB = 1024
 
@@ -141,8 +141,7 @@ def probe_analyze(path: Path, window: timedelta) -> dict[str, Any]:
 
 def probe_stages(path: Path, window: timedelta) -> dict[str, Any]:
     """The work of `run_analysis`, one stage after another, each timed."""
-    from agents.recordings import count_messages, read_messages  # noqa: PLC0415 - import not measured
-    from models.wire import Rejection, parse_line  # noqa: PLC0415 - as above
+    from agents.recordings import count_messages  # noqa: PLC0415 - import not measured
     from streams.analyzer import Analyzer  # noqa: PLC0415 - as above
     from streams.dedup import SeenIds  # noqa: PLC0415 - as above
 
@@ -153,6 +152,17 @@ def probe_stages(path: Path, window: timedelta) -> dict[str, Any]:
     clock = Clock()
     lines = count_messages(path)
     clock.lap("count lines (progress bar)", items=lines)
+    with building_long_lived_state():  # as run_analysis runs the stages
+        return _timed_stages(path, clock, analyzer, seen, imported)
+
+
+def _timed_stages(
+    path: Path, clock: Clock, analyzer: Any, seen: Any, imported: dict[str, int]
+) -> dict[str, Any]:
+    """`probe_stages` after the line count: read + parse, dedup + observe, flush, serialise."""
+    from agents.recordings import read_messages  # noqa: PLC0415 - import not measured
+    from models.wire import Rejection, parse_line  # noqa: PLC0415 - as above
+
     events = [
         result
         for number, raw in read_messages(path)

@@ -168,7 +168,8 @@ def bench_analyze(tmp: Path, sizes: Sizes, cpu: int, repeat: int) -> Section:
         "  run(s) of each, baseline and analyze alternating; the median is shown.",
         "ratio = analyze wall time / baseline wall time (how many times slower than only parsing).",
         "stages: the same work in a separate run, one stage after another (the parsed events are",
-        "  held in a list, so RSS there includes them); RSS = VmRSS after the stage, peak = VmHWM.",
+        "  held in a list, so RSS there includes them), collection paused as in run_analysis;",
+        "  RSS = VmRSS after the stage, peak = VmHWM.",
     ]
     baselines, analyses = [], []
     for run in range(repeat):

@@ -197,26 +197,29 @@ class Analyzer:
         were waiting for it, in turn.
         """
         records: list[Record] = []
-        pending = list(reversed(events))
+        pending = events[::-1]
         while pending:
             event = pending.pop()
             attachment = self.cascades.observe(event)
-            self.influence.observe(
-                event, parent_user_id=None if attachment is None else attachment.parent_user_id
-            )
-            if attachment is not None:
+            if attachment is None:
+                self.influence.observe(event)
+            else:
+                self.influence.observe(event, parent_user_id=attachment.parent_user_id)
                 records.extend(self._cascade_changed(attachment.root_id))
-            pending.extend(reversed(self._orphans.children_of(event.id)))
+            children = self._orphans.children_of(event.id)
+            if children:  # rare: most tweets have no retweet waiting for them
+                pending.extend(reversed(children))
         return records
 
     def _cascade_changed(self, root_id: str) -> list[Record]:
         cascade = self.cascades.get(root_id)
         if cascade is None:
             return []
+        size = cascade.size
         self.influence.observe_cascade(
-            root_id, cascade.root_user_id, cascade.root_at, cascade.size, cascade.structural_virality
+            root_id, cascade.root_user_id, cascade.root_at, size, cascade.structural_virality
         )
-        if self.watch.could_be_viral(cascade.size, cascade.depth):
+        if self.watch.could_be_viral(size, cascade.depth):
             self._touched.add(root_id)
         return [self.cascades.record(root_id, Trigger.CHANGE)] if self.config.cascade_updates else []
 

@@ -155,20 +155,21 @@ class EchoChambers:
         (idle, end) do not change later partitions, so the live run and a replay agree.
         """
         ranks = influence.ranks()
-        edges = {"retweet": influence.endorsement_edges(), "conversation": influence.conversation_edges()}
+        # The retweet layer's graph is the one influence built for PageRank (not built twice).
+        graphs = {
+            "retweet": influence.endorsement_graph(),
+            "conversation": UserGraph.of(influence.conversation_edges()),
+        }
         records, layers = [], {}
         for name in LAYERS:
-            layer = self._layer(name, edges[name], ranks, commit=stamp.trigger is Trigger.BOUNDARY)
+            layer = self._layer(name, graphs[name], ranks, commit=stamp.trigger is Trigger.BOUNDARY)
             layers[name] = layer
             records.append(self._layer_record(stamp, name, layer, activity))
         hashtags = self._hashtags(stamp, layers["retweet"], activity)
         return Refresh(records, hashtags, {name: layer.labels.partition for name, layer in layers.items()})
 
-    def _layer(
-        self, name: str, edges: Mapping[tuple[str, str], int], ranks: Mapping[str, int], *, commit: bool
-    ) -> _Layer:
+    def _layer(self, name: str, graph: UserGraph, ranks: Mapping[str, int], *, commit: bool) -> _Layer:
         """The layer's graph, its partition (remembered when `commit`), ranks and RWC edges."""
-        graph = UserGraph.of(edges)
         labels = self._trackers[name].label(graph, commit=commit)
         unranked = len(ranks) + 1
         rank_of = np.fromiter(

@@ -204,10 +204,12 @@ class CoRetweets:
 
     def _enter(self, item: Retweet) -> None:
         tweet, at_ms, retweet_id, account = item
-        entries = self._by_tweet.setdefault(tweet, [])
         entry: _Entry = (at_ms, retweet_id, account)
-        i = bisect.bisect(entries, entry)
-        if i == len(entries):  # the common case: the latest retweet of its original
+        entries = self._by_tweet.get(tweet)
+        if entries is None:  # the first live retweet of its original: nobody to pair with
+            self._by_tweet[tweet] = [entry]
+        elif (i := bisect.bisect(entries, entry)) == len(entries):
+            # The common case: the latest retweet of its original.
             entries.append(entry)
             self._apply(tweet, self._owned(entries, i), 1)
         else:

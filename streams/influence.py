@@ -66,7 +66,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import chain
 from types import MappingProxyType
 from typing import Any
 
@@ -76,6 +75,7 @@ from scipy import stats  # type: ignore[import-untyped, unused-ignore]
 
 from models.event import TweetEvent
 from models.records import InfluenceRecord, InfluenceSummary, Trigger
+from streams.communities import UserGraph
 from streams.pagerank import pagerank
 from streams.window import Admission, SlidingWindow, bump
 
@@ -287,6 +287,9 @@ class Influence:
     _in_weight: dict[str, int] = field(default_factory=dict)
     _pagerank: dict[str, float] = field(default_factory=dict)
     _pagerank_stale: bool = False
+    # The retweet graph as index arrays, built on demand and kept until an edge changes: PageRank
+    # and the retweet layer of `streams.chambers` read the same one.
+    _endorsements: UserGraph | None = None
     _ranked: _Ranking | None = None  # the last `_ranking`, until anything changes
 
     def __post_init__(self) -> None:
@@ -342,11 +345,13 @@ class Influence:
     # -- incremental state --------------------------------------------------------------------
 
     def _enter_post(self, post: Post) -> None:
+        # Once per event, on the largest dicts of the core: each is looked up once into a local.
         author, followers, found, at = post
         presence = self._presence
         presence[author] = presence.get(author, 0) + 1
         if followers is not None:
-            self._followers_posts[author] = self._followers_posts.get(author, 0) + 1
+            followers_posts = self._followers_posts
+            followers_posts[author] = followers_posts.get(author, 0) + 1
             latest = self._followers.get(author)
             # Posts enter in time order; only a late one can be older than the latest known.
             if latest is None or at >= latest[1]:
@@ -355,9 +360,12 @@ class Influence:
             presence[user] = presence.get(user, 0) + 1
             if code == _EDGE:
                 edge = (author, user)
-                self._edges[edge] = self._edges.get(edge, 0) + 1
-                self._in_weight[user] = self._in_weight.get(user, 0) + 1
+                edges = self._edges
+                edges[edge] = edges.get(edge, 0) + 1
+                in_weight = self._in_weight
+                in_weight[user] = in_weight.get(user, 0) + 1
                 self._pagerank_stale = True
+                self._endorsements = None
             else:
                 counter = self._received[code]
                 counter[user] = counter.get(user, 0) + 1
@@ -380,6 +388,7 @@ class Influence:
                 bump(self._edges, (author, user), -1)
                 bump(self._in_weight, user, -1)
                 self._pagerank_stale = True
+                self._endorsements = None
             else:
                 bump(self._received[code], user, -1)
                 if code in _CONVERSATION:
@@ -414,7 +423,7 @@ class Influence:
         # state has another history). Everything else indexes users by their place in it.
         users = sorted(self._presence)
         position = dict(zip(users, range(len(users)), strict=True))
-        self._refresh_pagerank(users, position)
+        self._refresh_pagerank()
         pagerank = _aligned(self._pagerank, position, np.float64)
         received = {
             code: _aligned(self._received[code], position, np.int64)
@@ -443,40 +452,36 @@ class Influence:
             cascades=cascades,
         )
 
-    def _refresh_pagerank(self, users: list[str], position: Mapping[str, int]) -> None:
+    def _refresh_pagerank(self) -> None:
         """Recompute `_pagerank`, user -> PageRank for the retweet graph's users in id order, if
-        the graph changed. `users`: the active users sorted by id, indexed by `position`.
+        the graph changed.
         """
         if not self._pagerank_stale:
             return
         # No warm start: it would make the last digits depend on when PageRank was last
         # computed (every boundary live, only at the end offline), and replays must give
         # the live run's numbers.
-        self._pagerank = self._retweet_pagerank(users, position) if self._edges else {}
+        self._pagerank = self._retweet_pagerank() if self._edges else {}
         self._pagerank_stale = False
 
-    def _retweet_pagerank(self, users: list[str], position: Mapping[str, int]) -> dict[str, float]:
+    def _retweet_pagerank(self) -> dict[str, float]:
         """PageRank of the (non-empty) retweet graph, by user in id order: exactly networkx's on
         the graph `retweet_graph` exports, computed without building it.
         """
-        edges = self._edges
-        # Every edge's ends are active users. Their places in `users`, deduplicated and sorted,
-        # number the graph's nodes in id order: networkx's results on the graph with sorted nodes.
-        ends = np.fromiter(
-            map(position.__getitem__, chain.from_iterable(edges)), np.intp, count=2 * len(edges)
-        )
-        nodes, index = np.unique(ends, return_inverse=True)
-        count = len(nodes)
+        # The graph's users are sorted by id, and its edges come in the order of `_edges`, each
+        # with its count: networkx's results on the graph with sorted nodes.
+        graph = self.endorsement_graph()
+        count = len(graph.users)
         ranks = pagerank(
-            index[0::2],
-            index[1::2],
-            np.fromiter(edges.values(), np.float64, count=len(edges)),
+            graph.sources,
+            graph.targets,
+            graph.counts,
             count,
             alpha=self.config.pagerank_alpha,
             tol=PAGERANK_L1_TOL / count,
             max_iter=PAGERANK_MAX_ITER,
         )
-        return dict(zip([users[i] for i in nodes.tolist()], ranks.tolist(), strict=True))
+        return dict(zip(graph.users, ranks.tolist(), strict=True))
 
     def records(
         self, at: datetime, trigger: Trigger, *, top: int | None = None
@@ -565,6 +570,14 @@ class Influence:
     def endorsement_edges(self) -> Mapping[tuple[str, str], int]:
         """The window's retweet edges, (retweeter, attributed parent user) -> retweets (read-only)."""
         return MappingProxyType(self._edges)
+
+    def endorsement_graph(self) -> UserGraph:
+        """`UserGraph.of(endorsement_edges())`, built once per state of the edges: the same
+        object until one changes (treat it as read-only).
+        """
+        if self._endorsements is None:
+            self._endorsements = UserGraph.of(self._edges)
+        return self._endorsements
 
     def conversation_edges(self) -> Mapping[tuple[str, str], int]:
         """The window's conversation edges, (author, replied-to or mentioned user) -> count (read-only)."""

@@ -258,6 +258,9 @@ def draw(seed: int, root_id: str, node_id: str) -> float:
     return random.Random(int.from_bytes(digest)).random()  # noqa: S311 - reproducible, not a secret
 
 
+_new_tuple = tuple.__new__  # builds a named tuple without calling its Python-level __new__
+
+
 class Participant(NamedTuple):
     """One tweet of a cascade as a candidate parent: the original or a retweet.
 
@@ -275,13 +278,18 @@ class Participant(NamedTuple):
     @classmethod
     def of(cls, event: TweetEvent) -> Participant:
         """The participant `event` makes."""
-        return cls(
-            event.id,
-            event.user_id,
-            event.at,
-            to_ms(event.at),
-            None if event.user_name is None else event.user_name.casefold(),
-            event.followers or 0,
+        # tuple.__new__ directly: a named tuple's own __new__ is a Python function, and one
+        # participant is made per tweet.
+        return _new_tuple(
+            cls,
+            (
+                event.id,
+                event.user_id,
+                event.at,
+                to_ms(event.at),
+                None if event.user_name is None else event.user_name.casefold(),
+                event.followers or 0,
+            ),
         )
 
     @classmethod
@@ -442,24 +450,25 @@ class Reconstructor:
         `through` is the tweet the retweet names (default `event.retweet_of`), the original
         or, in some sources, an earlier retweet.
         """
+        # Choices are built by `_new_tuple` (see `Participant.of`): one is made per retweet.
         root_id = candidates.root.node_id
         through = event.retweet_of if through is None else through
         if event.parent_id is not None and event.parent_id in members:
-            return ParentChoice(event.parent_id, explicit=True)
+            return _new_tuple(ParentChoice, (event.parent_id, True))
         if through is not None and through != root_id and through in members:
-            return ParentChoice(through, explicit=True)
+            return _new_tuple(ParentChoice, (through, True))
         earlier = candidates.earlier(event.at)
         source = chain_source(event.text)
         if source is not None:
             named = _latest_named(candidates, source, earlier)
             if named is not None:
-                return ParentChoice(named, explicit=True)
+                return _new_tuple(ParentChoice, (named, True))
         method = self.config.method
         if method == "root" or earlier == 0:
-            return ParentChoice(root_id, explicit=False)
+            return _new_tuple(ParentChoice, (root_id, False))
         if method == "time":
-            return ParentChoice(self._time(candidates, event, earlier), explicit=False)
-        return ParentChoice(self._deverna(candidates, event, earlier), explicit=False)
+            return _new_tuple(ParentChoice, (self._time(candidates, event, earlier), False))
+        return _new_tuple(ParentChoice, (self._deverna(candidates, event, earlier), False))
 
     def _time(self, candidates: Candidates, event: TweetEvent, earlier: int) -> str:
         members = candidates.members()

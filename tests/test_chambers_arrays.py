@@ -174,8 +174,8 @@ class _Influence:
     def ranks(self) -> MappingProxyType[str, int]:
         return MappingProxyType(self._ranks)
 
-    def endorsement_edges(self) -> MappingProxyType[tuple[str, str], int]:
-        return MappingProxyType(self._retweets)
+    def endorsement_graph(self) -> UserGraph:
+        return UserGraph.of(self._retweets)
 
     def conversation_edges(self) -> MappingProxyType[tuple[str, str], int]:
         return MappingProxyType(self._talk)

@@ -7,7 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from agents.gc_policy import MIDDLE_RATIO, OLD_RATIO, YOUNG_THRESHOLD, paused, tune_for_long_lived_state
+from agents.gc_policy import (
+    MIDDLE_RATIO,
+    OLD_RATIO,
+    YOUNG_THRESHOLD,
+    building_long_lived_state,
+    paused,
+    tune_for_long_lived_state,
+)
 
 
 @pytest.fixture
@@ -61,3 +68,16 @@ def test_collection_pauses_until_the_last_open_block_ends() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.usefixtures("restored_gc")
+def test_state_built_in_a_long_lived_block_is_frozen_out_of_later_collections() -> None:
+    """No collection runs inside the block; what it built and kept is frozen at its end, so no
+    young collection afterwards examines it all again; collection is back on.
+    """
+    frozen_before = gc.get_freeze_count()
+    with building_long_lived_state():
+        assert not gc.isenabled()
+        state = [[i] for i in range(10_000)]
+    assert gc.isenabled()
+    assert gc.get_freeze_count() >= frozen_before + len(state)
