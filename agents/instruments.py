@@ -20,6 +20,12 @@ from models.records import (
     Record,
 )
 
+# The counters of the worker's accounting: every tweet (or unreadable message) the input holds
+# ends up in exactly one of them.
+ACCOUNTED = frozenset(
+    {"resonance_tweets_accepted_total", "resonance_tweets_duplicate_total", "resonance_rejected_total"}
+)
+
 # Seconds: from what a checkpoint of a small state takes to what would break the 1 s latency target.
 PAUSE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 

@@ -33,6 +33,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from agents.broker import LocalKafka, free_ports
+from agents.instruments import ACCOUNTED
 from models.wire import to_native
 from synth import StreamSpec, generate
 
@@ -139,14 +140,7 @@ class Deployment:
 
 def accounted(samples: dict[str, float]) -> float:
     """Tweets the accept stage has decided on: accepted + duplicates + dead-lettered."""
-    return sum(
-        samples.get(name, 0.0)
-        for name in (
-            "resonance_tweets_accepted_total",
-            "resonance_tweets_duplicate_total",
-            "resonance_rejected_total",
-        )
-    )
+    return sum(samples.get(name, 0.0) for name in ACCOUNTED)
 
 
 def create_topic(bootstrap: str, topic: str, partitions: int) -> None:

@@ -33,6 +33,7 @@ from agents.broker import BrokerError, cache_root
 from agents.cli.base import PlainCommand, UsageError, say
 from agents.cli.kafka import local_broker
 from agents.cli.replay import Pacer, send_files
+from agents.instruments import ACCOUNTED
 from agents.kafka_admin import delete_topics, ensure_topics
 from agents.settings import Settings, as_variables
 from models.duration import format_duration
@@ -42,10 +43,6 @@ from synth.truth import write_stream
 WORKER_START_SECONDS = 120.0
 WORKER_STOP_SECONDS = 30.0
 STALLED_SECONDS = 60.0  # the worker accounting for nothing new that long is worth a word
-# The counters of the worker's accounting: every message sent is exactly one of these.
-ACCOUNTED = frozenset(
-    {"resonance_tweets_accepted_total", "resonance_tweets_duplicate_total", "resonance_rejected_total"}
-)
 # The settings that name the demo's app and topics, set apart from any deployment's.
 DEMO_FIELDS = ("app_id", "input_topic", "dead_letter_topic", "metrics_topic", "alerts_topic")
 DEMO_APP_PREFIX = "resonance-demo-"
