@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint install system-deps clean stress
+.PHONY: demo test lint install native system-deps clean stress
 
 $(INSTALLED): pyproject.toml
 	@$(MAKE) --no-print-directory system-deps
@@ -19,7 +19,19 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
-# Java runs the broker and Maven fetches it; install them from Debian when missing (as root).
+# The per-event core compiled to C by mypyc (agents/native.py says what and why), rebuilt when
+# any source of the core changes.
+NATIVE_BUILT := $(VENV)/.native
+
+$(NATIVE_BUILT): $(INSTALLED) $(wildcard models/*.py models/wire/*.py streams/*.py agents/native.py)
+	@echo "compiling the core with mypyc (about a minute; log in $(VENV)/native.log)"
+	@$(BIN)/python -m agents.native >$(VENV)/native.log 2>&1 || { tail -30 $(VENV)/native.log; exit 1; }
+	@touch $@
+
+native: $(NATIVE_BUILT)
+
+# Java runs the broker and Maven fetches it; install them from Debian when missing (as root),
+# and the C compiler mypyc needs.
 system-deps:
 	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -28,11 +40,19 @@ system-deps:
 	    echo "Java 17 and Maven are needed: install them (e.g. apt-get install openjdk-17-jre-headless maven)"; exit 1; \
 	  fi; \
 	fi
+	@# mypyc compiles the core (make native) with a C compiler and Python's headers.
+	@if ! command -v cc >/dev/null || ! $(PYTHON) -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q && apt-get install -y -q gcc python3-dev; \
+	  else \
+	    echo "A C compiler and Python's headers are needed: install them (e.g. apt-get install gcc python3-dev)"; exit 1; \
+	  fi; \
+	fi
 
-demo: install
+demo: native
 	$(BIN)/resonance demo
 
-test: install
+test: native
 	$(BIN)/resonance kafka fetch
 	$(BIN)/ruff check .
 	$(BIN)/mypy
@@ -41,13 +61,13 @@ test: install
 
 # Benchmarks print a report (ratios against baselines from the same run); see benchmarks/README.md.
 .PHONY: bench
-bench: install
+bench: native
 	$(BIN)/python benchmarks/run.py
 
 # The handover tests alone (kill -9 and restart, workers joining and leaving), repeated; they are
 # part of `make test` too. Timing-sensitive by nature, so worth repeating: STRESS_RUNS=5 make stress
 STRESS_RUNS ?= 3
-stress: install
+stress: native
 	$(BIN)/resonance kafka fetch
 	for run in $$(seq $(STRESS_RUNS)); do $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_restart.py tests/test_rebalance.py || exit 1; done
 
@@ -58,4 +78,5 @@ lint: install
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) .resonance-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .resonance-data .pytest_cache .mypy_cache .ruff_cache build
+	find models streams -name '*.so' -delete

@@ -14,6 +14,7 @@ from agents.app import create_app
 from agents.cli import analyze, demo, generate, kafka, record, replay, subscribe
 from agents.cli.base import UsageError
 from agents.gc_policy import tune_for_long_lived_state
+from agents.native import stale_warning
 from agents.preflight import preflight
 from agents.settings import Settings, SettingsError, as_variables
 
@@ -74,6 +75,9 @@ def main() -> None:
         settings = Settings.from_env()
     except SettingsError as error:
         fail(str(error))
+    stale = stale_warning()
+    if stale:  # only in a checkout someone edits; a warning, as the command still works
+        print(f"resonance: warning: {stale}", file=sys.stderr)  # noqa: T201 - CLI output
     followers = None
     if sys.argv[1:2] == ["worker"] and "--help" not in sys.argv:  # about to start a worker
         try:

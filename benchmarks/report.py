@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from agents import native
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -62,6 +64,7 @@ def machine_facts() -> dict[str, Any]:
         "system": f"{platform.system()} {platform.release()}",
         "python": sys.version.split()[0],
         "commit": _commit(),
+        "core": native.describe(),
         "load_average_start": load_average(),
     }
 
@@ -147,6 +150,7 @@ def header_text(facts: dict[str, Any], mode: str) -> list[str]:
             f"Python {facts['python']}"
         ),
         f"  commit       {facts['commit']}",
+        f"  core         {facts['core']}",
         f"  load average {_loads(facts['load_average_start'])} at start (1, 5, 15 min)",
         "  The machine is shared: compare the ratios (baseline measured in the same run) more than",
         "  the absolute numbers, and check the load averages printed with each section.",

@@ -20,6 +20,26 @@ _ROOT = 0  # the root's index; every other node has a larger one
 _NO_PARENT = -1
 
 
+# Every attribute of a `Cascade`: its slots, and what equality compares. Named outside the class
+# because mypyc compiles no reads of `__slots__`.
+_FACTS = (
+    "_depth_of",
+    "_depth_sum",
+    "_index_of",
+    "_last_at",
+    "_max_breadth",
+    "_max_out_degree",
+    "_nodes_at_depth",
+    "_out_degree_of",
+    "_parent_of",
+    "_root_at",
+    "_root_id",
+    "_root_user_id",
+    "_subtree_size_of",
+    "_wiener_index",
+)
+
+
 class CascadeSnapshot(TypedDict):
     """The plain, JSON-serialisable state of a `Cascade` (see `Cascade.snapshot`)."""
 
@@ -61,22 +81,7 @@ class Cascade:
 
     # Nodes are numbered in insertion order and their facts kept in parallel int lists: the
     # walk to the root in `add` then indexes lists instead of hashing ids at every step.
-    __slots__ = (
-        "_depth_of",
-        "_depth_sum",
-        "_index_of",
-        "_last_at",
-        "_max_breadth",
-        "_max_out_degree",
-        "_nodes_at_depth",
-        "_out_degree_of",
-        "_parent_of",
-        "_root_at",
-        "_root_id",
-        "_root_user_id",
-        "_subtree_size_of",
-        "_wiener_index",
-    )
+    __slots__ = _FACTS
 
     def __init__(self, root_id: str, root_user_id: str, at: datetime) -> None:
         """Start the tree with its root alone; raise ValueError if `at` is naive."""
@@ -314,7 +319,7 @@ class Cascade:
         """Equal when the trees, the times and every maintained fact are equal."""
         if not isinstance(other, Cascade):
             return NotImplemented
-        return all(getattr(self, name) == getattr(other, name) for name in Cascade.__slots__)
+        return all(getattr(self, name) == getattr(other, name) for name in _FACTS)
 
     __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable
 

@@ -169,13 +169,18 @@ class CascadeForest:
     # the cascades that changed since (see `_rank`).
     _ranked: dict[str, tuple[int, int, float]] = field(default_factory=dict, init=False, repr=False)
     _changed: set[str] = field(default_factory=set, init=False, repr=False)
-    disordered: int = field(default=0, init=False)
+    disordered: int = field(init=False)
     """Retweets whose parent was inferred after a later tweet of their cascade had arrived: their
     candidates lacked what was still to come, so their trees can differ from the time-ordered
     input's (shallower, for a stream read newest first, as twarc pages list tweets)."""
 
     def __post_init__(self) -> None:
-        """Start empty."""
+        """Start empty.
+
+        `disordered` is set here, not as the field's default: compiled by mypyc, such a default is
+        never assigned.
+        """
+        self.disordered = 0
         self._reconstructor = Reconstructor(self.config.reconstruction)
         self._depths = SizePercentiles(self.config.percentile_min_count)
         self._viralities = SizePercentiles(self.config.percentile_min_count)

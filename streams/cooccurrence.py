@@ -34,17 +34,18 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import networkx as nx
 
+# Imported at run time, not only for type checking: compiled by mypyc, a dataclass needs the
+# classes its fields are annotated with.
+from streams.hashtag_counts import HashtagWindowConfig
 from streams.window import Admission, SlidingWindow, Watermark, boundaries, from_ms, to_ms
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
-
-    from streams.hashtag_counts import HashtagWindowConfig
 
 Tags = tuple[str, ...]
 """One tweet's distinct hashtags, sorted: the window's item."""
@@ -142,7 +143,9 @@ class CooccurrenceGraph:
             else:
                 graph.add_node(tag, count=1)
         for a, b in combinations(tags, 2):
-            data = graph.get_edge_data(a, b)
+            # Called through Any: networkx's stubs omit the None it returns for a missing edge,
+            # and compiled by mypyc, a call's result is checked against its declared type.
+            data: dict[str, Any] | None = cast("Any", graph).get_edge_data(a, b)
             if data is None:
                 graph.add_edge(a, b, weight=1)
             else:

@@ -48,7 +48,14 @@ class Watermark:
     latest: datetime | None = None
     # The watermark, or None before the first event. Kept, not derived: every part of the core
     # reads it once per event.
-    current: datetime | None = field(default=None, init=False)
+    current: datetime | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        """The watermark of `latest` (None before any event).
+
+        Set here, not as the field's default: compiled by mypyc, such a default is never assigned.
+        """
+        self.current = None if self.latest is None else self.latest - self.lateness
 
     def observe(self, at: datetime) -> None:
         """Account for an event; the watermark never moves back."""
@@ -111,12 +118,29 @@ def bump(counter: dict[K, int], key: K, by: int) -> None:
         del counter[key]
 
 
-@dataclass(slots=True)
 class WindowChange(Generic[T]):
     """What one advance of a window did: items that became live and items that left, oldest first."""
 
-    entered: list[T]
-    left: list[T]
+    # A plain class, not a dataclass, like `SlidingWindow`: mypyc cannot compile a generic
+    # dataclass (mypyc/mypyc#827).
+    __slots__ = ("entered", "left")
+
+    def __init__(self, entered: list[T], left: list[T]) -> None:
+        """The items that entered and those that left."""
+        self.entered = entered
+        self.left = left
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the same items entered and left, in the same order."""
+        if not isinstance(other, WindowChange):
+            return NotImplemented
+        return bool(self.entered == other.entered and self.left == other.left)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable
+
+    def __repr__(self) -> str:
+        """Both lists."""
+        return f"WindowChange(entered={self.entered!r}, left={self.left!r})"
 
     def apply(self, enter: Callable[[T], None], leave: Callable[[T], None]) -> None:
         """Count each entered item with `enter`, then revert each left one with `leave`, oldest
@@ -128,7 +152,6 @@ class WindowChange(Generic[T]):
             leave(item)
 
 
-@dataclass(slots=True)
 class SlidingWindow(Generic[T]):
     """Items stamped with event time; live are those with `at` in `[end - span, end)`.
 
@@ -137,11 +160,20 @@ class SlidingWindow(Generic[T]):
     An item older than the current end is late; see `Admission` for the policy.
     """
 
-    span: timedelta
-    end: datetime | None = None
-    _pending: list[tuple[datetime, int, T]] = field(default_factory=list, repr=False)
-    _live: deque[tuple[datetime, int, T]] = field(default_factory=deque, repr=False)
-    _seq: int = 0
+    # A plain class: mypyc cannot compile a generic dataclass (mypyc/mypyc#827).
+    __slots__ = ("_live", "_pending", "_seq", "end", "span")
+
+    def __init__(self, span: timedelta, end: datetime | None = None) -> None:
+        """An empty window of `span`, ending at `end` (None: before the first advance)."""
+        self.span = span
+        self.end = end
+        self._pending: list[tuple[datetime, int, T]] = []  # a heap, earliest first
+        self._live: deque[tuple[datetime, int, T]] = deque()
+        self._seq = 0  # ties in time keep the order items came in
+
+    def __repr__(self) -> str:
+        """The span, the end and how many items are held."""
+        return f"SlidingWindow(span={self.span!r}, end={self.end!r}, held={len(self)})"
 
     def add(self, item: T, at: datetime) -> Admission:
         """Hold `item` until the end passes `at`, or admit it live at once when it is late."""
@@ -211,8 +243,8 @@ class SlidingWindow(Generic[T]):
         window: SlidingWindow[T] = cls(
             span=timedelta(milliseconds=data["span_ms"]),
             end=None if data["end_ms"] is None else from_ms(data["end_ms"]),
-            _seq=data["seq"],
         )
+        window._seq = data["seq"]
         window._live.extend((from_ms(ms), seq, decode(item)) for ms, seq, item in data["live"])
         window._pending = [(from_ms(ms), seq, decode(item)) for ms, seq, item in data["pending"]]
         heapq.heapify(window._pending)

@@ -8,9 +8,17 @@ from typing import TYPE_CHECKING
 import pytest
 
 from agents.broker import BrokerError, LocalKafka, free_ports
+from agents.native import stale_warning
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:  # noqa: ARG001 - pytest's hook signature
+    """Refuse to test compiled code older than its source (`make test` compiles it first)."""
+    stale = stale_warning()
+    if stale:
+        pytest.exit(stale, returncode=2)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,152 @@
+"""The core compiled to C: what is compiled, how (`python -m agents.native`), and if it is current.
+
+`make native` (run by `make test`, `demo` and `bench`) compiles the per-event core with mypyc,
+which ships with mypy: the same typed sources, about 1.5x faster in `analyze` and the worker.
+Anywhere else (a plain `pip install`) they run as Python. Left out are the modules that spend
+their time in numpy, igraph or networkx (communities, polarization, chambers, pagerank): they
+would gain nothing; and the records (see `COMPILED`).
+
+Python imports an extension before the `.py` beside it, so after an edit the old compiled code
+would run until the next build. `stale_modules` names such modules: the CLI warns and the test
+session refuses to start.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import time
+from importlib.machinery import EXTENSION_SUFFIXES
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parent.parent
+_PACKAGES = ("models", "streams")  # the compiled parts live in these; one library each
+COMPILED = {
+    "models": [
+        "models/duration.py",
+        "models/event.py",
+        "models/hashtags.py",
+        # Not models/records.py: its frozen dataclasses' `kind` ClassVar reads as an instance
+        # attribute once compiled (mypyc/mypyc#1207), and records are few beside events.
+        *sorted(str(path.relative_to(_ROOT)) for path in (_ROOT / "models" / "wire").glob("*.py")),
+    ],
+    "streams": [
+        f"streams/{name}.py"
+        for name in (
+            "alerts",
+            "analyzer",
+            "botness",
+            "bursts",
+            "cascade",
+            "cascades",
+            "cooccurrence",
+            "coordination",
+            "dedup",
+            "hashtag_counts",
+            "hashtag_metrics",
+            "influence",
+            "orphans",
+            "reconstruction",
+            "size_percentile",
+            "user_activity",
+            "watch",
+            "window",
+        )
+    ],
+}
+"""Source files compiled, by package."""
+
+
+def compiled_modules() -> list[str]:
+    """Names of the loaded core modules that run compiled, sorted."""
+    return sorted(
+        name for name, path in _loaded_core() if _is_extension(path) and not name.endswith("__mypyc")
+    )
+
+
+def stale_modules(root: Path = _ROOT) -> list[str]:
+    """Source paths (relative to `root`, the project) of core modules compiled before their last
+    change, sorted.
+    """
+    stale = []
+    for package in _PACKAGES:
+        # mypyc puts the compiled code of a package's modules in one library (`_library`); the
+        # extension beside each source is a shim that loads it, rewritten only when its own C
+        # changes. `build` stamps the library with the time of the build.
+        built_at = max((library.stat().st_mtime for library in _library(package, root)), default=0.0)
+        for shim in (root / package).rglob("*.so"):
+            source = shim.with_name(shim.name.split(".", 1)[0] + ".py")
+            if source.exists() and source.stat().st_mtime > max(built_at, shim.stat().st_mtime):
+                stale.append(str(source.relative_to(root)))
+    return sorted(stale)
+
+
+def stale_warning() -> str | None:
+    """One line for users when compiled modules are stale, else None."""
+    stale = stale_modules()
+    if not stale:
+        return None
+    return (
+        f"{', '.join(stale)} changed since the core was compiled, and the old compiled code "
+        "would run: run `make native` to compile it again"
+    )
+
+
+def describe() -> str:
+    """How the core runs here, in a few words (for reports): compiled, stale or plain Python."""
+    names = [
+        path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+        for sources in COMPILED.values()
+        for path in sources
+    ]
+    for name in names:
+        importlib.import_module(name)
+    expected = len(names)
+    compiled = compiled_modules()
+    stale = stale_modules()
+    if not compiled:
+        return f"plain Python (none of its {expected} compiled modules built: run `make native`)"
+    state = f"compiled by mypyc ({len(compiled)} of {expected} modules loaded compiled)"
+    return f"{state}, STALE: {', '.join(stale)} changed since" if stale else state
+
+
+def build() -> None:
+    """Compile `COMPILED` in place, beside the sources; stamp each library with the time."""
+    # Build-time tools, imported only here: running the core needs neither.
+    from mypyc.build import mypycify  # noqa: PLC0415
+    from setuptools import setup  # noqa: PLC0415
+
+    os.chdir(_ROOT)  # in-place extensions land beside the sources, relative to here
+    for package in _PACKAGES:
+        for old in _library(package):
+            old.unlink()
+    groups: list[tuple[list[str], str | None]] = [
+        (sources, f"{package}._native") for package, sources in COMPILED.items()
+    ]
+    extensions = mypycify([path for sources, _ in groups for path in sources], separate=groups)
+    setup(name="resonance-native", ext_modules=extensions, script_args=["build_ext", "--inplace"])
+    now = time.time()
+    for package in _PACKAGES:
+        for library in _library(package):
+            os.utime(library, (now, now))
+
+
+def _library(package: str, root: Path = _ROOT) -> list[Path]:
+    return list((root / package).glob("_native__mypyc.*.so"))
+
+
+def _loaded_core() -> list[tuple[str, str]]:
+    return [
+        (name, getattr(module, "__file__", None) or "")
+        for name, module in list(sys.modules.items())
+        if name.split(".", 1)[0] in _PACKAGES
+    ]
+
+
+def _is_extension(path: str) -> bool:
+    return any(path.endswith(suffix) for suffix in EXTENSION_SUFFIXES)
+
+
+if __name__ == "__main__":
+    build()
