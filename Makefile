@@ -78,5 +78,5 @@ lint: install
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) .resonance-data .pytest_cache .mypy_cache .ruff_cache build
+	rm -rf $(VENV) .resonance-data .pytest_cache .mypy_cache .ruff_cache build models/_native.sources.json streams/_native.sources.json
 	find models streams -name '*.so' -delete

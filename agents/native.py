@@ -7,21 +7,23 @@ their time in numpy, igraph or networkx (communities, polarization, chambers, pa
 would gain nothing; and the records (see `COMPILED`).
 
 Python imports an extension before the `.py` beside it, so after an edit the old compiled code
-would run until the next build. `stale_modules` names such modules: the CLI warns and the test
-session refuses to start.
+would run until the next build. `stale_modules` names such modules (a build notes the digest of
+each source it compiled): the CLI warns and the test session refuses to start.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 import os
 import sys
-import time
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parent.parent
 _PACKAGES = ("models", "streams")  # the compiled parts live in these; one library each
+_MANIFEST = "_native.sources.json"  # in each package: the digest of every source compiled
 COMPILED = {
     "models": [
         "models/duration.py",
@@ -66,19 +68,17 @@ def compiled_modules() -> list[str]:
 
 
 def stale_modules(root: Path = _ROOT) -> list[str]:
-    """Source paths (relative to `root`, the project) of core modules compiled before their last
-    change, sorted.
+    """Source paths (relative to `root`, the project) of compiled modules whose source is not
+    the one they were compiled from, sorted.
     """
     stale = []
     for package in _PACKAGES:
-        # mypyc puts the compiled code of a package's modules in one library (`_library`); the
-        # extension beside each source is a shim that loads it, rewritten only when its own C
-        # changes. `build` stamps the library with the time of the build.
-        built_at = max((library.stat().st_mtime for library in _library(package, root)), default=0.0)
+        built_from = _manifest(root / package)
         for shim in (root / package).rglob("*.so"):
             source = shim.with_name(shim.name.split(".", 1)[0] + ".py")
-            if source.exists() and source.stat().st_mtime > max(built_at, shim.stat().st_mtime):
-                stale.append(str(source.relative_to(root)))
+            path = str(source.relative_to(root))
+            if source.exists() and built_from.get(path) != _digest(source):
+                stale.append(path)
     return sorted(stale)
 
 
@@ -112,28 +112,34 @@ def describe() -> str:
 
 
 def build() -> None:
-    """Compile `COMPILED` in place, beside the sources; stamp each library with the time."""
+    """Compile `COMPILED` in place, beside the sources; note what each package was compiled from."""
     # Build-time tools, imported only here: running the core needs neither.
     from mypyc.build import mypycify  # noqa: PLC0415
     from setuptools import setup  # noqa: PLC0415
 
     os.chdir(_ROOT)  # in-place extensions land beside the sources, relative to here
-    for package in _PACKAGES:
-        for old in _library(package):
-            old.unlink()
     groups: list[tuple[list[str], str | None]] = [
         (sources, f"{package}._native") for package, sources in COMPILED.items()
     ]
     extensions = mypycify([path for sources, _ in groups for path in sources], separate=groups)
     setup(name="resonance-native", ext_modules=extensions, script_args=["build_ext", "--inplace"])
-    now = time.time()
-    for package in _PACKAGES:
-        for library in _library(package):
-            os.utime(library, (now, now))
+    for package, sources in COMPILED.items():
+        digests = {path: _digest(_ROOT / path) for path in sources}
+        (_ROOT / package / _MANIFEST).write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n")
 
 
-def _library(package: str, root: Path = _ROOT) -> list[Path]:
-    return list((root / package).glob("_native__mypyc.*.so"))
+def _manifest(package: Path) -> dict[str, str]:
+    """Source path -> SHA-256 of the sources the package's modules were compiled from."""
+    try:
+        built_from: dict[str, str] = json.loads((package / _MANIFEST).read_text())
+    except FileNotFoundError:
+        return {}
+    return built_from
+
+
+def _digest(source: Path) -> str:
+    # Content, not modification times: a checkout that rewrites a file unchanged is no edit.
+    return hashlib.sha256(source.read_bytes()).hexdigest()
 
 
 def _loaded_core() -> list[tuple[str, str]]:

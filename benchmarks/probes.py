@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
 import time
 from dataclasses import dataclass, field
@@ -306,8 +305,9 @@ def main(argv: list[str]) -> None:
         figures = probe_polarization(args.datasets, args.topics)
     else:
         figures = probe_generate(args.out, args.events, args.seed)
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    figures["ru_maxrss_kib"] = usage.ru_maxrss  # Linux reports KiB
+    # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss across exec, so a probe's would
+    # be at least the benchmark runner's own peak at the fork.
+    figures["peak_kib"] = memory_kib()["hwm_kib"]
     figures["cpus"] = sorted(os.sched_getaffinity(0))
     sys.stdout.write(orjson.dumps(figures).decode() + "\n")
 

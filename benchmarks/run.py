@@ -232,13 +232,13 @@ def bench_analyze(tmp: Path, sizes: Sizes, cpu: int, repeat: int) -> Section:
         walls = [run["wall_s"] for run in analyses]
         section.add("run_analysis wall spread", f"{min(walls):.2f} .. {max(walls):.2f} s over {repeat} runs")
     imported = analyses[0]["after_import"]["rss_kib"]
-    peak = max(run["ru_maxrss_kib"] for run in analyses)
+    peak = max(run["peak_kib"] for run in analyses)
     section.add("memory: RSS after imports (analyze process)", mib(imported))
     section.add(
-        "memory: peak RSS of run_analysis (ru_maxrss)",
+        "memory: peak RSS of run_analysis (VmHWM)",
         f"{mib(peak)} (+{mib(peak - imported)} over the imports)",
     )
-    section.add("memory: peak RSS of the baseline", mib(max(run["ru_maxrss_kib"] for run in baselines)))
+    section.add("memory: peak RSS of the baseline", mib(max(run["peak_kib"] for run in baselines)))
     rows = [
         [
             stage["stage"],
@@ -410,7 +410,7 @@ def bench_communities(sizes: Sizes, cpu: int) -> Section:
     )
     section.add(
         "memory: peak RSS of the refresh probe",
-        f"{mib(refresh['ru_maxrss_kib'])} (RSS after imports {mib(refresh['after_import']['rss_kib'])})",
+        f"{mib(refresh['peak_kib'])} (RSS after imports {mib(refresh['after_import']['rss_kib'])})",
     )
     section.data = {
         "target_s": REFRESH_TARGET_S,
