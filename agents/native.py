@@ -1,7 +1,7 @@
 """The core compiled to C: what is compiled, how (`python -m agents.native`), and if it is current.
 
 `make native` (run by `make test`, `demo` and `bench`) compiles the per-event core with mypyc,
-which ships with mypy: the same typed sources, 1.4 to 1.8 times as fast in `analyze` on the Higgs
+which ships with mypy: the same typed sources, 1.3 to 1.8 times as fast in `analyze` on the Higgs
 file (less in the worker, where Faust's own per-message work dominates).
 Anywhere else (a plain `pip install`) they run as Python. Left out are the modules that spend
 their time in numpy, igraph or networkx (communities, polarization, chambers, pagerank): they
