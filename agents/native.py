@@ -24,7 +24,6 @@ from pathlib import Path
 import orjson
 
 _ROOT = Path(__file__).resolve().parent.parent
-_PACKAGES = ("models", "streams")  # the compiled parts live in these; one library each
 _MANIFEST = "_native.sources.json"  # in each package: the digest of every source compiled
 _PRETTY = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 COMPILED = {
@@ -60,7 +59,7 @@ COMPILED = {
         )
     ],
 }
-"""Source files compiled, by package."""
+"""Source files compiled, by package (one library each)."""
 
 
 def compiled_modules() -> list[str]:
@@ -75,7 +74,7 @@ def stale_modules(root: Path = _ROOT) -> list[str]:
     the one they were compiled from, sorted.
     """
     stale = []
-    for package in _PACKAGES:
+    for package in COMPILED:
         built_from = _manifest(root / package)
         for shim in (root / package).rglob("*.so"):
             source = shim.with_name(shim.name.split(".", 1)[0] + ".py")
@@ -149,7 +148,7 @@ def _loaded_core() -> list[tuple[str, str]]:
     return [
         (name, getattr(module, "__file__", None) or "")
         for name, module in list(sys.modules.items())
-        if name.split(".", 1)[0] in _PACKAGES
+        if name.split(".", 1)[0] in COMPILED
     ]
 
 
