@@ -1,9 +1,9 @@
-"""Stage 2: count each tweet once, then route it on: its hashtag uses to the workers owning each
-tag, and the tweet itself to the conversation stage.
+"""Stage 2: count each tweet once, then route it on: its hashtag uses to the partitions owning each
+tag, and the tweet itself to the conversation stage, both in batches.
 
-Events arrive keyed by cascade (`TweetEvent.cascade_key`: a retweet by the tweet it retweets,
-anything else by its own id), so a cascade's tweets keep their order and every copy of a tweet
-lands on the same partition, where the per-partition memory of seen ids
+Events arrive in the partition of their cascade (`TweetEvent.cascade_key`: a retweet by the tweet
+it retweets, anything else by its own id), so a cascade's tweets keep their order and every copy
+of a tweet lands on the same partition, where the per-partition memory of seen ids
 (`streams.dedup.SeenIds`) finds every repeat. That memory is checkpointed (`agents.checkpoints`),
 so a restarted worker still knows every tweet it counted.
 """
@@ -11,15 +11,18 @@ so a restarted worker still knows every tweet it counted.
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import count
 from typing import Any
 
 import faust
-import orjson
 
-from agents.checkpoints import Checkpointed, source_header
+from agents import stage
+from agents.checkpoints import Checkpointed
 from agents.instruments import Instruments
+from agents.outbox import Outbox
 from agents.topics import Topics
 from models.records import HashtagUse
+from models.wire.batch import decode_events, encode_events, encode_uses, partition_for
 from models.wire.native import parse_native
 from streams.dedup import SeenIds
 
@@ -39,32 +42,31 @@ def register(
         every_seconds=checkpoint_seconds,
         instruments=instruments,
     )
+    conversation: Outbox[dict[str, Any]] = Outbox(topics.conversation, encode_events)
+    uses: Outbox[HashtagUse] = Outbox(topics.hashtag_uses, encode_uses)
+    tag_partitions = topics.hashtag_uses.partitions
+
+    async def accept_one(event: Any) -> None:
+        message = event.message
+        ids = seen.state(message.partition)
+        index = count()  # each item sent gets the next index of this message's outputs
+        accepted = duplicates = 0
+        for native in seen.fresh(message.partition, decode_events(event.value)):
+            tweet = parse_native(native)
+            if not ids.first_time(tweet.id, tweet.at):
+                duplicates += 1
+                continue
+            accepted += 1
+            here = (message.partition, message.offset)
+            conversation.add(0, tweet.cascade_key, (*here, next(index)), native)
+            for tag in tweet.hashtags:
+                use = HashtagUse(tag=tag, user_id=tweet.user_id, at=tweet.at)
+                uses.add(partition_for(tag, tag_partitions), tag, (*here, next(index)), use)
+        instruments.accepted.inc(accepted)
+        instruments.duplicates.inc(duplicates)
 
     @app.agent(topics.events, name="accept")
     async def accept(stream: Any) -> None:
-        async for event in stream.noack().events():
-            message = event.message
-            if seen.first_time(event):
-                tweet = parse_native(orjson.loads(event.value))
-                if seen.state(message.partition).first_time(tweet.id, tweet.at):
-                    instruments.accepted.inc()
-                    sends = [(topics.conversation, event.key, event.value)]
-                    sends += [
-                        (
-                            topics.hashtag_uses,
-                            tag.encode(),
-                            HashtagUse(tag=tag, user_id=tweet.user_id, at=tweet.at).to_bytes(),
-                        )
-                        for tag in tweet.hashtags
-                    ]
-                    for index, (topic, key, value) in enumerate(sends):
-                        await topic.send(
-                            key=key,
-                            value=value,
-                            headers=[source_header(message.partition, message.offset, index)],
-                        )
-                else:
-                    instruments.duplicates.inc()
-            await seen.processed(stream, event)
+        await stage.run(stream, checkpoints=seen, outboxes=[conversation, uses], process=accept_one)
 
     return accept

@@ -8,10 +8,10 @@ the state holds acked, so the committed offset never runs ahead of the saved sta
 on processing while a checkpoint is written. After a stop or a crash the partition
 restarts from its checkpoint, and events are delivered again: those after the checkpoint, and
 possibly some before it (when the checkpoint was saved but the commit not yet made). Every
-message a stage sends carries its source position (partition, offset, index), and each stage
-keeps the furthest position seen per source partition (`SourcePositions`, checkpointed with its
-state) and drops anything at or before it: a redelivery, or a message an upstream stage sent
-again while catching up.
+item a stage sends, inside a batch message (`models.wire.batch`), carries its source position
+(partition, offset, index), and each stage keeps the furthest position seen per source partition
+(`SourcePositions`, checkpointed with its state) and drops any item at or before it: one an
+upstream stage sent again while catching up, whatever batch it now came in.
 
 Each partition is processed strictly in offset order. The checkpoint also holds the next input
 offset, and the stage compares every delivered offset with it: one before it is a redelivery
@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
@@ -46,37 +46,20 @@ from faust.types import TP
 
 from agents import gc_policy
 from agents.instruments import Instruments
+from models.wire.batch import Position
 
 S = TypeVar("S")
+T = TypeVar("T")
 
-SOURCE_HEADER = "resonance.source"
 CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
 # Bump when a checkpoint's envelope or any stage's state snapshot changes shape: an older
 # checkpoint is then reported and set aside instead of being misread.
-CHECKPOINT_FORMAT = 2
+CHECKPOINT_FORMAT = 3
 REWIND_RETRY_SECONDS = 1.0
 STALLED_FLUSH_SECONDS = 30.0  # a producer flush that long is an error worth a line in the log
 HOLE_GIVE_UP_SECONDS = 60.0  # offsets that long unobtainable are gone from the log (retention)
 
 log = logging.getLogger(__name__)
-
-Position = tuple[int, int, int]
-"""Where a message came from: (partition, offset, index among the messages it caused)."""
-
-
-def source_header(partition: int, offset: int, index: int) -> tuple[str, bytes]:
-    """The header stamping a sent message with the position of the message that caused it."""
-    return SOURCE_HEADER, f"{partition}:{offset}:{index}".encode()
-
-
-def read_source(headers: Iterable[tuple[str, bytes]] | dict[str, bytes] | None) -> Position | None:
-    """The source position a message carries, None when it carries none (sent by hand)."""
-    items = headers.items() if isinstance(headers, dict) else (headers or ())
-    for name, value in items:
-        if name == SOURCE_HEADER:
-            partition, offset, index = (int(part) for part in value.decode().split(":"))
-            return partition, offset, index
-    return None
 
 
 @dataclass(slots=True)
@@ -85,10 +68,8 @@ class SourcePositions:
 
     furthest: dict[int, tuple[int, int]] = field(default_factory=dict)
 
-    def first_time(self, source: Position | None) -> bool:
+    def first_time(self, source: Position) -> bool:
         """True unless `source` is at or before what was already seen from its partition."""
-        if source is None:
-            return True
         partition, offset, index = source
         if (offset, index) <= self.furthest.get(partition, (-1, -1)):
             return False
@@ -134,7 +115,7 @@ class StagePartition(Generic[S]):
     stream: Any = None  # the agent's stream, which acks this partition's events
     pending: list[Any] = field(default_factory=list)  # processed, not yet in a saved checkpoint
     saved_at: float = field(default_factory=time.monotonic)
-    busy: bool = False  # an event is between `first_time` and `processed`
+    busy: bool = False  # an event is between `admit` and `processed`
     writing: asyncio.Future[None] | None = None  # a checkpoint of this partition being written
     encoded: EncodedCheckpoint | None = None  # the latest checkpoint encoded
     next_offset: int | None = None  # the input offset after the last one processed
@@ -273,10 +254,11 @@ class Checkpointed(Generic[S]):
             raise LookupError(f"partition {partition} of {self._topic} is no longer assigned here")
         return entry.state
 
-    def first_time(self, event: Any) -> bool:
-        """False when `event` was delivered or sent again since the checkpoint that holds it,
-        when it comes after a hole in its partition's offsets, or when its partition is no longer
-        assigned here; else the caller processes it. Either way the caller then calls `processed`.
+    def admit(self, event: Any) -> bool:
+        """False when `event` was delivered again since the checkpoint that holds it, when it
+        comes after a hole in its partition's offsets, or when its partition is no longer
+        assigned here; else the caller processes it (each item it holds checked with `fresh`).
+        Either way the caller then calls `processed`.
         """
         entry = self._entry(event.message.partition)
         if entry is None:
@@ -294,7 +276,14 @@ class Checkpointed(Generic[S]):
                 offset - 1,
                 offset,
             )
-        return entry.positions.first_time(read_source(event.headers))
+        return True
+
+    def fresh(self, partition: int, items: Iterable[tuple[Position, T]]) -> Iterator[T]:
+        """The items, of a message of input `partition` that `admit` let in, not yet processed:
+        those at or before a position already seen were sent again by an upstream stage.
+        """
+        positions = self._partitions[partition].positions
+        return (item for source, item in items if positions.first_time(source))
 
     def adopted(self) -> set[int]:
         """The partitions whose state was restored from a checkpoint since the last call. A stage

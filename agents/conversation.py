@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
-import orjson
 
-from agents import gc_policy
+from agents import gc_policy, stage
 from agents.checkpoints import Checkpointed
 from agents.input_warnings import LateEvents, warn_disorder
 from agents.instruments import Instruments
 from agents.publish import send_records
 from agents.topics import Topics
 from models.records import Record, Trigger
+from models.wire.batch import decode_events
 from models.wire.native import parse_native
 from streams.analyzer import Analyzer, AnalyzerConfig
 
@@ -68,20 +68,21 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
     async def publish(records: Iterable[Record]) -> None:
         await send_records(topics, instruments, records)
 
+    async def observe(event: Any) -> None:
+        partition = event.message.partition
+        analyzer = analyzers.state(partition)
+        late, dropped = analyzer.late_events, analyzer.dropped_events
+        disordered = analyzer.disordered_retweets
+        fresh = analyzers.fresh(partition, decode_events(event.value))
+        await publish([record for native in fresh for record in analyzer.observe(parse_native(native))])
+        late_events.add(analyzer.late_events - late, analyzer.dropped_events - dropped)
+        instruments.disordered.inc(analyzer.disordered_retweets - disordered)
+        warn_disorder(disordered, analyzer.disordered_retweets)
+        quiet.since = time.monotonic()
+
     @app.agent(topics.conversation, name="conversation")
     async def conversation(stream: Any) -> None:
-        async for event in stream.noack().events():
-            if analyzers.first_time(event):
-                analyzer = analyzers.state(event.message.partition)
-                late, dropped = analyzer.late_events, analyzer.dropped_events
-                disordered = analyzer.disordered_retweets
-                records = analyzer.observe(parse_native(orjson.loads(event.value)))
-                late_events.add(analyzer.late_events - late, analyzer.dropped_events - dropped)
-                instruments.disordered.inc(analyzer.disordered_retweets - disordered)
-                warn_disorder(disordered, analyzer.disordered_retweets)
-                quiet.since = time.monotonic()
-                await publish(records)
-            await analyzers.processed(stream, event)
+        await stage.run(stream, checkpoints=analyzers, outboxes=[], process=observe)
 
     async def flush_idle() -> None:
         if analyzers.adopted() and quiet.since is None:  # taken over: the last owner's view may be missing

@@ -17,12 +17,14 @@ from typing import Any
 
 import faust
 
+from agents import stage
 from agents.checkpoints import Checkpointed
 from agents.input_warnings import LateEvents
 from agents.instruments import Instruments
 from agents.publish import send_records
 from agents.topics import Topics
 from models.records import HashtagUse, Record, Trigger
+from models.wire.batch import decode_uses
 from streams.alerts import AlertConfig, BurstAlerts
 from streams.hashtag_metrics import HashtagMetrics, HashtagMetricsConfig
 
@@ -33,6 +35,15 @@ class PartitionState:
 
     metrics: HashtagMetrics
     bursts: BurstAlerts
+
+    def observe(self, uses: Iterable[HashtagUse]) -> list[Record]:
+        """Count `uses`; the records due (at window boundaries) and the bursts they show."""
+        records: list[Record] = []
+        for use in uses:
+            counted = self.metrics.observe((use.tag,), use.user_id, use.at)
+            if counted:  # at boundaries only
+                records += [*counted, *self.bursts.judge(counted)]
+        return records
 
     def snapshot(self) -> dict[str, Any]:
         """Plain data for `restore`."""
@@ -77,19 +88,18 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
     async def publish(records: Iterable[Record]) -> None:
         await send_records(topics, instruments, records)
 
+    async def observe(event: Any) -> None:
+        partition = event.message.partition
+        state = windows.state(partition)
+        counts = state.metrics.counts
+        late, dropped = counts.late_events, counts.dropped_events
+        await publish(state.observe(windows.fresh(partition, decode_uses(event.value))))
+        late_events.add(counts.late_events - late, counts.dropped_events - dropped)
+        quiet_since[partition] = time.monotonic()
+
     @app.agent(topics.hashtag_uses, name="hashtag-window")
     async def hashtag_window(stream: Any) -> None:
-        async for event in stream.noack().events():
-            if windows.first_time(event):
-                use = HashtagUse.from_bytes(event.value)
-                state = windows.state(event.message.partition)
-                counts = state.metrics.counts
-                late, dropped = counts.late_events, counts.dropped_events
-                records = state.metrics.observe((use.tag,), use.user_id, use.at)
-                late_events.add(counts.late_events - late, counts.dropped_events - dropped)
-                quiet_since[event.message.partition] = time.monotonic()
-                await publish([*records, *state.bursts.judge(records)])
-            await windows.processed(stream, event)
+        await stage.run(stream, checkpoints=windows, outboxes=[], process=observe)
 
     async def flush_idle() -> None:
         """Publish a provisional view of each partition quiet for `idle_seconds`."""

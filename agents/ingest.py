@@ -1,9 +1,9 @@
-"""Stage 1: decode every input message; tweets go on keyed by cascade (`TweetEvent.cascade_key`),
-the rest to dead letters.
+"""Stage 1: decode every input message; tweets go on in batches to the partition that owns their
+cascade (`TweetEvent.cascade_key`), the rest to dead letters.
 
 Dead letters keep the message's original bytes as their value; the reason, a detail, the source
-topic, partition and offset (and, for one bad tweet inside a page, its index) travel as headers,
-so nothing is lost and a fixed message can be replayed as it was.
+topic, partition and offset (and, for one bad tweet inside a page or batch, its index) travel as
+headers, so nothing is lost and a fixed message can be replayed as it was.
 
 The stage keeps no state of its own, but it is checkpointed like the others (`agents.checkpoints`):
 its input is then read strictly in offset order and acked only once what it sent is durable, so a
@@ -16,12 +16,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import faust
-import orjson
 
-from agents.checkpoints import Checkpointed, source_header
+from agents import stage
+from agents.checkpoints import Checkpointed
 from agents.instruments import Instruments
+from agents.outbox import Outbox
 from agents.topics import Topics
 from models.wire import Rejection, parse_message, to_native
+from models.wire.batch import encode_events, partition_for
 
 
 def dead_letter_headers(
@@ -61,15 +63,10 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         every_seconds=checkpoint_seconds,
         instruments=instruments,
     )
+    events: Outbox[dict[str, Any]] = Outbox(topics.events, encode_events)
+    partitions = topics.events.partitions
 
-    @app.agent(topics.tweets, name="ingest")
-    async def ingest(stream: Any) -> None:
-        async for event in stream.noack().events():
-            if offsets.first_time(event):
-                await _ingest(event)
-            await offsets.processed(stream, event)
-
-    async def _ingest(event: Any) -> None:
+    async def ingest_one(event: Any) -> None:
         message = event.message
         raw: bytes = event.value or b""
         instruments.messages.inc()
@@ -83,10 +80,12 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
                     headers=dead_letter_headers(result, message.topic, message.partition, message.offset),
                 )
             else:
-                await topics.events.send(
-                    key=result.cascade_key.encode(),
-                    value=orjson.dumps(to_native(result)),
-                    headers=[source_header(message.partition, message.offset, index)],
-                )
+                key = result.cascade_key
+                source = (message.partition, message.offset, index)
+                events.add(partition_for(key, partitions), key, source, to_native(result))
+
+    @app.agent(topics.tweets, name="ingest")
+    async def ingest(stream: Any) -> None:
+        await stage.run(stream, checkpoints=offsets, outboxes=[events], process=ingest_one)
 
     return ingest

@@ -18,8 +18,10 @@ class Topics:
     dead_letters: Any
     metrics: Any
     alerts: Any
-    events: Any  # accepted-or-duplicate candidate events, native JSON keyed by cascade
-    hashtag_uses: Any  # one message per (tweet, hashtag), keyed by hashtag
+    # The internal topics carry batches (`models.wire.batch`), each item in the partition that owns
+    # its key (`partition_for`):
+    events: Any  # accepted-or-duplicate candidate events, native JSON, by cascade
+    hashtag_uses: Any  # (tag, user, time) of each hashtag of each accepted tweet, by hashtag
     conversation: Any  # accepted tweets in one partition, for the global conversation metrics
 
     async def create_outputs(self) -> None:

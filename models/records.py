@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -115,27 +115,11 @@ class HashtagCount(Record):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HashtagUse:
-    """One tweet's use of one hashtag, as routed between workers (keyed by tag)."""
+    """One tweet's use of one hashtag, as routed between workers (by tag; `models.wire.batch`)."""
 
     tag: str
     user_id: str
     at: datetime
-
-    def to_bytes(self) -> bytes:
-        """Internal wire form: compact JSON with epoch milliseconds."""
-        return orjson.dumps(
-            {"tag": self.tag, "user_id": self.user_id, "at_ms": int(self.at.timestamp() * 1000)}
-        )
-
-    @classmethod
-    def from_bytes(cls, raw: bytes) -> HashtagUse:
-        """Inverse of `to_bytes`."""
-        data = orjson.loads(raw)
-        return cls(
-            tag=data["tag"],
-            user_id=data["user_id"],
-            at=datetime.fromtimestamp(data["at_ms"] / 1000, tz=UTC),
-        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,8 +20,6 @@ from agents.checkpoints import (
     Checkpointed,
     SourcePositions,
     StagePartition,
-    read_source,
-    source_header,
 )
 from agents.instruments import Instruments
 
@@ -59,18 +57,16 @@ def test_checkpoint_changelog_is_raw_bytes_both_ways(tmp_path: Path) -> None:
 
 
 def test_source_positions_drop_what_was_seen_and_survive_a_snapshot() -> None:
-    """A redelivered or re-sent message (at or before the furthest position of its source
-    partition) is recognised, also after a snapshot and restore.
+    """A re-sent item (at or before the furthest position of its source partition) is
+    recognised, also after a snapshot and restore.
     """
     positions = SourcePositions()
-    header = dict([source_header(1, 10, 0)])
-    assert positions.first_time(read_source(header))
+    assert positions.first_time((1, 10, 0))
     assert not positions.first_time((1, 10, 0))
     assert positions.first_time((1, 10, 1))
     restored = SourcePositions.restore(positions.snapshot())
     assert not restored.first_time((1, 9, 5))
     assert restored.first_time((0, 0, 0))
-    assert positions.first_time(None)  # sent by hand: no position, always new
 
 
 def test_a_partition_takes_its_input_strictly_in_offset_order() -> None:
@@ -206,7 +202,7 @@ def test_a_checkpoint_being_written_holds_up_no_event_and_acks_only_what_it_hold
 
         async def process(offset: int) -> None:
             event = _Event(_Message(0, offset))
-            assert stage.first_time(event)
+            assert stage.admit(event)
             stage.state(0).append(offset)
             await stage.processed(stream, event)
 

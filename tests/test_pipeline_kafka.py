@@ -142,7 +142,7 @@ BAD_MESSAGES: dict[str, bytes] = {
     "timestamp_without_zone": orjson.dumps({"id": "5", "user_id": "u", "created_at": "2024-01-01T00:00:00"}),
     "timestamp_out_of_range": orjson.dumps({"id": "6", "user_id": "u", "created_at": 1704067200}),
     "bad_timestamp": orjson.dumps({"id": "7", "user_id": "u", "created_at": "yesterday"}),
-    "not_an_object": b'[{"id": "8"}]',
+    "not_an_object": b'["a batch item that is not an object"]',
     "unknown_format": orjson.dumps({"hello": "world"}),
     "unknown_field": orjson.dumps(
         {"id": "9", "user_id": "u", "created_at": "2024-01-01T00:00:00Z", "retweets": 3}

@@ -557,7 +557,9 @@ REJECTIONS = [
     pytest.param(b'{"text": "caf\xe9"}', RejectReason.NOT_UTF8, "UTF-8 at byte 13", id="not_utf8"),
     pytest.param(b'{"id": "1",', RejectReason.BAD_JSON, "invalid JSON", id="bad_json"),
     pytest.param(b"\xef\xbb\xbf{}", RejectReason.BAD_JSON, "invalid JSON", id="bad_json-bom"),
-    pytest.param(b"[1, 2]", RejectReason.NOT_AN_OBJECT, "JSON object", id="not_an_object"),
+    pytest.param(b"[1]", RejectReason.NOT_AN_OBJECT, "JSON object", id="not_an_object-in-batch"),
+    pytest.param(b"2", RejectReason.NOT_AN_OBJECT, "JSON object", id="not_an_object"),
+    pytest.param(b"[]", RejectReason.EMPTY_PAGE, "no tweets", id="empty_batch"),
     pytest.param(b'{"data": ["x"]}', RejectReason.NOT_AN_OBJECT, "JSON object", id="not_an_object-in-page"),
     pytest.param(
         b'{"id": "1", "text": "hi"}', RejectReason.UNKNOWN_FORMAT, "needs user", id="unknown_format"
@@ -644,6 +646,20 @@ REJECTIONS = [
 ]
 # The clock the cases are judged against: after every case's time but the one in the future.
 NOT_AFTER = datetime(2090, 1, 1, tzinfo=UTC)
+
+
+def test_a_batch_fans_out_into_its_tweets_each_judged_alone() -> None:
+    """A JSON array of tweets (our producers' batch) gives one result per element, in order: the
+    good ones as events, a bad one as a rejection carrying its index.
+    """
+    first = NATIVE | {"id": "b1"}
+    results = parse_message(orjson.dumps([first, {"id": "x"}, v2_tweet()]), not_after=NOT_AFTER)
+    assert [type(result) for result in results] == [TweetEvent, Rejection, TweetEvent]
+    assert results[0] == parse_message(orjson.dumps(first), not_after=NOT_AFTER)[0]
+    assert results[2] == parse_message(orjson.dumps(v2_tweet()), not_after=NOT_AFTER)[0]
+    rejection = results[1]
+    assert isinstance(rejection, Rejection)
+    assert (rejection.reason, rejection.index) == (RejectReason.UNKNOWN_FORMAT, 1)
 
 
 @pytest.mark.parametrize(("raw", "reason", "detail"), REJECTIONS)

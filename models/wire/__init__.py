@@ -5,7 +5,8 @@ rejections carrying a reason.
 Accepted shapes, told apart by their keys: a Twitter API v1.1 status (`user` object), an API v2
 tweet (`author_id`), a twarc2 page (`data`, fanned out into its tweets, with `includes` resolving
 authors and referenced tweets), a twarc2 flattened tweet (`author`), and the native schema
-(`user_id`; see `models.wire.native`).
+(`user_id`; see `models.wire.native`). A JSON array of tweets, in any of these formats, is a batch:
+fanned out into its tweets like a page (Resonance's own producers send many tweets per message).
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from typing import Any
 import orjson
 
 from models.event import TweetEvent
+
+# Compiled by mypyc, this package gets a wrong `__path__`: a submodule is found only when this
+# module imports it, as it does every one.
+from models.wire import batch
 from models.wire.conover import looks_like_conover, parse_conover
 from models.wire.fields import Invalid, RejectReason
 from models.wire.higgs import parse_higgs
@@ -28,6 +33,7 @@ __all__ = [
     "Invalid",
     "RejectReason",
     "Rejection",
+    "batch",
     "parse_line",
     "parse_message",
     "parse_object",
@@ -107,9 +113,13 @@ def _tweet(obj: Any, includes: Includes | None) -> TweetEvent:
 
 
 def parse_object(obj: Any, *, not_after: datetime | None = None) -> list[TweetEvent | Rejection]:
-    """Normalise one decoded message: a page fans out into one result per tweet, in order. A tweet
-    posted after `not_after` (when given) is rejected as `timestamp_in_future`.
+    """Normalise one decoded message: a page or a batch fans out into one result per tweet, in
+    order. A tweet posted after `not_after` (when given) is rejected as `timestamp_in_future`.
     """
+    if isinstance(obj, list):
+        if not obj:
+            return [Rejection(reason=RejectReason.EMPTY_PAGE, detail="a batch (JSON array) with no tweets")]
+        return [_one(tweet, None, index, not_after) for index, tweet in enumerate(obj)]
     if isinstance(obj, dict) and looks_like_v2_page(obj):
         tweets = page_tweets(obj)
         if not tweets:

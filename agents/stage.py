@@ -1,0 +1,39 @@
+"""The loop every stage runs: input messages in offset order, each new one processed, what they
+caused sent on in batches, and each accounted for by the stage's checkpoints.
+
+What the messages caused is flushed (`agents.outbox`) when the input has nothing more waiting, so
+a backlog goes out in large batches and a trickle goes out at once; and before any of them is
+marked processed, so a checkpoint never holds an event whose outputs are not with the producer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from agents.checkpoints import Checkpointed
+from agents.outbox import Outbox
+
+MAX_HELD = 1_000  # input messages processed before a flush, however many more are waiting
+
+
+async def run(
+    stream: Any,
+    *,
+    checkpoints: Checkpointed[Any],
+    outboxes: Sequence[Outbox[Any]],
+    process: Callable[[Any], Awaitable[None]],
+) -> None:
+    """Run `process` on every event of `stream` that `checkpoints` admits, until the stream ends."""
+    channel = stream.channel
+    held: list[Any] = []
+    async for event in stream.noack().events():
+        if checkpoints.admit(event):
+            await process(event)
+        held.append(event)
+        if len(held) >= MAX_HELD or channel.empty() or any(outbox.full for outbox in outboxes):
+            for outbox in outboxes:
+                await outbox.flush()
+            for done in held:
+                await checkpoints.processed(stream, done)
+            held.clear()
