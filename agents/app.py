@@ -13,7 +13,7 @@ import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CollectorRegistry
 
-from agents import accept, conversation, hashtag_window, ingest
+from agents import accept, conversation, hashtag_window, ingest, loop_lag
 from agents.checkpoints import CHECKPOINT_MAX_BYTES
 from agents.instruments import Instruments
 from agents.settings import Settings
@@ -75,6 +75,7 @@ def create_app(
         broker_heartbeat_interval=min(HEARTBEAT_S, settings.failover.total_seconds() / 3),
     )
     setup_prometheus_sensors(app, registry=registry, name_prefix="faust")
+    app.task(loop_lag.watcher(registry), on_leader=False)
     topics = Topics.declare(app, settings)
     app.task(topics.create_outputs, on_leader=False)
     instruments = Instruments.create(registry, top_n=settings.top_n)

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from agents.cli.base import UsageError
 from agents.followers import FollowerFileError, read_follower_graph
-from agents.kafka_admin import partition_counts
+from agents.kafka_admin import ensure_topics, partition_counts
 from agents.settings import Settings
+from agents.topics import read_topics
 
 
 def preflight(settings: Settings, argv: list[str]) -> Mapping[str, frozenset[str]] | None:
@@ -31,7 +32,20 @@ def preflight(settings: Settings, argv: list[str]) -> Mapping[str, frozenset[str
     problem = port_taken(settings, argv) or partition_mismatch(settings)
     if problem:
         raise UsageError(problem)
+    create_read_topics(settings)
     return followers
+
+
+def create_read_topics(settings: Settings) -> None:
+    """Create the topics the worker reads that do not exist yet. Faust creates them too, but a
+    consumer that joins its group before they exist ignores them until its next metadata refresh
+    (minutes): a stage would sit idle with its input piling up.
+    """
+    by_count: dict[int, list[str]] = {}
+    for topic, partitions in read_topics(settings).items():
+        by_count.setdefault(partitions, []).append(topic)
+    for partitions, topics in by_count.items():
+        ensure_topics(settings.bootstrap_servers, topics, partitions=partitions)
 
 
 def partition_mismatch(settings: Settings) -> str | None:
@@ -40,9 +54,9 @@ def partition_mismatch(settings: Settings) -> str | None:
     keeps its checkpoint in partition N of its table: an input topic that already exists with
     another count (the user's own, or one left by a run with another setting) cannot work.
     """
-    keyed = [settings.input_topic, f"{settings.app_id}-events", f"{settings.app_id}-hashtag-uses"]
-    counts = partition_counts(settings.bootstrap_servers, keyed) or {}
-    wrong = {topic: count for topic, count in counts.items() if count != settings.partitions}
+    expected = read_topics(settings)
+    counts = partition_counts(settings.bootstrap_servers, list(expected)) or {}
+    wrong = {topic: count for topic, count in counts.items() if count != expected[topic]}
     if not wrong:
         return None
     found = ", ".join(f"{topic} has {count}" for topic, count in wrong.items())

@@ -10,6 +10,18 @@ import faust
 from agents.settings import Settings
 
 
+def read_topics(settings: Settings) -> dict[str, int]:
+    """Every topic a worker reads, with its partition count: the input and the internal topics
+    between the stages (prefixed by the app id; the conversation stage's has one partition).
+    """
+    return {
+        settings.input_topic: settings.partitions,
+        f"{settings.app_id}-events": settings.partitions,
+        f"{settings.app_id}-hashtag-uses": settings.partitions,
+        f"{settings.app_id}-conversation": 1,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Topics:
     """Input, dead letters, metric records, alerts, and the internal re-keyed streams."""
@@ -46,12 +58,13 @@ class Topics:
                 internal=True,
             )
 
+        tweets, events, hashtag_uses, conversation = (raw(*read) for read in read_topics(settings).items())
         return cls(
-            tweets=raw(settings.input_topic),
+            tweets=tweets,
             dead_letters=raw(settings.dead_letter_topic),
             metrics=raw(settings.metrics_topic),
             alerts=raw(settings.alerts_topic),
-            events=raw(f"{settings.app_id}-events"),
-            hashtag_uses=raw(f"{settings.app_id}-hashtag-uses"),
-            conversation=raw(f"{settings.app_id}-conversation", partitions=1),
+            events=events,
+            hashtag_uses=hashtag_uses,
+            conversation=conversation,
         )

@@ -33,6 +33,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from agents.broker import LocalKafka, free_ports
+from agents.cli.batching import TweetBatches
 from agents.instruments import ACCOUNTED
 from models.wire import to_native
 from synth import StreamSpec, generate
@@ -179,6 +180,28 @@ class Stream:
         messages.append(retweet_message(root_id, root_user, f"{tag}-rt-0", latest_ms + 2000))
         return cls(messages, events, root_id, root_user, latest_ms + 3000)
 
+    @property
+    def tweets(self) -> int:
+        """Tweets in the stream, the sentinel's included."""
+        return len(self.messages)
+
+    def one_per_message(self) -> list[Outgoing]:
+        """Every tweet in a message of its own, keyed by cascade (Kafka picks the partition)."""
+        return [(None, key, value) for key, value in self.messages]
+
+    def batched(self, partitions: int) -> list[Outgoing]:
+        """The tweets in batches, as `resonance replay` sends them (`agents.cli.batching`)."""
+        batches = TweetBatches(range(partitions))
+        out: list[Outgoing] = []
+        for key, value in self.messages:
+            out += batches.add(key, value)
+        return out + batches.flush()
+
+    def write_jsonl(self, path: Path) -> Path:
+        """The stream as a JSON-lines recording, for `analyze`."""
+        path.write_bytes(b"".join(value + b"\n" for _, value in self.messages))
+        return path
+
 
 def retweet_message(root_id: str, root_user: str, tweet_id: str, at_ms: int) -> tuple[bytes, bytes]:
     """A native retweet of `root_id`, straight from the root."""
@@ -193,12 +216,18 @@ def retweet_message(root_id: str, root_user: str, tweet_id: str, at_ms: int) -> 
     return root_id.encode(), orjson.dumps(value)  # its cascade key
 
 
-def produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) -> dict[str, float]:
+Outgoing = tuple[int | None, bytes, bytes]
+"""A message to produce: (partition, or None for the key's; key; value)."""
+
+
+def produce(bootstrap: str, topic: str, messages: Sequence[Outgoing]) -> dict[str, float]:
     """Send every message and wait for the broker to have them; return time and rate."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, batch_size=262_144)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, linger_ms=5, batch_size=262_144, max_request_size=2_097_152
+    )
     started = time.time()
-    for key, value in messages:
-        producer.send(topic, key=key, value=value)
+    for partition, key, value in messages:
+        producer.send(topic, key=key, value=value, partition=partition)
     producer.flush()
     elapsed = time.time() - started
     producer.close()
@@ -311,7 +340,8 @@ class Progress:
     the worker's CPU seconds (from /proc) at those polls.
     """
 
-    total: int
+    messages: int
+    tweets: int
     polls: int = 0
     idle_until: float | None = None  # the last poll before any input was consumed
     idle_cpu_s: float = 0.0
@@ -326,20 +356,24 @@ class Progress:
         decided = 0.0 if samples is None else accounted(samples)
         if ingested == 0:
             self.idle_until, self.idle_cpu_s = at, cpu_s
-        if self.ingested_at is None and ingested >= self.total:
+        if self.ingested_at is None and ingested >= self.messages:
             self.ingested_at = at
-        if self.accepted_at is None and decided >= self.total:
+        if self.accepted_at is None and decided >= self.tweets:
             self.accepted_at, self.accepted_cpu_s = at, cpu_s
 
 
-def watch_worker(deployment: Deployment, worker: subprocess.Popen[bytes], log: Path, total: int) -> Progress:
-    """Poll /metrics from the worker's launch until its accept stage has decided `total` tweets."""
-    progress = Progress(total)
+def watch_worker(
+    deployment: Deployment, worker: subprocess.Popen[bytes], log: Path, messages: int, tweets: int
+) -> Progress:
+    """Poll /metrics from the worker's launch until its ingest stage has read `messages` and its
+    accept stage has decided `tweets` tweets.
+    """
+    progress = Progress(messages, tweets)
     deadline = time.time() + WORKER_START_SECONDS + DRAIN_SECONDS
     while progress.accepted_at is None:
         check_alive(worker, log)
         if time.time() > deadline:
-            raise TimeoutError(f"the worker did not accept {total} tweets in time (log {log})")
+            raise TimeoutError(f"the worker did not accept {tweets} tweets in time (log {log})")
         at, cpu_s = time.time(), process_cpu_seconds(worker.pid)
         progress.observe(at, deployment.metrics(), cpu_s)
         time.sleep(POLL_SECONDS)

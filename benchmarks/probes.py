@@ -28,6 +28,10 @@ Probes:
 ``polarization``
     `benchmarks/polarization.py`'s `garimella_table`: segregation and the tracker's two-camp
     share on the Garimella et al. topics (all, or those named by --topics).
+``faust-floor``
+    the cheapest Faust agent: one agent on a topic (--bootstrap, --topic), `async for value in
+    stream`, `orjson.loads`, count, until --total messages; timed from the first message to the
+    last. Faust's per-message cost, whatever an agent does, against which the worker is judged.
 """
 
 from __future__ import annotations
@@ -267,11 +271,66 @@ def probe_polarization(datasets: Path, topics: str | None) -> dict[str, Any]:
     }
 
 
+def probe_faust_floor(bootstrap: str, topic: str, total: int) -> None:
+    """Run a one-agent Faust worker until it has read `total` messages of `topic`; print the
+    figures and leave at once (a Faust worker has no "stop after N" of its own).
+    """
+    import faust  # noqa: PLC0415 - only this probe needs it
+
+    app = faust.App(
+        f"floor-{os.getpid()}",
+        broker=f"kafka://{bootstrap}",
+        store="memory://",
+        web_enabled=False,
+        autodiscover=False,
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+    )
+    source = app.topic(topic, value_type=bytes, value_serializer="raw", key_type=bytes, key_serializer="raw")
+
+    @app.agent(source)
+    async def count(stream: Any) -> None:
+        seen, started, started_cpu = 0, 0.0, 0.0
+        async for value in stream:
+            orjson.loads(value)
+            if seen == 0:
+                started, started_cpu = time.perf_counter(), time.process_time()
+            seen += 1
+            if seen >= total:
+                wall = time.perf_counter() - started
+                figures = {
+                    "messages": seen,
+                    "wall_s": wall,
+                    "cpu_s": time.process_time() - started_cpu,
+                    "per_s": (seen - 1) / wall,
+                    "peak_kib": memory_kib()["hwm_kib"],
+                }
+                # On a line of its own: Faust writes terminal control codes to stdout.
+                sys.stdout.write("\n" + orjson.dumps(figures).decode() + "\n")
+                sys.stdout.flush()
+                os._exit(0)
+
+    faust.Worker(app, loglevel="warning", quiet=True, redirect_stdouts=False).execute_from_commandline()
+
+
 def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument(
-        "probe", choices=["parse", "analyze", "stages", "generate", "communities", "louvain", "polarization"]
+        "probe",
+        choices=[
+            "parse",
+            "analyze",
+            "stages",
+            "generate",
+            "communities",
+            "louvain",
+            "polarization",
+            "faust-floor",
+        ],
     )
+    parser.add_argument("--bootstrap", help="the Kafka broker (faust-floor)")
+    parser.add_argument("--topic", help="the topic to read (faust-floor)")
+    parser.add_argument("--total", type=int, default=0, help="messages to read (faust-floor)")
     parser.add_argument("--input", type=Path, help="the recording to read (parse, analyze, stages)")
     parser.add_argument("--window-hours", type=float, default=192.0, help="analyzer window span")
     parser.add_argument("--out", type=Path, help="where generate writes")
@@ -291,6 +350,8 @@ def main(argv: list[str]) -> None:
         os.sched_setaffinity(0, {args.cpu})
     tune_for_long_lived_state()  # as the `resonance` command does, for every probe
     window = timedelta(hours=args.window_hours)
+    if args.probe == "faust-floor":
+        probe_faust_floor(args.bootstrap, args.topic, args.total)  # prints its figures and exits
     if args.probe == "parse":
         figures = probe_parse(args.input)
     elif args.probe == "analyze":

@@ -19,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +32,7 @@ import polarization
 from prometheus_client.samples import Sample
 from report import REPO, Section, Table, footer_text, header_text, load_average, machine_facts, mib, rate
 
+from agents.cli.batching import BATCH_TWEETS
 from agents.settings import Settings
 from models.duration import format_duration
 
@@ -52,6 +55,8 @@ QUIET_PAUSES = tuple(DEFAULTS.idle_flush.total_seconds() + 0.5 * step for step i
 # lateness of minutes keeps the drift between partitions from making events late (README: A
 # replay sent flat out needs a wider lateness). The report counts the late events all the same.
 LIVE_LATENESS = "10m"
+LIVE_TARGET_RATIO = 0.5  # issue 16: the worker at half the lower of analyze and the cheapest Faust agent ...
+LIVE_TARGET_PER_S = 4_000  # ... and at this many tweets/s on one worker
 LATENESS = format_duration(DEFAULTS.lateness)
 DEFAULT_WINDOW = format_duration(DEFAULTS.window)
 WHOLE_WEEK = format_duration(timedelta(hours=HIGGS_WINDOW_HOURS))
@@ -73,7 +78,7 @@ class Sizes:
 QUICK = Sizes(
     analyze_lines=100_000,
     generate_events=100_000,
-    live_events=10_000,
+    live_events=20_000,
     latency_retweets=20,
     refresh_edges=250_000,
     louvain_edges=25_000,
@@ -82,7 +87,7 @@ QUICK = Sizes(
 DEFAULT = Sizes(
     analyze_lines=None,
     generate_events=1_000_000,
-    live_events=50_000,
+    live_events=100_000,
     latency_retweets=50,
     refresh_edges=1_000_000,
     louvain_edges=50_000,
@@ -91,7 +96,7 @@ DEFAULT = Sizes(
 FULL = Sizes(
     analyze_lines=None,
     generate_events=10_000_000,
-    live_events=50_000,
+    live_events=200_000,
     latency_retweets=50,
     refresh_edges=1_000_000,
     louvain_edges=50_000,
@@ -594,143 +599,237 @@ def bench_polarization(sizes: Sizes, cpu: int) -> Section:
 
 
 def bench_live(tmp: Path, sizes: Sizes, chosen: set[str], partitions: int) -> list[Section]:
-    """Sections 2 and 3: the worker's throughput against bare consumers, then cascade latency."""
+    """Sections 2 and 3: the worker's throughput against its baselines, then cascade latency."""
     events = sizes.live_events if "live" in chosen else 1_000  # latency alone: a short warm-up stream
     sections: list[Section] = []
-    throughput = Section("live", f"2. live worker throughput vs a bare Kafka consumer ({events:,} tweets)")
+    throughput = Section("live", f"2. live worker throughput against its baselines ({events:,} tweets)")
     with live.private_broker(tmp / "kafka", partitions, say) as bootstrap:
-        deployment = live.Deployment.new(bootstrap, tmp, partitions, IDLE_FLUSH, LIVE_LATENESS)
-        stream = live.Stream.build(events, SEED, deployment.app_id)
-        total = len(stream.messages)
-        say(f"live: producing {total:,} messages to {deployment.input_topic}")
-        live.create_topic(bootstrap, deployment.input_topic, partitions)
-        produced = live.produce(bootstrap, deployment.input_topic, stream.messages)
-        say("live: bare consumers")
-        bare = live.bare_kafka_python(bootstrap, deployment.input_topic, partitions, total)
-        bare_aio = live.bare_aiokafka(bootstrap, deployment.input_topic, partitions, total)
-        log = tmp / "worker.log"
-        say(f"live: starting the worker (log {log})")
-        launched = time.time()
-        stop = live.Stop()
-        with live.running_worker(deployment, log, stop) as worker:
-            progress = live.watch_worker(deployment, worker, log, total)
-            say("live: waiting for the conversation stage to publish the last cascade record")
-            sentinel = live.find_cascade_change(
-                bootstrap, deployment.metrics_topic, stream.root_id, min_size=2
-            )
-            measured = Measured(produced, bare, bare_aio, progress, sentinel.timestamp / 1000, launched)
-            _throughput_report(throughput, measured, stream, partitions)
-            late = (deployment.metrics() or {}).get("resonance_events_late_total", 0.0)
-            throughput.add("late events at the worker (resonance_events_late_total)", f"{late:,.0f}")
-            throughput.data["late_events"] = late
-            peak = live.process_peak_rss_kib(worker.pid)
-            throughput.add("worker peak RSS so far (VmHWM)", mib(peak))
-            throughput.data["worker_peak_rss_kib"] = peak
-            throughput.finish()
-            if "latency" in chosen:
-                # The stage's view of the quiet input after the drain must be out first: a retweet
-                # sent while it is computed waits for it (reported in the latency section).
-                idle = live.find_idle_summary(
-                    bootstrap, deployment.metrics_topic, after=sentinel.timestamp / 1000
-                )
-                idle_wait = idle.timestamp / 1000 - sentinel.timestamp / 1000
-                say(f"latency: {sizes.latency_retweets} retweets, one at a time")
-                sections.append(_latency(deployment, stream, sizes.latency_retweets, events, idle_wait))
-            say("live: stopping the worker (SIGTERM)")
-    assert stop.seconds is not None  # noqa: S101 - running_worker sets it on leaving
-    how = f"killed (SIGKILL) after {stop.seconds:.1f} s" if stop.killed else f"exited in {stop.seconds:.1f} s"
-    throughput.add("worker stop at the end (SIGTERM)", how)
-    throughput.data["worker_stop"] = {"seconds": stop.seconds, "killed": stop.killed}
-    return [throughput, *sections] if "live" in chosen else sections
+        single = live.Deployment.new(bootstrap, tmp, partitions, IDLE_FLUSH, LIVE_LATENESS)
+        batched = live.Deployment.new(bootstrap, tmp, partitions, IDLE_FLUSH, LIVE_LATENESS)
+        stream = live.Stream.build(events, SEED, single.app_id)
+        inputs = {"single": stream.one_per_message(), "batched": stream.batched(partitions)}
+        produced = {}
+        for name, deployment in (("single", single), ("batched", batched)):
+            say(f"live: producing {len(inputs[name]):,} messages ({name}) to {deployment.input_topic}")
+            live.create_topic(bootstrap, deployment.input_topic, partitions)
+            produced[name] = live.produce(bootstrap, deployment.input_topic, inputs[name])
+        baselines = _live_baselines(tmp, bootstrap, single.input_topic, stream, partitions)
+        runs = {}
+        for name, deployment in (("single", single), ("batched", batched)):
+            with _worker_run(tmp, deployment, stream, len(inputs[name]), name) as run:
+                runs[name] = run
+                if name == "batched" and "latency" in chosen:
+                    # The stage's view of the quiet input after the drain must be out first: a
+                    # retweet sent while it is computed waits for it (reported in the section).
+                    idle = live.find_idle_summary(bootstrap, deployment.metrics_topic, after=run.done_at)
+                    say(f"latency: {sizes.latency_retweets} retweets, one at a time")
+                    sections.append(
+                        _latency(
+                            deployment,
+                            stream,
+                            sizes.latency_retweets,
+                            events,
+                            idle.timestamp / 1000 - run.done_at,
+                        )
+                    )
+    _throughput_report(
+        throughput, stream=stream, partitions=partitions, produced=produced, baselines=baselines, runs=runs
+    )
+    return [throughput.finish(), *sections] if "live" in chosen else sections
+
+
+def _live_baselines(
+    tmp: Path, bootstrap: str, topic: str, stream: live.Stream, partitions: int
+) -> dict[str, dict[str, Any]]:
+    """What the worker is judged against, on the same stream: bare consumers and the cheapest
+    Faust agent reading the one-tweet-per-message topic, and `analyze` on the stream as a file.
+    """
+    say("live: bare consumers")
+    total = stream.tweets
+    baselines = {
+        "bare_kafka_python": live.bare_kafka_python(bootstrap, topic, partitions, total),
+        "bare_aiokafka": live.bare_aiokafka(bootstrap, topic, partitions, total),
+    }
+    say("live: the cheapest Faust agent")
+    baselines["faust_floor"] = run_probe(
+        "faust-floor", "--bootstrap", bootstrap, "--topic", topic, "--total", str(total), cpu=None
+    )
+    say("live: analyze on the same stream")
+    recording = stream.write_jsonl(tmp / "live-stream.jsonl")
+    hours = str(DEFAULTS.window.total_seconds() / 3600)
+    analyzed = run_probe("analyze", "--input", str(recording), "--window-hours", hours, cpu=None)
+    analyzed["per_s"] = analyzed["events"] / analyzed["wall_s"]
+    baselines["analyze"] = analyzed
+    return baselines
 
 
 @dataclass(frozen=True, slots=True)
-class Measured:
-    """What the throughput phase observed."""
+class WorkerRun:
+    """What one worker run on a backlog observed."""
 
-    produced: dict[str, float]
-    bare: dict[str, float]
-    bare_aio: dict[str, float]
+    messages: int
     progress: live.Progress
-    conversation_done_at: float  # CreateTime of the sentinel retweet's cascade record
     launched: float
+    done_at: float  # CreateTime of the sentinel retweet's cascade record: the conversation stage is done
+    late_events: float
+    peak_rss_kib: int
+    loop_lag_max_s: float
+    stop: live.Stop
+
+    @property
+    def start(self) -> float:
+        """The last poll before the worker consumed anything (start-up excluded)."""
+        return self.progress.idle_until if self.progress.idle_until is not None else self.launched
 
 
-def _throughput_report(section: Section, measured: Measured, stream: live.Stream, partitions: int) -> None:
-    progress, bare = measured.progress, measured.bare
-    total = progress.total
-    start = progress.idle_until if progress.idle_until is not None else measured.launched
-    assert progress.ingested_at is not None  # noqa: S101 - watch_worker returns once accepted, after ingest
-    assert progress.accepted_at is not None  # noqa: S101 - as above
+@contextmanager
+def _worker_run(
+    tmp: Path, deployment: live.Deployment, stream: live.Stream, messages: int, name: str
+) -> Iterator[WorkerRun]:
+    """Run a worker on the backlog in `deployment`'s input topic until it has published the
+    sentinel's cascade record; yield what it took, with the worker still running.
+    """
+    log = tmp / f"worker-{name}.log"
+    say(f"live: starting the worker on the {name} input (log {log})")
+    launched = time.time()
+    stop = live.Stop()
+    with live.running_worker(deployment, log, stop) as worker:
+        progress = live.watch_worker(deployment, worker, log, messages, stream.tweets)
+        say("live: waiting for the conversation stage to publish the last cascade record")
+        sentinel = live.find_cascade_change(
+            deployment.bootstrap, deployment.metrics_topic, stream.root_id, min_size=2
+        )
+        samples = deployment.metrics() or {}
+        yield WorkerRun(
+            messages=messages,
+            progress=progress,
+            launched=launched,
+            done_at=sentinel.timestamp / 1000,
+            late_events=samples.get("resonance_events_late_total", 0.0),
+            peak_rss_kib=live.process_peak_rss_kib(worker.pid),
+            loop_lag_max_s=samples.get("resonance_event_loop_lag_max_seconds", float("nan")),
+            stop=stop,
+        )
+        say(f"live: stopping the {name} worker (SIGTERM)")
+
+
+def _throughput_report(  # noqa: PLR0913 - one parameter per measured part
+    section: Section,
+    *,
+    stream: live.Stream,
+    partitions: int,
+    produced: dict[str, dict[str, float]],
+    baselines: dict[str, dict[str, Any]],
+    runs: dict[str, WorkerRun],
+) -> None:
+    total = stream.tweets
+    floor, analyzed, aio = baselines["faust_floor"], baselines["analyze"], baselines["bare_aiokafka"]
+    bound = min(floor["per_s"], analyzed["per_s"])
     section.method = [
-        f"input: synth.generate(StreamSpec(events={stream.generated}, seed={SEED})) as native JSON keyed",
-        "  by cascade (as replay keys them), plus one original and one retweet of it at the end",
-        "  (the sentinel):",
-        f"  {total:,} messages, produced before any consumer starts into a topic",
-        f"  of {partitions} partitions on a private single-node KRaft broker on this machine.",
-        "baseline: a bare kafka-python KafkaConsumer (assign + seek_to_beginning, poll until all are",
-        "  read; counting only); also a bare aiokafka consumer (the client faust runs on).",
-        "  Time from assign to the last message (connection and metadata done before).",
+        f"input: synth.generate(StreamSpec(events={stream.generated}, seed={SEED})) as native JSON,",
+        "  plus one original and one retweet of it at the end (the sentinel), produced before any",
+        f"  consumer starts, to topics of {partitions} partitions on a private single-node KRaft",
+        "  broker, twice:",
+        f"  single: {total:,} messages, one tweet each, keyed by cascade (as another producer would);",
+        f"  batched: {runs['batched'].messages:,} messages of up to {BATCH_TWEETS} tweets, as `resonance",
+        "  replay` sends them.",
+        "baselines, on the single topic: bare kafka-python and aiokafka consumers (assign +",
+        "  seek_to_beginning, count until all are read); the cheapest Faust agent (probes.py",
+        "  faust-floor: one agent, orjson.loads, count; first message to last); and `analyze` on the",
+        "  same stream as a JSON-lines file (probes.py analyze, the worker's window 15m, unpinned).",
+        "  bound = the lower of the Faust agent and analyze: the issue's target is",
+        f"  >= {LIVE_TARGET_RATIO} x bound and >= {LIVE_TARGET_PER_S:,} tweets/s.",
         f"worker: `resonance worker` subprocess (RESONANCE_PARTITIONS={partitions}, default window 15m,",
         f"  RESONANCE_LATENESS={LIVE_LATENESS} as the stream is read flat out,",
-        f"  RESONANCE_IDLE_FLUSH={IDLE_FLUSH}), /metrics polled every {live.POLL_SECONDS} s from its launch.",
-        "  start = the last poll showing nothing consumed yet (excludes start-up; conservative by up",
-        f"  to one poll). ingest done: resonance_input_messages_total >= {total:,}; accept done:",
-        "  accepted + duplicates + rejected >= that; conversation done: the CreateTime of the",
-        "  sentinel retweet's cascade record on the metrics topic (the single-partition stage that",
-        "  runs the analyzer has processed everything before it).",
-        "  The stages run concurrently in the one worker process: each 'done' time includes the CPU",
-        "  the other stages took meanwhile.",
-        "tweets/s = messages / (done - start); ratio = worker tweets/s / bare consumer msgs/s.",
-        "worker CPU = its utime + stime (/proc) between the start poll and the accept-done poll.",
-        "worker stop = from SIGTERM (after every section that uses the worker) to its exit;",
-        f"  SIGKILL after {live.STOP_SECONDS:.0f} s.",
+        f"  RESONANCE_IDLE_FLUSH={IDLE_FLUSH}), /metrics polled every {live.POLL_SECONDS} s from its launch;",
+        "  a fresh deployment (app id, topics) per input. start = the last poll showing nothing",
+        "  consumed yet (excludes start-up). ingest done: resonance_input_messages_total >= the",
+        "  messages; accept done: accepted + duplicates + rejected >= the tweets; conversation done:",
+        "  the CreateTime of the sentinel retweet's cascade record on the metrics topic (the end to",
+        "  end figure: the single-partition stage has processed everything before it).",
+        "tweets/s = tweets / (done - start).",
+        "event loop lag = resonance_event_loop_lag_max_seconds: the longest a 50 ms timer of the",
+        "  worker's loop was held past its time, over the run.",
     ]
-    section.add(
-        "produce (kafka-python, for reference)",
-        f"{measured.produced['per_s']:,.0f} msgs/s ({measured.produced['wall_s']:.2f} s)",
-    )
-    section.add(
-        "baseline: bare kafka-python consumer",
-        f"{bare['per_s']:,.0f} msgs/s ({bare['wall_s']:.2f} s, {bare['cpu_s']:.2f} s CPU)",
-    )
-    section.add(
-        "baseline: bare aiokafka consumer",
-        f"{measured.bare_aio['per_s']:,.0f} msgs/s "
-        f"({measured.bare_aio['wall_s']:.2f} s, {measured.bare_aio['cpu_s']:.2f} s CPU)",
-    )
-    section.add("worker start-up (launch to first consumption)", f"{start - measured.launched:.1f} s")
-    stages = {
-        "ingest": progress.ingested_at,
-        "accept": progress.accepted_at,
-        "conversation": measured.conversation_done_at,
-    }
-    figures: dict[str, Any] = {}
-    for name, done in stages.items():
-        per_s = total / (done - start)
-        figures[name] = {
-            "seconds": done - start,
-            "tweets_per_s": per_s,
-            "ratio_to_bare": per_s / bare["per_s"],
-        }
+    for name in ("single", "batched"):
         section.add(
-            f"worker: {name} stage done",
-            f"{per_s:,.0f} tweets/s ({done - start:.2f} s); "
-            f"{per_s / bare['per_s']:.3f} of bare kafka-python, "
-            f"{per_s / measured.bare_aio['per_s']:.3f} of bare aiokafka",
+            f"produce, {name} (kafka-python, for reference)",
+            f"{produced[name]['per_s']:,.0f} msgs/s ({produced[name]['wall_s']:.2f} s)",
         )
-    cpu = progress.accepted_cpu_s - progress.idle_cpu_s
-    section.add("worker CPU until accept done", f"{cpu:.2f} s ({rate(total, cpu)} tweets per CPU-second)")
+    for name, label in (
+        ("bare_kafka_python", "bare kafka-python consumer"),
+        ("bare_aiokafka", "bare aiokafka consumer"),
+        ("faust_floor", "the cheapest Faust agent"),
+    ):
+        figures = baselines[name]
+        section.add(
+            f"baseline: {label}",
+            f"{figures['per_s']:,.0f} msgs/s ({figures['wall_s']:.2f} s, {figures['cpu_s']:.2f} s CPU)",
+        )
+    section.add(
+        "baseline: analyze, same stream",
+        f"{analyzed['per_s']:,.0f} tweets/s ({analyzed['wall_s']:.2f} s, {analyzed['cpu_s']:.2f} s CPU)",
+    )
+    figures: dict[str, Any] = {}
+    for name, run in runs.items():
+        figures[name] = _run_figures(section, name, run, total=total, bound=bound, aio_per_s=aio["per_s"])
     section.data = {
-        "messages": total,
+        "tweets": total,
         "partitions": partitions,
-        "produced": measured.produced,
-        "bare_kafka_python": bare,
-        "bare_aiokafka": measured.bare_aio,
-        "worker_stages": figures,
-        "worker_cpu_s": cpu,
+        "produced": produced,
+        "baselines": baselines,
+        "bound_per_s": bound,
+        "worker": figures,
         "poll_seconds": live.POLL_SECONDS,
     }
+
+
+def _run_figures(  # noqa: PLR0913 - one parameter per figure the rows compare
+    section: Section, name: str, run: WorkerRun, *, total: int, bound: float, aio_per_s: float
+) -> dict[str, Any]:
+    """Add the rows of one worker run; its figures."""
+    progress, start = run.progress, run.start
+    assert progress.ingested_at is not None  # noqa: S101 - watch_worker returns once accepted, after ingest
+    assert progress.accepted_at is not None  # noqa: S101 - as above
+    section.add(f"{name}: worker start-up (launch to first consumption)", f"{start - run.launched:.1f} s")
+    figures: dict[str, Any] = {"messages": run.messages}
+    for stage, done in (
+        ("ingest", progress.ingested_at),
+        ("accept", progress.accepted_at),
+        ("conversation (end to end)", run.done_at),
+    ):
+        per_s = total / (done - start)
+        figures[stage] = {"seconds": done - start, "tweets_per_s": per_s}
+        section.add(f"{name}: {stage} done", f"{per_s:,.0f} tweets/s ({done - start:.2f} s)")
+    end_to_end = figures["conversation (end to end)"]["tweets_per_s"]
+    verdict = (
+        "meets" if end_to_end >= LIVE_TARGET_RATIO * bound and end_to_end >= LIVE_TARGET_PER_S else "below"
+    )
+    section.add(
+        f"{name}: end to end against the baselines",
+        f"{end_to_end / bound:.2f} x bound, {end_to_end / aio_per_s:.3f} x bare aiokafka; "
+        f"target >= {LIVE_TARGET_RATIO} x bound and >= {LIVE_TARGET_PER_S:,}/s: {verdict}",
+    )
+    cpu = progress.accepted_cpu_s - progress.idle_cpu_s
+    section.add(
+        f"{name}: worker CPU until accept done", f"{cpu:.2f} s ({rate(total, cpu)} tweets per CPU-second)"
+    )
+    section.add(f"{name}: late events (resonance_events_late_total)", f"{run.late_events:,.0f}")
+    section.add(f"{name}: worker peak RSS (VmHWM)", mib(run.peak_rss_kib))
+    section.add(f"{name}: event loop lag, longest", f"{run.loop_lag_max_s * 1000:,.0f} ms")
+    stopped = run.stop.seconds or 0.0
+    how = f"killed (SIGKILL) after {stopped:.1f} s" if run.stop.killed else f"exited in {stopped:.1f} s"
+    section.add(f"{name}: worker stop at the end (SIGTERM)", how)
+    figures |= {
+        "ratio_to_bound": end_to_end / bound,
+        "ratio_to_bare_aiokafka": end_to_end / aio_per_s,
+        "cpu_s": cpu,
+        "late_events": run.late_events,
+        "peak_rss_kib": run.peak_rss_kib,
+        "loop_lag_max_s": run.loop_lag_max_s,
+        "stop": {"seconds": run.stop.seconds, "killed": run.stop.killed},
+    }
+    return figures
 
 
 def _latency(

@@ -18,6 +18,7 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from agents.cli.batching import TweetBatches
 from agents.cli.replay import PAGE_KEY, Pacer, replay_order
 from agents.kafka_admin import ensure_topics
 from agents.recordings import read_messages
@@ -85,7 +86,7 @@ def test_a_recording_replayed_into_a_fresh_topic_records_the_same_messages(
     stream, first, second = tmp_path / "stream.jsonl.gz", tmp_path / "a.jsonl.gz", tmp_path / "b.jsonl.gz"
     topic_a, topic_b = f"{deployment.app_id}.a", f"{deployment.app_id}.b"
     _run(deployment, "generate", "--out", stream, "--events", "500", "--seed", "11")
-    _run(deployment, "replay", stream, "--topic", topic_a)
+    _run(deployment, "replay", stream, "--topic", topic_a, "--one-per-message")
     producer = KafkaProducer(bootstrap_servers=deployment.bootstrap)
     extras = [  # what a generated stream lacks: headers, no key, bytes that are not UTF-8
         (b"k1", b"\xff\xfe not utf-8", [("resonance.reason", b"not_utf8"), ("empty", b"")]),
@@ -146,9 +147,19 @@ def test_an_interrupted_replay_resumed_sends_every_message_exactly_once(
 
     assert f"sent {total - done} messages" in resumed.stderr
     assert f"{done} skipped" in resumed.stderr
-    messages = consume(deployment.bootstrap, topic, until=lambda m: len(m) >= total)
-    assert _in_topic(deployment.bootstrap, topic) == total
-    assert Counter(m.value for m in messages) == Counter(stream.read_bytes().splitlines())
+
+    def tweets(values: list[bytes]) -> list[str]:  # replay sends them in batches
+        return [
+            event.id for value in values for event in parse_message(value) if isinstance(event, TweetEvent)
+        ]
+
+    messages = consume(
+        deployment.bootstrap, topic, until=lambda m: len(tweets([x.value for x in m])) >= total
+    )
+    sent = tweets(stream.read_bytes().splitlines())
+    assert sorted(tweets([m.value for m in messages])) == sorted(sent)
+    assert len(set(sent)) == total
+    assert _in_topic(deployment.bootstrap, topic) == len(messages)
     again = _run(deployment, *args)
     assert "sent 0 messages" in again.stderr
 
@@ -167,7 +178,9 @@ def test_from_and_to_select_events_and_unreadable_lines_still_go_out(
     recording = tmp_path / "minutes.jsonl"
     recording.write_bytes(b"\n".join(lines) + b"\n")
 
-    result = _run(deployment, "replay", recording, "--from", "+2m", "--to", "2024-01-01T00:05:00Z")
+    result = _run(
+        deployment, "replay", recording, "--from", "+2m", "--to", "2024-01-01T00:05:00Z", "--one-per-message"
+    )
 
     assert f"{recording}:4: bad_json" in result.stderr
     assert "3 tweets, 1 unreadable" in result.stderr
@@ -189,7 +202,7 @@ def test_research_formats_go_out_as_native_events_keyed_by_cascade(
     )
     higgs.write_bytes(b"376989 50329 1341100972 RT\n223789 213163 1341100972 MT\n")
 
-    _run(deployment, "replay", conover, higgs)
+    _run(deployment, "replay", conover, higgs, "--one-per-message")
 
     expected = []
     for path in (conover, higgs):
@@ -199,6 +212,38 @@ def test_research_formats_go_out_as_native_events_keyed_by_cascade(
             expected.append((event.cascade_key.encode(), _canonical(to_native(event))))
     messages = consume(deployment.bootstrap, deployment.input_topic, until=lambda m: len(m) >= 4)
     assert sorted((m.key, _canonical(orjson.loads(m.value))) for m in messages) == sorted(expected)
+
+
+def test_replay_batches_each_cascade_in_its_own_partition_in_file_order(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    """By default tweets go out many to a message, each in the partition its cascade key picks
+    (as it would alone), in file order, every tweet once; the worker reads the batches as tweets.
+    """
+    stream = tmp_path / "stream.jsonl"
+    total = write_stream(StreamSpec(events=2_000, seed=3), stream)
+    lines = stream.read_bytes().splitlines()
+
+    _run(deployment, "replay", stream)
+
+    def tweets(messages: list[Any]) -> list[tuple[int, TweetEvent]]:
+        return [
+            (m.partition, e) for m in messages for e in parse_message(m.value) if isinstance(e, TweetEvent)
+        ]
+
+    messages = consume(deployment.bootstrap, deployment.input_topic, until=lambda m: len(tweets(m)) >= total)
+    assert len(messages) < total / 10
+    sent = tweets(messages)
+    batches = TweetBatches(range(2))  # the test deployment's RESONANCE_PARTITIONS
+    order = {
+        event.id: number for number, event in enumerate(e for line in lines for e in parse_message(line))
+    }
+    assert sorted(order[event.id] for _, event in sent) == list(range(total))
+    for partition, event in sent:
+        assert partition == batches.partition_of(event.cascade_key.encode())
+    for partition in {partition for partition, _ in sent}:
+        positions = [order[event.id] for p, event in sent if p == partition]
+        assert positions == sorted(positions)
 
 
 def _canonical(value: Any) -> bytes:
@@ -232,7 +277,7 @@ def test_a_truncated_recording_is_sent_up_to_the_damage_and_named(
     cut = tmp_path / "cut.jsonl.gz"
     cut.write_bytes(packed[: len(packed) // 2])
 
-    result = deployment.run("replay", str(cut))
+    result = deployment.run("replay", str(cut), "--one-per-message")
 
     assert result.returncode == 2
     assert f"{cut}: unreadable after line" in result.stderr

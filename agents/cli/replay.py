@@ -7,15 +7,16 @@ What goes out, file after file:
   headers as recorded; the partitions, recorded one after the other, are merged back by
   timestamp (each partition's order kept). The broker gives the messages new offsets and
   timestamps; partitions follow the keys.
-- JSON lines or a JSON array, in any tweet format: each message as it is, in file order.
-- the research formats (SNAP Higgs activity, Conover et al. 2011 edge lists): each line as the
-  native JSON event it stands for.
+- JSON lines or a JSON array, in any tweet format, and the research formats (SNAP Higgs
+  activity, Conover et al. 2011 edge lists): each tweet as the native JSON event it stands for,
+  many to a message (`agents.cli.batching`); with `--one-per-message`, each line as it is (a
+  research line as its native event), as another producer would send it.
 
-These are keyed by cascade (`TweetEvent.cascade_key`: a retweet by the tweet it retweets,
-anything else by its own id), so each cascade's tweets reach the worker in file order, as
-`analyze` reads them: inferred parents are chosen among the tweets that came before. A page
-holding tweets of several cascades is keyed `page`: all such pages share one partition, in
-file order.
+Tweets go to the partition of their cascade (`TweetEvent.cascade_key`: a retweet by the tweet it
+retweets, anything else by its own id), so each cascade's tweets reach the worker in file order,
+as `analyze` reads them: inferred parents are chosen among the tweets that came before. Sent
+one per message, a page holding tweets of several cascades is keyed `page`: all such pages
+share one partition, in file order.
 
 Unreadable messages go out too (the worker dead-letters them with the reason) and are reported
 with their file and line.
@@ -30,6 +31,7 @@ the last unsaved batch.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -46,6 +48,7 @@ from kafka.errors import KafkaError
 from tqdm import tqdm
 
 from agents.cli.base import PlainCommand, UsageError, check_recordings, check_topic, kafka_unreachable, say
+from agents.cli.batching import Message, TweetBatches
 from agents.cli.record import BadLine, RecordedMessage, StopSignals, is_recording, read_recording
 from agents.kafka_admin import ensure_topics
 from agents.recordings import DamagedRecordingError, count_messages, read_messages
@@ -81,8 +84,10 @@ class Pacer:
     _origin: tuple[datetime, float] | None = field(default=None, init=False)
     _latest: datetime | None = field(default=None, init=False)
 
-    def wait_for(self, at: datetime | None) -> None:
-        """Block until the event at `at` is due; the first event sets the origin."""
+    def wait_for(self, at: datetime | None, before_sleeping: Callable[[], None] = lambda: None) -> None:
+        """Block until the event at `at` is due, calling `before_sleeping` first when it is not
+        due yet; the first event sets the origin.
+        """
         if self.speed is None or at is None:
             return
         if self._latest is not None and at < self._latest:
@@ -95,6 +100,8 @@ class Pacer:
         first_at, first_wall = self._origin
         due = first_wall + (at - first_at).total_seconds() / self.speed
         delay = due - time.monotonic()
+        if delay > 0:
+            before_sleeping()
         while delay > 0 and not self.stopped():
             time.sleep(min(delay, _SLEEP_SLICE_SECONDS))
             delay = due - time.monotonic()
@@ -124,6 +131,9 @@ class Outgoing:
     at: datetime | None = None  # its latest tweet's event time; None when it holds no tweet
     tweets: int = 0
     problems: tuple[str, ...] = ()  # one per unreadable item, naming file:line
+    # The tweets of a line read whole (none unreadable, not a recording of ours): they may go out
+    # in batches, as native JSON, instead of as `value`.
+    events: tuple[TweetEvent, ...] = ()
 
 
 Bound = datetime | timedelta  # an instant, or an offset from the replay's first event
@@ -189,7 +199,10 @@ def _from_line(raw: bytes, number: int, where: str) -> Outgoing:
     value = raw
     if tweets and (looks_like_higgs(raw) or looks_like_conover(raw)):
         value = orjson.dumps(to_native(tweets[0]))
-    return _outgoing(value, _cascade_key(tweets), (), results, where)
+    outgoing = _outgoing(value, _cascade_key(tweets), (), results, where)
+    if len(tweets) == len(results):
+        outgoing = dataclasses.replace(outgoing, events=tuple(tweets))
+    return outgoing
 
 
 PAGE_KEY = b"page"
@@ -294,11 +307,36 @@ def _producer(settings: Settings) -> KafkaProducer:
 
 @dataclass(slots=True)
 class _Batch:
-    """The messages sent since the last checkpoint; `settle` makes them acknowledged."""
+    """The messages sent since the last checkpoint; `settle` makes them acknowledged. Tweets go
+    through `tweets` (many to a message) when it is set.
+    """
 
     producer: KafkaProducer
+    topic: str
+    tweets: TweetBatches | None
     futures: list[Any] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
+
+    def send(self, message: Outgoing) -> None:
+        """Send `message`: its tweets into the batches, or the message itself, alone."""
+        if self.tweets is not None and message.events:
+            for tweet in message.events:
+                self._send_all(self.tweets.add(tweet.cascade_key.encode(), orjson.dumps(to_native(tweet))))
+            return
+        # kafka-python cannot send a null header value: it goes out empty
+        headers = [(name, value or b"") for name, value in message.headers]
+        self.futures.append(
+            self.producer.send(self.topic, key=message.key, value=message.value, headers=headers)
+        )
+
+    def send_tweets(self) -> None:
+        """Send the tweets queued in batches now (before a wait: they are due)."""
+        if self.tweets is not None:
+            self._send_all(self.tweets.flush())
+
+    def _send_all(self, batches: list[Message]) -> None:
+        for partition, key, value in batches:
+            self.futures.append(self.producer.send(self.topic, key=key, value=value, partition=partition))
 
     def due(self) -> bool:
         return (
@@ -306,7 +344,8 @@ class _Batch:
         )
 
     def settle(self) -> None:
-        """Flush, and fail if the broker refused any message of the batch."""
+        """Send, flush, and fail if the broker refused any message of the batch."""
+        self.send_tweets()
         self.producer.flush()
         failed = [f for f in self.futures if f.failed()]
         if failed:
@@ -326,18 +365,21 @@ def send_files(
     *,
     window: EventRange | None = None,
     resume: ResumeState | None = None,
+    one_per_message: bool = False,
 ) -> Tally:
     """Send every message of `files` to `topic`, with a progress bar; return the tally.
 
-    Stops early, after saving its progress, once `pacer.stopped()` returns True (then
-    `tally.interrupted` is set).
+    The tweets of plain lines go out in batches (`agents.cli.batching`), as native JSON, unless
+    `one_per_message`: then each line goes out as it is, alone. Stops early, after saving its
+    progress, once `pacer.stopped()` returns True (then `tally.interrupted` is set).
     """
     window = window or EventRange()
     tally = Tally()
     done, sent_before = resume.load() if resume else (0, 0)
     total = sum(count_messages(path) for path in files)
     producer = _producer(settings)
-    batch = _Batch(producer)
+    tweets = None if one_per_message else TweetBatches(producer.partitions_for(topic) or [0])
+    batch = _Batch(producer, topic, tweets)
     position = 0  # messages of the replay order done: sent, or outside the range
     first: datetime | None = None  # the first event time of the replay order
     try:
@@ -351,14 +393,10 @@ def send_files(
                 if message.at is not None and first is not None and not window.contains(message.at, first):
                     tally.outside += 1
                 else:
-                    pacer.wait_for(message.at)
+                    pacer.wait_for(message.at, before_sleeping=batch.send_tweets)
                     if pacer.stopped():
                         break
-                    # kafka-python cannot send a null header value: it goes out empty
-                    headers = [(name, value or b"") for name, value in message.headers]
-                    batch.futures.append(
-                        producer.send(topic, key=message.key, value=message.value, headers=headers)
-                    )
+                    batch.send(message)
                     _count(tally, message)
                 position += 1
                 bar.update()
@@ -426,6 +464,13 @@ def register(app: faust.App, settings: Settings) -> None:
             metavar="STATE_FILE",
             help="Save progress to STATE_FILE after each batch; rerun with it to send only the rest.",
         ),
+        option(
+            "--one-per-message",
+            is_flag=True,
+            help="Send each line as it is, in a message of its own, as another producer would; "
+            "by default tweets go out as native JSON, many to a message, which the worker takes "
+            "in far faster.",
+        ),
         base=PlainCommand,
         name="replay",
     )
@@ -438,14 +483,16 @@ def register(app: faust.App, settings: Settings) -> None:
         start: str | None,
         end: str | None,
         resume: Path | None,
+        one_per_message: bool,
     ) -> None:
         """Send recordings to Kafka: `resonance record` files, tweets in any format, Higgs or Conover.
 
         Recordings of ours keep their keys and headers (their partitions merged by timestamp); JSON
-        lines (.gz too) or a JSON array (v1.1, v2/twarc2 or native) go out as they are, in file
-        order; SNAP Higgs and Conover et al. edge-list lines go out as native events. Tweets are
-        keyed by cascade (a retweet by the tweet it retweets), so each cascade arrives in file order
-        through any number of partitions. --from/--to select by event time; an offset such as +10m
+        lines (.gz too) or a JSON array (v1.1, v2/twarc2 or native), SNAP Higgs and Conover et al.
+        edge-list lines go out as native events, many to a message, in file order
+        (--one-per-message: each line as it is). Tweets go to their cascade's partition (a retweet
+        by the tweet it retweets), so each cascade arrives in file order through any number of
+        partitions. --from/--to select by event time; an offset such as +10m
         counts from the first event of the replay. Unreadable lines are sent too (the worker
         dead-letters them), whatever --from/--to, and reported with their line numbers. Ctrl-C
         stops cleanly; with --resume, a rerun sends exactly the rest.
@@ -474,7 +521,9 @@ def register(app: faust.App, settings: Settings) -> None:
         signals.graceful = True  # the first Ctrl-C stops at a message boundary, progress saved
         ensure_topics(settings.bootstrap_servers, [topic], partitions=settings.partitions)
         pacer = Pacer(speed, stopped=signals.is_requested)
-        tally = send_files(settings, files, topic, pacer, window=window, resume=state)
+        tally = send_files(
+            settings, files, topic, pacer, window=window, resume=state, one_per_message=one_per_message
+        )
         _report(tally, topic, settings, resume)
         if pacer.behind:
             say(
