@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
 from typing import NoReturn
 
 import faust
@@ -53,9 +52,9 @@ WORKER_HELP = """Run the live analyzer until Ctrl-C.
     """
 
 
-def build_cli_app(settings: Settings, followers: Mapping[str, frozenset[str]] | None = None) -> faust.App:
+def build_cli_app(settings: Settings) -> faust.App:
     """The app with every command registered, and help that describes Resonance, not Faust."""
-    app = create_app(settings, CollectorRegistry(), followers)
+    app = create_app(settings, CollectorRegistry())
     for module in (analyze, demo, generate, kafka, record, replay, subscribe):
         module.register(app, settings)
     faust_cli.help = OVERVIEW
@@ -78,13 +77,12 @@ def main() -> None:
     stale = stale_warning()
     if stale:  # only in a checkout someone edits; a warning, as the command still works
         print(f"resonance: warning: {stale}", file=sys.stderr)  # noqa: T201 - CLI output
-    followers = None
     if sys.argv[1:2] == ["worker"] and "--help" not in sys.argv:  # about to start a worker
         try:
-            followers = preflight(settings, sys.argv)
+            preflight(settings, sys.argv)
         except UsageError as error:
             fail(str(error))
-    app = build_cli_app(settings, followers)
+    app = build_cli_app(settings)
     tune_for_long_lived_state()
     app.main()
 

@@ -17,7 +17,7 @@ from typing import Any
 import faust
 
 from agents import stage
-from agents.checkpoints import Checkpointed
+from agents.checkpoints import Checkpointed, in_process
 from agents.instruments import Instruments
 from agents.outbox import Outbox
 from agents.topics import Topics
@@ -37,7 +37,7 @@ def register(
         topic=topics.events.get_topic_name(),
         partitions=topics.events.partitions,
         create=lambda: SeenIds(horizon),
-        dump=SeenIds.snapshot,
+        encode=in_process(SeenIds.snapshot),
         load=lambda data: SeenIds.restore(horizon, data),
         every_seconds=checkpoint_seconds,
         instruments=instruments,

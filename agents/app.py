@@ -5,9 +5,8 @@ Nothing happens at import time; the command line (`agents.__main__`) calls this 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
@@ -16,12 +15,8 @@ from prometheus_client import CollectorRegistry
 from agents import accept, conversation, hashtag_window, ingest, loop_lag
 from agents.checkpoints import CHECKPOINT_MAX_BYTES
 from agents.instruments import Instruments
-from agents.settings import Settings
+from agents.settings import Settings, hashtag_config
 from agents.topics import Topics
-from streams.analyzer import AnalyzerConfig
-from streams.hashtag_counts import HashtagWindowConfig
-from streams.hashtag_metrics import HashtagMetricsConfig
-from streams.reconstruction import Method, ReconstructionConfig
 
 PRODUCER_LINGER_S = 0.010
 HEARTBEAT_S = 3.0  # Faust's default heartbeat interval
@@ -40,12 +35,8 @@ class Worker(faust.Worker):
         self.spinner = None
 
 
-def create_app(
-    settings: Settings, registry: CollectorRegistry, followers: Mapping[str, frozenset[str]] | None = None
-) -> faust.App:
-    """A Faust app wired from `settings`, exporting its metrics on `registry` at `/metrics`;
-    `followers` is the follower graph the time reconstruction reads (`RESONANCE_FOLLOWERS`).
-    """
+def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
+    """A Faust app wired from `settings`, exporting its metrics on `registry` at `/metrics`."""
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,
@@ -79,13 +70,6 @@ def create_app(
     topics = Topics.declare(app, settings)
     app.task(topics.create_outputs, on_leader=False)
     instruments = Instruments.create(registry, top_n=settings.top_n)
-    config = HashtagMetricsConfig(
-        window=HashtagWindowConfig(
-            span=settings.window, lateness=settings.lateness, every=settings.emit_every
-        ),
-        burst_bucket=settings.burst_bucket,
-        burst_history=settings.burst_history,
-    )
     ingest.register(
         app,
         topics=topics,
@@ -105,7 +89,7 @@ def create_app(
         app,
         topics=topics,
         instruments=instruments,
-        config=config,
+        config=hashtag_config(settings),
         alerts=settings.alerts(),
         idle_seconds=settings.idle_flush.total_seconds(),
         checkpoint_seconds=settings.checkpoint_every.total_seconds(),
@@ -114,19 +98,7 @@ def create_app(
         app,
         topics=topics,
         instruments=instruments,
-        config=AnalyzerConfig.build(
-            window=settings.window,
-            lateness=settings.lateness,
-            every=settings.emit_every,
-            top=settings.top_n,
-            reconstruction=ReconstructionConfig(
-                method=cast("Method", settings.reconstruction), follower_graph=followers
-            ),
-            cascade_updates=True,
-            include_hashtags=False,
-            refresh=settings.refresh_every,
-            alerts=settings.alerts(),
-        ),
+        settings=settings,
         idle_seconds=settings.idle_flush.total_seconds(),
         checkpoint_seconds=settings.checkpoint_every.total_seconds(),
     )

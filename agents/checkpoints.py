@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
@@ -96,14 +96,26 @@ def _checkpoint_data(saved: bytes) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
-class EncodedCheckpoint:
-    """A partition's checkpoint, encoded."""
+class Taken:
+    """Where a partition stood when its checkpoint was taken; its state is being encoded."""
 
-    value: bytes
     events: int  # the partition's first pending events, which the checkpoint holds
     next_offset: int | None  # the input offset after the last event its state holds
-    taken_at: float  # monotonic seconds when encoding began
-    encoded_at: float
+    positions: list[list[int]]  # `SourcePositions.snapshot` then
+    taken_at: float  # monotonic seconds
+
+
+def in_process(dump: Callable[[S], Any]) -> Callable[[S], Awaitable[bytes]]:
+    """The `encode` of a state kept in this process, whose `dump` gives plain data: encoded at
+    once, as JSON.
+    """
+
+    def encode(state: S) -> Awaitable[bytes]:
+        done: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        done.set_result(orjson.dumps(dump(state)))
+        return done
+
+    return encode
 
 
 @dataclass(slots=True)
@@ -117,7 +129,6 @@ class StagePartition(Generic[S]):
     saved_at: float = field(default_factory=time.monotonic)
     busy: bool = False  # an event is between `admit` and `processed`
     writing: asyncio.Future[None] | None = None  # a checkpoint of this partition being written
-    encoded: EncodedCheckpoint | None = None  # the latest checkpoint encoded
     next_offset: int | None = None  # the input offset after the last one processed
     rewound_at: float | None = None  # when the partition was last sought back to `next_offset`
     hole_since: float | None = None  # when an offset beyond `next_offset` first arrived
@@ -154,12 +165,18 @@ class Checkpointed(Generic[S]):
         topic: str,
         partitions: int,
         create: Callable[[], S],
-        dump: Callable[[S], Any],
+        encode: Callable[[S], Awaitable[bytes]],
         load: Callable[[Any], S],
         every_seconds: float,
         instruments: Instruments,
+        close: Callable[[S], Awaitable[None]] | None = None,
     ) -> None:
-        """Declare the stage's checkpoint table on `app`; `instruments` time the checkpoints."""
+        """Declare the stage's checkpoint table on `app`; `instruments` time the checkpoints.
+
+        `encode` gives the state's JSON bytes (what `load` reads back, decoded): it takes the
+        state as it is when called, and may finish later (`in_process` encodes at once).
+        `close` releases a state this worker no longer holds.
+        """
         self._table = app.Table(
             f"{name}-checkpoints",
             default=None,
@@ -172,7 +189,7 @@ class Checkpointed(Generic[S]):
             # A checkpoint is one message: let it be as large as the producer may send.
             extra_topic_configs={"max.message.bytes": str(CHECKPOINT_MAX_BYTES)},
         )
-        self._create, self._dump, self._load = create, dump, load
+        self._create, self._encode, self._load, self._close = create, encode, load, close
         self._every = every_seconds
         self._encode_seconds = instruments.checkpoint_seconds.labels(name, "encode")
         self._write_seconds = instruments.checkpoint_seconds.labels(name, "write")
@@ -187,7 +204,9 @@ class Checkpointed(Generic[S]):
             # will be delivered to it again. (The signal passes the revoked set positionally.)
             for tp in args[0] if args else ():
                 if tp.topic == self._topic:
-                    self._partitions.pop(tp.partition, None)
+                    gone = self._partitions.pop(tp.partition, None)
+                    if gone is not None and self._close is not None:
+                        await self._close(gone.state)
 
         # mode types receivers as a union of callables that mypy will not match to a coroutine.
         app.on_partitions_revoked.connect(cast("Any", on_revoked))
@@ -364,9 +383,9 @@ class Checkpointed(Generic[S]):
 
     def _save(self, partition: int, entry: StagePartition[S]) -> None:
         """Checkpoint the partition's state as it is now, and ack its pending events once the
-        checkpoint is durable. The state is encoded here, at once; the writing runs as a task of
-        its own, so the stage goes on processing events meanwhile (a retweet waiting on the broker
-        to store a 15 MB checkpoint was up to 2 s late).
+        checkpoint is durable. The state's encoding starts here, at once; the rest runs as a task
+        of its own, so the stage goes on processing events meanwhile (a retweet waiting on the
+        broker to store a 15 MB checkpoint was up to 2 s late).
         Nothing happens while another write of the partition is under way (the next event or timer
         tick tries again), or when the worker is stopping.
         """
@@ -375,54 +394,11 @@ class Checkpointed(Generic[S]):
         # owner does the events since the last checkpoint again instead.
         if entry.writing is not None or self._app.should_stop:
             return
-        checkpoint = self._encode(entry)
-        # Tracked by the app, which cancels it when the worker stops (the events then stay unacked).
-        entry.writing = self._app.add_future(self._write(partition, entry, checkpoint))
-
-    def _encode(self, entry: StagePartition[S]) -> EncodedCheckpoint:
-        """The partition's checkpoint as it stands, encoded; it becomes `entry.encoded` unless an
-        event is being processed.
-        """
-        started = time.monotonic()
+        taken = Taken(len(entry.pending), entry.next_offset, entry.positions.snapshot(), time.monotonic())
         with gc_policy.paused():
-            value = orjson.dumps(
-                {
-                    "format": CHECKPOINT_FORMAT,
-                    "state": self._dump(entry.state),
-                    "positions": entry.positions.snapshot(),
-                    "next_offset": entry.next_offset,
-                }
-            )
-        pending, encoded_at = len(entry.pending), time.monotonic()
-        checkpoint = EncodedCheckpoint(value, pending, entry.next_offset, started, encoded_at)
-        self._encode_seconds.observe(encoded_at - started)
-        self._bytes.set(len(value))
-        if not entry.busy:  # else an event is half done: this state is not the one it leaves
-            entry.encoded = checkpoint
-        return checkpoint
-
-    def encoded(self, partition: int) -> bytes | None:
-        """The partition's current state, encoded as a checkpoint (`state_of` reads it), for work
-        on a copy of it elsewhere, say in a thread; None when the partition is not held here.
-        Encoding a large state holds the worker up, so the latest checkpoint is reused when no
-        event was processed since, and a new one is written as any checkpoint when it can be.
-        """
-        entry = self._partitions.get(partition)
-        if entry is None:
-            return None
-        latest = entry.encoded
-        if latest is not None and latest.next_offset == entry.next_offset:
-            return latest.value
-        if entry.pending and not entry.busy:
-            self._save(partition, entry)
-            if entry.encoded is not None and entry.encoded.next_offset == entry.next_offset:
-                return entry.encoded.value
-        return self._encode(entry).value
-
-    @staticmethod
-    def state_of(encoded: bytes) -> Any:
-        """The state data (what `dump` gave) of an encoded checkpoint."""
-        return _checkpoint_data(encoded)["state"]
+            state = self._encode(entry.state)
+        # Tracked by the app, which cancels it when the worker stops (the events then stay unacked).
+        entry.writing = self._app.add_future(self._write(partition, entry, taken, state))
 
     async def _flushed(self, partition: int) -> None:
         """Wait until the producer has delivered every message handed to it, logging an error every
@@ -444,12 +420,25 @@ class Checkpointed(Generic[S]):
         finally:
             flush.cancel()  # the write was cancelled (the worker stops): stop waiting too
 
-    async def _write(self, partition: int, entry: StagePartition[S], checkpoint: EncodedCheckpoint) -> None:
+    async def _write(
+        self, partition: int, entry: StagePartition[S], taken: Taken, state: Awaitable[bytes]
+    ) -> None:
         """Store the checkpoint, then ack the pending events it holds."""
         try:
+            value = orjson.dumps(
+                {
+                    "format": CHECKPOINT_FORMAT,
+                    "state": orjson.Fragment(await state),
+                    "positions": taken.positions,
+                    "next_offset": taken.next_offset,
+                }
+            )
+            encoded_at = time.monotonic()
+            self._encode_seconds.observe(encoded_at - taken.taken_at)
+            self._bytes.set(len(value))
             # What these events sent must be durable before a checkpoint says they were processed:
             # a state restored ahead of its outputs would never send them again. They were all
-            # handed to the producer before the state was encoded, so this flush covers them.
+            # handed to the producer before the state was taken, so this flush covers them.
             await self._flushed(partition)
             if self._app.should_stop or self._partitions.get(partition) is not entry:
                 return
@@ -460,17 +449,17 @@ class Checkpointed(Generic[S]):
             # acked below could be committed before their checkpoint is. Store it, send it to the
             # changelog partition that the owner of this input partition recovers, and wait for
             # the broker.
-            self._table.data[key] = checkpoint.value
-            await self._table.send_changelog(partition, key, checkpoint.value)
+            self._table.data[key] = value
+            await self._table.send_changelog(partition, key, value)
             if self._partitions.get(partition) is not entry:
                 return  # revoked meanwhile: its next owner acks, from this checkpoint or an older one
-            count = checkpoint.events
+            count = taken.events
             done, entry.pending[:count] = entry.pending[:count], []
             for event in done:
                 await entry.stream.ack(event)
-            entry.saved_at = checkpoint.taken_at
-            self._write_seconds.observe(time.monotonic() - checkpoint.encoded_at)
-        except (KafkaError, TimeoutError) as error:
+            entry.saved_at = taken.taken_at
+            self._write_seconds.observe(time.monotonic() - encoded_at)
+        except (KafkaError, TimeoutError, RuntimeError) as error:
             # The events stay unacked: the next checkpoint, or the partition's next owner, covers them.
             log.warning("%s[%d]: a checkpoint could not be written: %r", self._topic, partition, error)
         finally:

@@ -18,7 +18,7 @@ from typing import Any
 import faust
 
 from agents import stage
-from agents.checkpoints import Checkpointed
+from agents.checkpoints import Checkpointed, in_process
 from agents.input_warnings import LateEvents
 from agents.instruments import Instruments
 from agents.publish import send_records
@@ -76,7 +76,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         topic=topics.hashtag_uses.get_topic_name(),
         partitions=topics.hashtag_uses.partitions,
         create=lambda: PartitionState(HashtagMetrics(config), BurstAlerts(alerts)),
-        dump=PartitionState.snapshot,
+        encode=in_process(PartitionState.snapshot),
         load=lambda data: PartitionState.restore(config, alerts, data),
         every_seconds=checkpoint_seconds,
         instruments=instruments,

@@ -18,9 +18,10 @@ from typing import Any
 import faust
 
 from agents import stage
-from agents.checkpoints import Checkpointed
+from agents.checkpoints import Checkpointed, in_process
 from agents.instruments import Instruments
 from agents.outbox import Outbox
+from agents.publish import send
 from agents.topics import Topics
 from models.wire import Rejection, parse_message, to_native
 from models.wire.batch import encode_events, partition_for
@@ -58,7 +59,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         topic=topics.tweets.get_topic_name(),
         partitions=topics.tweets.partitions,
         create=lambda: None,
-        dump=lambda _: None,
+        encode=in_process(lambda _: None),
         load=lambda _: None,
         every_seconds=checkpoint_seconds,
         instruments=instruments,
@@ -74,7 +75,8 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         for index, result in enumerate(parse_message(raw, max_bytes=max_message_bytes, not_after=not_after)):
             if isinstance(result, Rejection):
                 instruments.rejected.labels(result.reason.value).inc()
-                await topics.dead_letters.send(
+                await send(
+                    topics.dead_letters,
                     key=message.key,
                     value=raw,
                     headers=dead_letter_headers(result, message.topic, message.partition, message.offset),

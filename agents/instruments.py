@@ -142,8 +142,9 @@ class Instruments:
             ),
             checkpoint_seconds=Histogram(
                 "resonance_checkpoint_seconds",
-                "Time a stage's checkpoint takes: step 'encode' holds up the worker's event loop "
-                "(every stage waits), step 'write' (until the broker has it) runs in the background",
+                "Time a stage's checkpoint takes: step 'encode' (in the worker's event loop, or in "
+                "the conversation analyzer's own process), step 'write' (until the broker has it) "
+                "in the background",
                 ["stage", "step"],
                 buckets=PAUSE_BUCKETS,
                 registry=registry,
@@ -156,8 +157,8 @@ class Instruments:
             ),
             idle_view_seconds=Histogram(
                 "resonance_idle_view_seconds",
-                "Time the conversation stage's view of a quiet input takes: step 'encode' holds up "
-                "the event loop, step 'compute' runs in a thread",
+                "Time the conversation stage's view of a quiet input takes (step 'compute': in the "
+                "analyzer's own process, while the worker goes on)",
                 ["step"],
                 buckets=PAUSE_BUCKETS,
                 registry=registry,

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from agents.publish import send
 from models.wire.batch import Position
 
 T = TypeVar("T")
@@ -52,7 +53,7 @@ class Outbox(Generic[T]):
         sent = 0
         for partition, group in groups.items():
             for value in self._messages(group.items):
-                await self._topic.send(key=group.key, value=value, partition=partition)
+                await send(self._topic, key=group.key, value=value, partition=partition)
                 sent += 1
         return sent
 

@@ -8,7 +8,6 @@ taken web port). `preflight` finds them first, and reads the follower graph the 
 from __future__ import annotations
 
 import socket
-from collections.abc import Mapping
 from pathlib import Path
 
 from agents.cli.base import UsageError
@@ -18,22 +17,20 @@ from agents.settings import Settings
 from agents.topics import read_topics
 
 
-def preflight(settings: Settings, argv: list[str]) -> Mapping[str, frozenset[str]] | None:
-    """The follower graph the worker reads (`RESONANCE_FOLLOWERS`), or None; raise UsageError,
-    naming the fix, when the worker could not run: an unreadable follower graph, a taken web port,
-    no broker, or input topics with another partition count.
+def preflight(settings: Settings, argv: list[str]) -> None:
+    """Raise UsageError, naming the fix, when the worker could not run: an unreadable follower
+    graph (`RESONANCE_FOLLOWERS`), a taken web port, no broker, or input topics with another
+    partition count; then create the topics it reads.
     """
-    followers = None
     if settings.followers:
         try:
-            followers = read_follower_graph(Path(settings.followers))
+            read_follower_graph(Path(settings.followers))
         except FollowerFileError as error:
             raise UsageError(f"RESONANCE_FOLLOWERS: {error}") from None
     problem = port_taken(settings, argv) or partition_mismatch(settings)
     if problem:
         raise UsageError(problem)
     create_read_topics(settings)
-    return followers
 
 
 def create_read_topics(settings: Settings) -> None:

@@ -1,10 +1,12 @@
 """Where records go: alerts to the alerts topic (keyed by their stable key), every other record
-to the metrics topic (keyed by what it is about), each accounted for in the instruments.
+to the metrics topic (keyed by what it is about), each accounted for in the instruments; and how
+every message the worker sends is handed to the producer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from agents.instruments import Instruments
 from agents.topics import Topics
@@ -23,9 +25,25 @@ def record_key(record: Record) -> bytes:
     return (subject or record.kind).encode()
 
 
+async def send(
+    topic: Any,
+    *,
+    key: bytes | None,
+    value: bytes,
+    partition: int | None = None,
+    headers: list[tuple[str, bytes]] | None = None,
+) -> None:
+    """Hand one message for `topic` (a Faust topic) to the app's producer. Faust's own
+    `Topic.send` wraps each message in futures, callbacks and sensor calls that cost about as
+    much as the send itself (profiled: a cascade record per retweet made it a tenth of the
+    worker's time), and the worker uses none of them: a checkpoint waits for the producer's flush.
+    """
+    await topic.app.producer.send(topic.get_topic_name(), key, value, partition, None, headers)
+
+
 async def send_records(topics: Topics, instruments: Instruments, records: Iterable[Record]) -> None:
     """Publish `records` in order."""
     for record in records:
         instruments.published(record)
         topic = topics.alerts if isinstance(record, Alert) else topics.metrics
-        await topic.send(key=record_key(record), value=record.to_bytes())
+        await send(topic, key=record_key(record), value=record.to_bytes())

@@ -11,10 +11,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from models.duration import format_duration, parse_duration
 from streams.alerts import AlertConfig
+from streams.analyzer import AnalyzerConfig
+from streams.hashtag_metrics import HashtagMetricsConfig
+from streams.reconstruction import Method, ReconstructionConfig
 
 LOCAL_BOOTSTRAP = "127.0.0.1:9092"
 # Kafka's rule for topic names (kafka.common.internals.Topic): these characters, at most 249.
@@ -191,3 +194,34 @@ def _convert(name: str, raw: str, kind: Any) -> Any:
         return parse(raw)
     except ValueError as error:
         raise SettingsError(f"{name}={raw!r} is invalid: {error}") from None
+
+
+def conversation_config(
+    settings: Settings, follower_graph: Mapping[str, frozenset[str]] | None = None
+) -> AnalyzerConfig:
+    """The conversation stage's core configuration these settings choose: the analyzer as
+    `resonance analyze` runs it, with a cascade record on every retweet (for live dashboards) and
+    without hashtag counts (the hashtag-window stage computes them, partitioned by tag).
+    """
+    return AnalyzerConfig.build(
+        window=settings.window,
+        lateness=settings.lateness,
+        every=settings.emit_every,
+        top=settings.top_n,
+        reconstruction=ReconstructionConfig(
+            method=cast("Method", settings.reconstruction), follower_graph=follower_graph
+        ),
+        burst_bucket=settings.burst_bucket,
+        burst_history=settings.burst_history,
+        cascade_updates=True,
+        include_hashtags=False,
+        refresh=settings.refresh_every,
+        alerts=settings.alerts(),
+    )
+
+
+def hashtag_config(settings: Settings) -> HashtagMetricsConfig:
+    """The hashtag-window stage's core configuration these settings choose: the same window,
+    cadence and burst scoring as the conversation stage's analyzer would use for hashtags.
+    """
+    return conversation_config(settings).hashtags

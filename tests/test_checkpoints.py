@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -20,12 +21,17 @@ from agents.checkpoints import (
     Checkpointed,
     SourcePositions,
     StagePartition,
+    in_process,
 )
 from agents.instruments import Instruments
 
 
 def _stage(
-    app: faust.App, *, every_seconds: float = 1.0, instruments: Instruments | None = None
+    app: faust.App,
+    *,
+    every_seconds: float = 1.0,
+    instruments: Instruments | None = None,
+    encode: Callable[[list[int]], Awaitable[bytes]] | None = None,
 ) -> Checkpointed[Any]:
     """A stage whose state is a list, on partitions 0 and 1 of topic `in`."""
     return Checkpointed(
@@ -34,7 +40,7 @@ def _stage(
         topic="in",
         partitions=2,
         create=list,
-        dump=list,
+        encode=encode or in_process(list),
         load=list,
         every_seconds=every_seconds,
         instruments=instruments or Instruments.create(CollectorRegistry(), top_n=5),
@@ -225,10 +231,49 @@ def test_a_checkpoint_being_written_holds_up_no_event_and_acks_only_what_it_hold
             labels = {"stage": "stage", "step": step}
             assert registry.get_sample_value("resonance_checkpoint_seconds_count", labels) == 2
         assert registry.get_sample_value("resonance_checkpoint_bytes", {"stage": "stage"}) == len(stored[1])
-        # A copy of the state for work elsewhere: the latest checkpoint while nothing happened since.
-        assert stage.encoded(0) is stored[1]
-        await process(4)
-        assert Checkpointed.state_of(stage.encoded(0) or b"") == [0, 1, 2, 3, 4]
-        assert stage.encoded(1) is None  # not held here
+
+    asyncio.run(scenario())
+
+
+def test_a_state_encoded_elsewhere_is_checkpointed_as_it_stood_when_asked(tmp_path: Path) -> None:
+    """A state kept in another process is encoded there and answered later: the checkpoint holds
+    the state, offset and pending events of the moment it was asked for, though the stage went on.
+    """
+    app = faust.App("checkpoint-later", store="memory://", autodiscover=False, datadir=str(tmp_path))
+    asked: list[tuple[list[int], asyncio.Future[bytes]]] = []
+
+    def encode(state: list[int]) -> Awaitable[bytes]:
+        answer: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        asked.append((list(state), answer))
+        return answer
+
+    stage = _stage(app, every_seconds=0.0, encode=encode)
+    stored: list[bytes] = []
+
+    async def send_changelog(_partition: int, _key: bytes, value: bytes) -> None:
+        stored.append(value)
+
+    app.tables["stage-checkpoints"].send_changelog = send_changelog  # type: ignore[attr-defined]
+    app.consumer = cast("Any", _Assigned())
+
+    async def scenario() -> None:
+        producer, stream = _HeldProducer(), _Stream()
+        producer.release.set()
+        app.producer = cast("Any", producer)
+        for offset in (0, 1):
+            event = _Event(_Message(0, offset))
+            assert stage.admit(event)
+            stage.state(0).append(offset)
+            await stage.processed(stream, event)  # offset 0 asks for a checkpoint; 1 comes after
+        [(state, answer)] = asked
+        answer.set_result(orjson.dumps(state))
+        await stream.until_acked(1)
+        assert stream.acked == [0]
+        assert orjson.loads(stored[0]) == {
+            "format": CHECKPOINT_FORMAT,
+            "state": [0],
+            "positions": [],
+            "next_offset": 1,
+        }
 
     asyncio.run(scenario())

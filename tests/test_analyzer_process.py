@@ -1,0 +1,119 @@
+"""The conversation analyzer in its own process gives exactly what the same analyzer gives in this
+one: records batch by batch, a snapshot to continue from, and the idle view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import orjson
+import pytest
+
+from agents.analyzer_process import AnalyzerFailedError, AnalyzerProcess
+from agents.settings import Settings, conversation_config
+from models.event import TweetEvent
+from models.records import Record, Trigger
+from models.wire.batch import encode_events
+from models.wire.native import to_native
+from streams.analyzer import Analyzer
+from synth import StreamSpec, generate
+
+# Short windows and cadences, so a small stream crosses boundaries and refreshes.
+SETTINGS = Settings(
+    window=timedelta(minutes=5), emit_every=timedelta(seconds=30), refresh_every=timedelta(minutes=1)
+)
+
+
+def _batches(events: list[TweetEvent], size: int) -> list[bytes]:
+    """The events as the conversation stage receives them: batches of native events."""
+    return [
+        encode_events(
+            [
+                ((0, offset, index), to_native(event))
+                for index, event in enumerate(events[start : start + size])
+            ]
+        )
+        for offset, start in enumerate(range(0, len(events), size))
+    ]
+
+
+@pytest.fixture(scope="module")
+def events() -> list[TweetEvent]:
+    """A generated stream with cascades, communities and a burst."""
+    return list(generate(StreamSpec(events=3_000, seed=4)))
+
+
+def _in_this_process(events: list[TweetEvent]) -> tuple[list[Record], Analyzer]:
+    analyzer = Analyzer(conversation_config(SETTINGS))
+    return [record for event in events for record in analyzer.observe(event)], analyzer
+
+
+def test_the_child_gives_the_records_of_the_analyzer_in_this_process(events: list[TweetEvent]) -> None:
+    """Batch after batch, the child's records equal, in order, those of the same analyzer here,
+    boundary records, refreshes and alerts included; its idle view equals `Analyzer.view`.
+    """
+    expected, analyzer = _in_this_process(events)
+
+    async def scenario() -> tuple[list[Record], list[Record]]:
+        child = AnalyzerProcess(SETTINGS)
+        try:
+            records: list[Record] = []
+            for batch in _batches(events, 250):
+                records += (await child.observe(batch)).records
+            return records, await child.view()
+        finally:
+            await child.close()
+
+    records, view = asyncio.run(scenario())
+    assert {record.kind for record in expected} >= {"cascade", "influence_summary", "communities"}
+    assert records == expected
+    assert view == analyzer.view(Trigger.IDLE)
+
+
+def test_a_child_restored_from_a_snapshot_continues_as_if_never_stopped(events: list[TweetEvent]) -> None:
+    """A snapshot asked for between two batches holds the first only, even with the second sent
+    before it is awaited; a child started from it gives the same later records as one that went on.
+    """
+    half = len(events) // 2
+    batches = _batches(events, 300)
+    split = len(_batches(events[:half], 300))
+    expected, _ = _in_this_process(events)
+
+    async def scenario() -> tuple[list[Record], list[Record]]:
+        first = AnalyzerProcess(SETTINGS)
+        try:
+            before: list[Record] = []
+            for batch in batches[:split]:
+                before += (await first.observe(batch)).records
+            snapshot = first.snapshot()
+            await first.observe(batches[split])  # after the snapshot was asked for
+            data = orjson.loads(await snapshot)
+        finally:
+            await first.close()
+        second = AnalyzerProcess(SETTINGS, data)
+        try:
+            after: list[Record] = []
+            for batch in batches[split:]:
+                after += (await second.observe(batch)).records
+        finally:
+            await second.close()
+        return before, after
+
+    before, after = asyncio.run(scenario())
+    assert before + after == expected
+
+
+def test_a_child_that_cannot_start_says_why_at_every_request() -> None:
+    """Snapshot data the analyzer cannot read fails each request with the child's reason."""
+
+    async def scenario() -> None:
+        child = AnalyzerProcess(SETTINGS, {"version": -1})
+        try:
+            for _ in range(2):
+                with pytest.raises(AnalyzerFailedError, match=r"did not start.*version"):
+                    await child.view()
+        finally:
+            await child.close()
+
+    asyncio.run(scenario())
