@@ -19,7 +19,8 @@ import asyncio
 import pickle
 import struct
 import sys
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -56,27 +57,51 @@ class AnalyzerFailedError(RuntimeError):
     """The child process could not do what was asked, or is gone."""
 
 
+@dataclass(slots=True)
+class _Waiting:
+    """A request sent to the child, awaiting its answer."""
+
+    answer: asyncio.Future[bytes]
+    then: Callable[[bytes], Awaitable[None]] | None = None  # run on the answer before the next one
+
+
 class AnalyzerProcess:
     """An `Analyzer` in a child process, started on first use, configured as `settings` say
     (`agents.settings.conversation_config`, the follower graph read from its file there), and
     continuing from snapshot data when given.
 
-    Requests are queued the moment they are made, and answered in that order: a snapshot asked
-    for between two batches holds the first and not the second, whenever it is awaited.
+    Requests go to the child the moment they are made, and are answered in that order: a
+    snapshot asked for between two batches holds the first and not the second. Batches are
+    pipelined (up to `MAX_IN_FLIGHT` unanswered), so the child always has the next one at hand;
+    what each caused is handed on (`observe`'s `then`) before any later answer is read, so when
+    a snapshot's answer arrives, the records of every batch before it have been handed on.
     """
+
+    MAX_IN_FLIGHT = 8
 
     def __init__(self, settings: Settings, restore: dict[str, Any] | None = None) -> None:
         """Nothing starts until the first request."""
-        self._start_request = pickle.dumps((settings, restore))
-        self._requests: asyncio.Queue[tuple[bytes, bytes, asyncio.Future[bytes]]] | None = None
-        self._pump: asyncio.Task[None] | None = None
+        self._unsent: list[bytes] | None = [_frame(_START, pickle.dumps((settings, restore)))]
+        self._waiting: deque[_Waiting] = deque()
+        self._room = asyncio.Event()
         self._child: asyncio.subprocess.Process | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.failure: AnalyzerFailedError | None = None
 
-    async def observe(self, batch: bytes) -> Observed:
-        """Have the analyzer observe every event of `batch` (`models.wire.batch.encode_events`)."""
-        answer = await self._request(_OBSERVE, batch)
-        records, late, dropped, disordered = pickle.loads(answer)  # noqa: S301 - from our child
-        return Observed(records, late, dropped, tuple(disordered))
+    async def observe(self, batch: bytes, then: Callable[[Observed], Awaitable[None]]) -> None:
+        """Send `batch` (`models.wire.batch.encode_events`) to the analyzer; `then` gets what it
+        caused, in order. Waits while `MAX_IN_FLIGHT` batches are unanswered; raises
+        `AnalyzerFailedError` once the child has failed.
+        """
+        while len(self._waiting) >= self.MAX_IN_FLIGHT and self.failure is None:
+            self._room.clear()
+            await self._room.wait()
+
+        async def observed(answer: bytes) -> None:
+            records, late, dropped, disordered = pickle.loads(answer)  # noqa: S301 - from our child
+            await then(Observed(records, late, dropped, tuple(disordered)))
+
+        self._request(_OBSERVE, batch, observed)
 
     def snapshot(self) -> asyncio.Future[bytes]:
         """The analyzer's snapshot data as JSON bytes (`Analyzer.restore` reads them back), as it
@@ -91,8 +116,8 @@ class AnalyzerProcess:
 
     async def close(self) -> None:
         """Stop the child: closing its input ends it."""
-        if self._pump is not None:
-            self._pump.cancel()
+        for task in self._tasks:
+            task.cancel()
         child, self._child = self._child, None
         if child is not None and child.returncode is None:
             assert child.stdin is not None  # noqa: S101 - created with a pipe
@@ -102,17 +127,28 @@ class AnalyzerProcess:
             except TimeoutError:
                 child.kill()
 
-    def _request(self, op: bytes, payload: bytes) -> asyncio.Future[bytes]:
-        if self._requests is None:
-            self._requests = asyncio.Queue()
-            self._pump = asyncio.ensure_future(self._serve(self._requests))
-        answer: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._requests.put_nowait((op, payload, answer))
-        return answer
+    def _request(
+        self, op: bytes, payload: bytes, then: Callable[[bytes], Awaitable[None]] | None = None
+    ) -> asyncio.Future[bytes]:
+        loop = asyncio.get_running_loop()
+        waiting = _Waiting(loop.create_future(), then)
+        if self.failure is not None:
+            waiting.answer.set_exception(self.failure)
+            return waiting.answer
+        if not self._tasks:  # the first request: the start's answer comes first
+            self._waiting.append(_Waiting(loop.create_future()))
+            self._tasks.append(asyncio.ensure_future(self._start()))
+        self._waiting.append(waiting)
+        frame = _frame(op, payload)
+        if self._unsent is None:
+            assert self._child is not None  # noqa: S101 - started: nothing is left unsent
+            assert self._child.stdin is not None  # noqa: S101 - created with a pipe
+            self._child.stdin.write(frame)
+        else:
+            self._unsent.append(frame)
+        return waiting.answer
 
-    async def _serve(self, requests: asyncio.Queue[tuple[bytes, bytes, asyncio.Future[bytes]]]) -> None:
-        """Start the child, then pass it the requests one by one."""
-        failure: AnalyzerFailedError | None = None
+    async def _start(self) -> None:
         try:
             self._child = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -122,36 +158,54 @@ class AnalyzerProcess:
                 stdout=asyncio.subprocess.PIPE,
                 limit=STREAM_LIMIT,
             )
-            await self._exchange(_START, self._start_request)
-        except (OSError, AnalyzerFailedError) as error:
-            failure = AnalyzerFailedError(f"the analyzer process did not start: {error}")
-        while True:
-            op, payload, answer = await requests.get()
-            if failure is not None:
-                answer.set_exception(failure)
-                continue
-            try:
-                answer.set_result(await self._exchange(op, payload))
-            except AnalyzerFailedError as error:
-                answer.set_exception(error)
+        except OSError as error:
+            self._fail(AnalyzerFailedError(f"the analyzer process did not start: {error}"))
+            return
+        assert self._child.stdin is not None  # noqa: S101 - created with pipes
+        assert self._child.stdout is not None  # noqa: S101 - as above
+        unsent, self._unsent = self._unsent or [], None
+        self._child.stdin.writelines(unsent)
+        self._tasks.append(asyncio.ensure_future(self._read(self._child.stdout)))
 
-    async def _exchange(self, op: bytes, payload: bytes) -> bytes:
-        child = self._child
-        assert child is not None  # noqa: S101 - started by _serve
-        assert child.stdin is not None  # noqa: S101 - created with pipes
-        assert child.stdout is not None  # noqa: S101 - as above
-        try:
-            child.stdin.write(op + _LENGTH.pack(len(payload)) + payload)
-            await child.stdin.drain()
-            (length,) = _LENGTH.unpack(await child.stdout.readexactly(_LENGTH.size))
-            answer = await child.stdout.readexactly(length)
-        except (ConnectionError, asyncio.IncompleteReadError) as error:
-            raise AnalyzerFailedError(
-                f"the analyzer process is gone ({error!r}); see the worker's log"
-            ) from None
-        if answer[:1] == _FAILED:
-            raise AnalyzerFailedError(answer[1:].decode(errors="replace"))
-        return answer[1:]
+    async def _read(self, answers: asyncio.StreamReader) -> None:
+        """Take the child's answers in order, handing each to its request."""
+        started = False
+        while True:
+            try:
+                (length,) = _LENGTH.unpack(await answers.readexactly(_LENGTH.size))
+                answer = await answers.readexactly(length)
+            except (ConnectionError, asyncio.IncompleteReadError) as error:
+                self._fail(AnalyzerFailedError(f"the analyzer process is gone ({error!r})"))
+                return
+            waiting = self._waiting.popleft()
+            self._room.set()
+            if answer[:1] == _FAILED:
+                reason = answer[1:].decode(errors="replace")
+                prefix = "" if started else "the analyzer process did not start: "
+                failure = AnalyzerFailedError(prefix + reason)
+                if not started or waiting.then is not None:  # the state is no longer what was sent
+                    self._fail(failure)
+                    return
+                waiting.answer.set_exception(failure)
+                continue
+            started = True
+            if waiting.then is not None:
+                await waiting.then(answer[1:])
+            waiting.answer.set_result(answer[1:])
+
+    def _fail(self, failure: AnalyzerFailedError) -> None:
+        """Fail every request waiting and every later one."""
+        self.failure = failure
+        self._room.set()
+        while self._waiting:
+            answer = self._waiting.popleft().answer
+            if not answer.done():
+                answer.set_exception(failure)
+                answer.exception()  # retrieved: a request nobody awaits (a batch) is not an error to log
+
+
+def _frame(op: bytes, payload: bytes) -> bytes:
+    return op + _LENGTH.pack(len(payload)) + payload
 
 
 def _follower_graph(settings: Settings) -> Mapping[str, frozenset[str]] | None:

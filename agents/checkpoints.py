@@ -204,9 +204,7 @@ class Checkpointed(Generic[S]):
             # will be delivered to it again. (The signal passes the revoked set positionally.)
             for tp in args[0] if args else ():
                 if tp.topic == self._topic:
-                    gone = self._partitions.pop(tp.partition, None)
-                    if gone is not None and self._close is not None:
-                        await self._close(gone.state)
+                    await self.forget(tp.partition)
 
         # mode types receivers as a union of callables that mypy will not match to a coroutine.
         app.on_partitions_revoked.connect(cast("Any", on_revoked))
@@ -303,6 +301,14 @@ class Checkpointed(Generic[S]):
         """
         positions = self._partitions[partition].positions
         return (item for source, item in items if positions.first_time(source))
+
+    async def forget(self, partition: int) -> None:
+        """Drop the partition's state (its process failed, say): it is restored from its latest
+        checkpoint, and its input sought back to it, as if taken over from another worker.
+        """
+        gone = self._partitions.pop(partition, None)
+        if gone is not None and self._close is not None:
+            await self._close(gone.state)
 
     def adopted(self) -> set[int]:
         """The partitions whose state was restored from a checkpoint since the last call. A stage

@@ -12,15 +12,16 @@ stopped before publishing its own).
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import faust
 
 from agents import stage
-from agents.analyzer_process import AnalyzerProcess
+from agents.analyzer_process import AnalyzerFailedError, AnalyzerProcess, Observed
 from agents.checkpoints import Checkpointed
 from agents.input_warnings import LateEvents, warn_disorder
 from agents.instruments import Instruments
@@ -30,12 +31,26 @@ from agents.topics import Topics
 from models.records import Record
 from models.wire.batch import decode_events, encode_events
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(slots=True)
 class Quiet:
     """When (wall clock) the stage last changed without a published view."""
 
     since: float | None = None
+
+    def due(self, idle_seconds: float, *, adopted: bool) -> bool:
+        """Whether a view is due now: `idle_seconds` after the last change, or after a state was
+        `adopted`; once due, it is not due again until the next change.
+        """
+        now = time.monotonic()
+        if adopted and self.since is None:
+            self.since = now
+        if self.since is None or now - self.since < idle_seconds:
+            return False
+        self.since = None
+        return True
 
 
 def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collaborator
@@ -68,41 +83,76 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
     async def publish(records: Iterable[Record]) -> None:
         await send_records(topics, instruments, records)
 
-    async def observe(event: Any) -> None:
-        partition = event.message.partition
-        analyzer = analyzers.state(partition)
-        items = decode_events(event.value)
-        fresh = list(analyzers.fresh(partition, items))
-        if not fresh:
-            return
-        # Sent on as it came when every item is new (the usual case): no need to encode it again.
-        # The analyzer reads the items only, not their positions.
-        batch = event.value if len(fresh) == len(items) else encode_events([((0, 0, 0), n) for n in fresh])
-        observed = await analyzer.observe(batch)
+    async def published(observed: Observed) -> None:
         await publish(observed.records)
         late_events.add(observed.late, observed.dropped)
         before, after = observed.disordered
         instruments.disordered.inc(after - before)
         warn_disorder(before, after)
+
+    async def observe(event: Any) -> None:
+        partition = event.message.partition
+        batch = _fresh_batch(analyzers, partition, event.value)
         quiet.since = time.monotonic()
+        if batch is not None:
+            await _observe(analyzers, partition, batch, then=published)
 
     @app.agent(topics.conversation, name="conversation")
     async def conversation(stream: Any) -> None:
         await stage.run(stream, checkpoints=analyzers, outboxes=[], process=observe)
 
     async def flush_idle() -> None:
-        if analyzers.adopted() and quiet.since is None:  # taken over: the last owner's view may be missing
-            quiet.since = time.monotonic()
-        if quiet.since is not None and time.monotonic() - quiet.since >= idle_seconds:
-            quiet.since = None
-            for analyzer in analyzers.states().values():
-                started = time.monotonic()
-                records = await analyzer.view()
-                instruments.idle_view_seconds.labels("compute").observe(time.monotonic() - started)
-                if (
-                    quiet.since is None
-                ):  # else events came meanwhile: the next quiet spell gives a current view
+        # A partition taken over: its last owner's view may be missing.
+        if quiet.due(idle_seconds, adopted=bool(analyzers.adopted())):
+            for analyzer in list(analyzers.states().values()):
+                records = await _view(analyzer, instruments)
+                # Events came meanwhile: the view is out of date, the next quiet spell gives one.
+                if records is not None and quiet.since is None:
                     await publish(records)
 
     app.timer(interval=max(0.5, idle_seconds / 2))(flush_idle)
     return conversation
+
+
+async def _observe(
+    analyzers: Checkpointed[AnalyzerProcess],
+    partition: int,
+    batch: bytes,
+    *,
+    then: Callable[[Observed], Awaitable[None]],
+) -> None:
+    """Send `batch` to the partition's analyzer; when its process has failed, say so, and start
+    the partition again from its latest checkpoint.
+    """
+    try:
+        await analyzers.state(partition).observe(batch, then=then)
+    except AnalyzerFailedError as error:
+        log.error(  # noqa: TRY400 - said in one line: the child's own reason is in the message
+            "conversation[%d]: %s; the partition starts again from its latest checkpoint", partition, error
+        )
+        await analyzers.forget(partition)
+
+
+def _fresh_batch(analyzers: Checkpointed[AnalyzerProcess], partition: int, value: bytes) -> bytes | None:
+    """The batch of the items of `value` not yet processed; None when there is none. Sent on as
+    it came when every item is new (the usual case): no need to encode it again. The analyzer
+    reads the items only, not their positions.
+    """
+    items = decode_events(value)
+    fresh = list(analyzers.fresh(partition, items))
+    if not fresh:
+        return None
+    return value if len(fresh) == len(items) else encode_events([((0, 0, 0), native) for native in fresh])
+
+
+async def _view(analyzer: AnalyzerProcess, instruments: Instruments) -> list[Record] | None:
+    """The analyzer's view of a quiet input; None when its process failed (the next batch says
+    so, and starts the partition again from its checkpoint).
+    """
+    started = time.monotonic()
+    try:
+        records = await analyzer.view()
+    except AnalyzerFailedError:
+        return None
+    instruments.idle_view_seconds.labels("compute").observe(time.monotonic() - started)
+    return records
