@@ -880,8 +880,9 @@ def _latency(
 
 
 def _pause_figures(section: Section, samples: list[Sample]) -> dict[str, Any]:
-    """Add rows on the work that holds up the worker's event loop, from its /metrics over the
-    whole run: the conversation stage's checkpoints and idle views.
+    """Add rows on the heavy work of the conversation stage, from the worker's /metrics over the
+    whole run: its checkpoints and idle views (both in the analyzer's own process), and the
+    longest the worker's event loop was held.
     """
 
     def timed(name: str, **labels: str) -> tuple[float, float]:
@@ -891,36 +892,32 @@ def _pause_figures(section: Section, samples: list[Sample]) -> dict[str, Any]:
         count = found.get(f"{name}_count", 0.0)
         return count, (found.get(f"{name}_sum", 0.0) / count if count else 0.0)
 
+    def gauge(name: str, **labels: str) -> float:
+        found = (s.value for s in samples if s.name == name and labels.items() <= s.labels.items())
+        return next(found, float("nan"))
+
     checkpoints, encode = timed("resonance_checkpoint_seconds", stage="conversation", step="encode")
     _, write = timed("resonance_checkpoint_seconds", stage="conversation", step="write")
-    size = next(
-        (
-            s.value
-            for s in samples
-            if s.name == "resonance_checkpoint_bytes" and s.labels["stage"] == "conversation"
-        ),
-        0.0,
-    )
-    views, view_encode = timed("resonance_idle_view_seconds", step="encode")
-    _, view_compute = timed("resonance_idle_view_seconds", step="compute")
+    size = gauge("resonance_checkpoint_bytes", stage="conversation")
+    views, view_compute = timed("resonance_idle_view_seconds", step="compute")
+    lag = gauge("resonance_event_loop_lag_max_seconds")
     section.add(
         "conversation checkpoints (whole run)",
-        f"{checkpoints:.0f}, the last {size / 2**20:.1f} MiB; mean encode {encode:.3f} s (holds up the"
-        f" event loop), mean write {write:.3f} s (in the background)",
+        f"{checkpoints:.0f}, the last {size / 2**20:.1f} MiB; mean encode {encode:.3f} s, mean write"
+        f" {write:.3f} s (both beside the event loop: in the analyzer's process, in the background)",
     )
     section.add(
-        "idle views (whole run)",
-        f"{views:.0f}; mean encode {view_encode:.3f} s (holds up the event loop), mean compute"
-        f" {view_compute:.3f} s (in a thread)",
+        "idle views (whole run)", f"{views:.0f}; mean {view_compute:.3f} s (in the analyzer's process)"
     )
+    section.add("event loop held, longest (whole run)", f"{lag * 1000:,.0f} ms")
     return {
         "checkpoints": checkpoints,
         "checkpoint_bytes": size,
         "checkpoint_encode_mean_s": encode,
         "checkpoint_write_mean_s": write,
         "idle_views": views,
-        "idle_view_encode_mean_s": view_encode,
         "idle_view_compute_mean_s": view_compute,
+        "loop_lag_max_s": lag,
     }
 
 
