@@ -14,12 +14,13 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -508,3 +509,145 @@ def quantiles(values: list[float]) -> dict[str, float] | None:
     ordered = sorted(values)
     rank = math.ceil(0.95 * len(ordered)) - 1
     return {"min": ordered[0], "median": statistics.median(ordered), "p95": ordered[rank], "max": ordered[-1]}
+
+
+_TWEET_REFERENCES = ("id", "retweet_of", "parent_id", "reply_to", "quote_of")
+
+
+@dataclass(slots=True)
+class Load:
+    """Tweets offered to the input topic at `rate` per second, in batches every tenth of a second,
+    from a background thread: the generated stream's tweets over and over, each round's ids made
+    new (so none is a duplicate) and every tweet dated when it is sent (so event time follows the
+    clock, as in a live stream).
+    """
+
+    bootstrap: str
+    topic: str
+    partitions: int
+    rate: int
+    pool: list[dict[str, Any]]
+    sent: int = 0
+    behind_s: float = 0.0  # how far the sender fell behind its schedule, at worst
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Begin offering."""
+        self._thread = threading.Thread(target=self._run, name="load", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop offering; wait for what was sent to be acknowledged."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        producer = KafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=5, max_request_size=2_097_152)
+        batches = TweetBatches(range(self.partitions))
+        per_tick, started, tick = self.rate // 10, time.monotonic(), 0
+        try:
+            while not self._stop.is_set():
+                now_ms = int(time.time() * 1000)
+                for _ in range(per_tick):
+                    value = dict(self.pool[self.sent % len(self.pool)])
+                    round_tag = f"-L{self.sent // len(self.pool)}"
+                    for name in _TWEET_REFERENCES:
+                        if name in value:
+                            value[name] += round_tag
+                    value["created_at"] = now_ms
+                    key = value.get("retweet_of", value["id"]).encode()
+                    for partition, batch_key, batch in batches.add(key, orjson.dumps(value)):
+                        producer.send(self.topic, key=batch_key, value=batch, partition=partition)
+                    self.sent += 1
+                for partition, batch_key, batch in batches.flush():
+                    producer.send(self.topic, key=batch_key, value=batch, partition=partition)
+                tick += 1
+                delay = started + tick / 10 - time.monotonic()
+                self.behind_s = max(self.behind_s, -delay)
+                if delay > 0:
+                    self._stop.wait(delay)
+            producer.flush()
+        finally:
+            producer.close()
+
+
+def latency_under_load(  # noqa: PLR0913 - each is one independent parameter of the measurement
+    deployment: Deployment,
+    stream: Stream,
+    *,
+    rate: int,
+    seconds: float,
+    probe_every: float,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    """Offer `rate` tweets/s for `seconds` and, meanwhile, a retweet of a fresh original every
+    `probe_every` seconds; for each, the wall time from just before its send to the arrival of its
+    cascade change record. With the worker's accounting before and after.
+    """
+    pool = [orjson.loads(value) for _, value in stream.messages[:-2]]  # the sentinel's are not reused
+    load = Load(deployment.bootstrap, deployment.input_topic, deployment.partitions, rate, pool)
+    consumer = KafkaConsumer(
+        bootstrap_servers=deployment.bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        fetch_max_wait_ms=LATENCY_FETCH_WAIT_MS,
+    )
+    producer = KafkaProducer(bootstrap_servers=deployment.bootstrap, linger_ms=0)
+    root_id, root_user = f"{deployment.app_id}-load-root", f"{deployment.app_id}-load-author"
+    arrival: list[float] = []
+    timeouts = 0
+    before = accounted(deployment.metrics() or {})
+    try:
+        found = consumer.partitions_for_topic(deployment.metrics_topic) or set()
+        assigned = [TopicPartition(deployment.metrics_topic, p) for p in sorted(found)]
+        consumer.assign(assigned)
+        consumer.seek_to_end(*assigned)
+        for partition in assigned:
+            consumer.position(partition)
+        original = {
+            "id": root_id,
+            "user_id": root_user,
+            "created_at": int(time.time() * 1000),
+            "text": "load",
+        }
+        producer.send(deployment.input_topic, key=root_id.encode(), value=orjson.dumps(original))
+        load.start()
+        started = time.monotonic()
+        k = 0
+        while time.monotonic() - started < seconds:
+            k += 1
+            time.sleep(probe_every)
+            key, value = retweet_message(root_id, root_user, f"{root_id}-rt-{k}", int(time.time() * 1000))
+            sent = time.time()
+            producer.send(deployment.input_topic, key=key, value=value)
+            producer.flush()
+            message = _await_change(consumer, root_id, k + 1)
+            if message is None:
+                timeouts += 1
+                say(f"  load retweet {k}: no cascade record within {LATENCY_DEADLINE_SECONDS:.0f}s")
+                continue
+            arrival.append(time.time() - sent)
+        elapsed = time.monotonic() - started
+    finally:
+        load.stop()
+        producer.close()
+        consumer.close()
+    after = accounted(deployment.metrics() or {})
+    return {
+        "offered": load.sent,
+        "offered_per_s": load.sent / elapsed,
+        "sender_behind_s": load.behind_s,
+        "accounted_during": after - before,
+        "seconds": elapsed,
+        "sent": k,
+        "timeouts": timeouts,
+        "arrival_s": arrival,
+    }
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile of `values` (not empty)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]

@@ -5,10 +5,12 @@ group): the settings, the offline run they are held to, and the check of the liv
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from support import Deployment, comparable, consume, records, worker_warnings
+from support import RESONANCE, Deployment, Final, assert_final
 from synth import StreamSpec, write_stream
 
 SETTINGS = {
@@ -18,6 +20,7 @@ SETTINGS = {
 }
 OFFLINE_ARGS = ("--window", "2h", "--lateness", "10m", "--top", "20")  # the same as SETTINGS
 EVENTS = 4_000
+SPEED = 5  # event time / wall time: the stream's 2.5 minutes flow for about 30 s
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,44 +29,45 @@ class Expected:
 
     recording: Path
     total: int
-    summary: dict[str, Any]
-    tags: dict[str, tuple[int, int]]
+    final: Final
 
 
 def expect(deployment: Deployment, directory: Path) -> Expected:
-    """A synthetic stream written in `directory`, with the offline run's final influence summary
-    and hashtag counts.
-    """
+    """A synthetic stream written in `directory`, with the offline run's final records."""
     recording = directory / "stream.jsonl"
     total = write_stream(StreamSpec(events=EVENTS, seed=9), recording)
     offline = deployment.analyze(recording, directory / "offline.jsonl", *OFFLINE_ARGS, **SETTINGS)
-    return Expected(
-        recording=recording,
-        total=total,
-        summary=comparable(next(r for r in offline if r["kind"] == "influence_summary")),
-        tags={r["tag"]: (r["count"], r["users"]) for r in offline if r["kind"] == "hashtag"},
-    )
+    return Expected(recording=recording, total=total, final=Final.of(offline))
 
 
 def assert_final_equals_offline(
     deployment: Deployment, expected: Expected, logs: Path, seconds: float = 180
 ) -> None:
-    """Wait until the metrics topic's latest influence summary and every hashtag's latest count
-    equal the offline run's; fail with what still differs and what the workers logged in `logs`.
+    """Wait until the metrics topic's latest idle view holds records of every kind equal to the
+    offline run's (cascades, influence, the hashtag graph, communities, hashtag polarization,
+    coordination), and every hashtag's latest count equals its offline count.
     """
-    last: dict[str, Any] = {}
+    assert_final(deployment, expected.final, seconds=seconds, logs=logs)
 
-    def caught_up(messages: list[Any]) -> bool:
-        published = records(messages)
-        summaries = [r for r in published if r["kind"] == "influence_summary"]
-        tags = {r["tag"]: (r["count"], r["users"]) for r in published if r["kind"] == "hashtag"}
-        last["summary"] = comparable(summaries[-1]) if summaries else None
-        last["tags"] = {t: (tags.get(t), n) for t, n in expected.tags.items() if tags.get(t) != n}
-        return last["summary"] == expected.summary and not last["tags"]
 
+@contextmanager
+def replaying(deployment: Deployment, recording: Path, log: Path) -> Iterator[None]:
+    """Replay `recording` at `SPEED` in the background while the block runs; at its end, the
+    replay must have finished, successfully.
+    """
+    with log.open("wb") as out:
+        replay = subprocess.Popen(
+            [*RESONANCE, "replay", "--speed", str(SPEED), str(recording)],
+            env=deployment.env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
-        consume(deployment.bootstrap, deployment.metrics_topic, until=caught_up, seconds=seconds)
-    except AssertionError:
-        raise AssertionError(
-            f"live {last} vs offline summary {expected.summary}\nworker warnings:\n{worker_warnings(logs)}"
-        ) from None
+        yield
+    finally:
+        try:
+            replay.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            replay.kill()
+            replay.wait()
+    assert replay.returncode == 0, f"replay exited with {replay.returncode}:\n{log.read_text()[-3000:]}"

@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -243,28 +243,66 @@ def comparable(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k != "trigger"}
 
 
-def live_final(deployment: Deployment, expected_tweets: int, others: Sequence[Deployment] = ()) -> list[Any]:
-    """The last provisional view published once the worker (and the `others` of its group, each
-    exporting its own counts) took every tweet.
+EVERY_KIND = (
+    "influence_summary",
+    "influence",
+    "cascade",
+    "hashtag_graph",
+    "communities",
+    "hashtag_polarization",
+    "coordination",
+)
+"""Every kind of record the conversation stage's final view holds (hashtag counts come apart)."""
+
+
+@dataclass(frozen=True)
+class Final:
+    """What `analyze` makes of a recording: its final records of every kind, and hashtag counts."""
+
+    views: dict[str, list[dict[str, Any]]]
+    tags: dict[str, tuple[int, int]]
+
+    @classmethod
+    def of(cls, offline: list[dict[str, Any]]) -> Final:
+        """The final records of an `analyze` output."""
+        assert {r["kind"] for r in offline} >= {"cascade", "influence", "communities"}
+        return cls(
+            views={kind: [comparable(r) for r in offline if r["kind"] == kind] for kind in EVERY_KIND},
+            tags={r["tag"]: (r["count"], r["users"]) for r in offline if r["kind"] == "hashtag"},
+        )
+
+    def differences(self, messages: list[Any]) -> dict[str, Any]:
+        """What the metrics topic's latest idle view (every kind) and latest hashtag counts still
+        differ in from these; empty when nothing does.
+        """
+        published = records(messages)
+        tags = {r["tag"]: (r["count"], r["users"]) for r in published if r["kind"] == "hashtag"}
+        differ: dict[str, Any] = {t: (tags.get(t), n) for t, n in self.tags.items() if tags.get(t) != n}
+        if not any(r["kind"] == "influence_summary" and r["trigger"] == "idle" for r in published):
+            return differ | {"influence_summary": "no idle view yet"}
+        for kind, expected in self.views.items():
+            view = [comparable(r) for r in last_view(messages, kind)]
+            if view != expected:
+                differ[kind] = view[:1]
+        return differ
+
+
+def assert_final(deployment: Deployment, final: Final, *, seconds: float, logs: Path) -> list[Any]:
+    """Wait until the metrics topic's latest idle view and hashtag counts equal `final`; fail with
+    what still differs and what the workers logged in `logs`. The messages read.
     """
-    workers = (deployment, *others)
-    wait_for(
-        lambda: sum(w.metric("resonance_tweets_accepted_total") for w in workers) == expected_tweets,
-        seconds=120,
-        what="every tweet accepted",
-    )
-    progress = {"count": -1, "since": time.monotonic()}
+    last: dict[str, Any] = {}
 
-    def settled(messages: list[Any]) -> bool:
-        # Final once an idle influence summary is out and nothing new came for a few seconds.
-        if len(messages) != progress["count"]:
-            progress.update(count=len(messages), since=time.monotonic())
-            return False
-        summaries = (orjson.loads(m.value) for m in messages if b"influence_summary" in m.value)
-        idle = any(r["kind"] == "influence_summary" and r["trigger"] == "idle" for r in summaries)
-        return idle and time.monotonic() - progress["since"] > 3
+    def caught_up(messages: list[Any]) -> bool:
+        last["differences"] = final.differences(messages)
+        return not last["differences"]
 
-    return consume(deployment.bootstrap, deployment.metrics_topic, until=settled, seconds=180)
+    try:
+        return consume(deployment.bootstrap, deployment.metrics_topic, until=caught_up, seconds=seconds)
+    except AssertionError:
+        raise AssertionError(
+            f"live differs from offline in {last}\nworker warnings:\n{worker_warnings(logs)}"
+        ) from None
 
 
 def last_view(live: list[Any], kind: str) -> list[dict[str, Any]]:

@@ -2,8 +2,8 @@
 moves partitions, and with them the stages' checkpointed state, from one worker to the other), or
 leaves it again; the final records must be those of `resonance analyze`, nothing lost or doubled.
 
-The recording spans 2.5 minutes of event time; replayed at `SPEED` it flows for about 30 s of
-wall time, and the membership change comes while it flows:
+The recording spans 2.5 minutes of event time; replayed at `handover.SPEED` it flows for about
+30 s of wall time, and the membership change comes while it flows:
 
     replay     |------------------------- ~30 s ------------------------|
     join:   A  |=================================================================|
@@ -17,19 +17,15 @@ publish the final view of the states it took over.
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
-from handover import SETTINGS, Expected, assert_final_equals_offline, expect
-from support import RESONANCE, Deployment, new_deployment, running_worker, uncommitted, wait_for
+from handover import SETTINGS, Expected, assert_final_equals_offline, expect, replaying
+from support import Deployment, new_deployment, running_worker, uncommitted, wait_for
 
 pytestmark = pytest.mark.kafka
-
-SPEED = 5  # event time / wall time: the stream's 2.5 minutes flow for about 30 s
 
 
 @pytest.fixture
@@ -42,29 +38,6 @@ def deployment(kafka_bootstrap: str, tmp_path: Path) -> Deployment:
 def expected(deployment: Deployment, tmp_path: Path) -> Expected:
     """A synthetic stream, with the offline run's final influence summary and hashtag counts."""
     return expect(deployment, tmp_path)
-
-
-@contextmanager
-def replaying(deployment: Deployment, recording: Path, log: Path) -> Iterator[None]:
-    """Replay `recording` at `SPEED` in the background while the block runs; at its end, the
-    replay must have finished, successfully.
-    """
-    with log.open("wb") as out:
-        replay = subprocess.Popen(
-            [*RESONANCE, "replay", "--speed", str(SPEED), str(recording)],
-            env=deployment.env(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield
-    finally:
-        try:
-            replay.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            replay.kill()
-            replay.wait()
-    assert replay.returncode == 0, f"replay exited with {replay.returncode}:\n{log.read_text()[-3000:]}"
 
 
 def accepted(worker: Deployment) -> float:

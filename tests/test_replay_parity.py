@@ -12,7 +12,7 @@ import pytest
 from agents.recordings import read_messages
 from models.event import TweetEvent
 from models.wire import parse_message, to_native
-from support import DATASETS, comparable, last_view, live_final, new_deployment, records, running_worker
+from support import DATASETS, Final, assert_final, new_deployment, running_worker
 from synth import StreamSpec, write_stream
 
 pytestmark = pytest.mark.kafka
@@ -24,72 +24,58 @@ pytestmark = pytest.mark.kafka
 SETTINGS = {"RESONANCE_WINDOW": "2h", "RESONANCE_LATENESS": "10m", "RESONANCE_TOP_N": "20"}
 
 
-def _live_and_offline(  # noqa: PLR0913 - the run's inputs, keyword-only past the recording
+def _live_agrees_with_offline(
     kafka_bootstrap: str,
     tmp_path: Path,
     recording: Path,
-    tweets: int,
     settings: dict[str, str],
     *,
     workers: int = 1,
-) -> tuple[list[Any], list[dict[str, Any]]]:
-    """The live run's messages, through `workers` workers of one group, and `analyze`'s records of
-    `recording`, under the same settings. No worker may have met a retweet out of its cascade's
-    order, and each must have accepted some tweets (the group split the partitions).
+) -> list[dict[str, Any]]:
+    """Replay `recording` through `workers` workers of one group: their final view of every kind
+    and their hashtag counts must equal `analyze`'s records of it, under the same settings (which
+    are returned); no worker may have met a retweet out of its cascade's order, and each must
+    have accepted some tweets (the group split the partitions).
     """
     deployment = new_deployment(kafka_bootstrap, tmp_path)
+    window, lateness = settings["RESONANCE_WINDOW"], settings["RESONANCE_LATENESS"]
+    arguments = ("--window", window, "--lateness", lateness, "--top", settings["RESONANCE_TOP_N"])
+    offline = deployment.analyze(recording, tmp_path / "offline.jsonl", *arguments, **settings)
     group = [deployment] + [deployment.second_worker(tmp_path / f"data-{n}") for n in range(1, workers)]
     with ExitStack() as running:
         for n, worker in enumerate(group):
             running.enter_context(running_worker(worker, tmp_path / f"worker-{n}.log", **settings))
         assert deployment.run("replay", str(recording), **settings).returncode == 0
-        live = live_final(deployment, tweets, others=group[1:])
+        assert_final(deployment, Final.of(offline), seconds=240, logs=tmp_path)
         for worker in group:
             assert worker.metric("resonance_retweets_disordered_total") == 0
             assert worker.metric("resonance_tweets_accepted_total") > 0
-    window, lateness = settings["RESONANCE_WINDOW"], settings["RESONANCE_LATENESS"]
-    arguments = ("--window", window, "--lateness", lateness, "--top", settings["RESONANCE_TOP_N"])
-    return live, deployment.analyze(recording, tmp_path / "offline.jsonl", *arguments, **settings)
+    return offline
 
 
-def _network_recording(directory: Path) -> tuple[Path, int]:
+def _network_recording(directory: Path) -> Path:
     """The real tweets of `twarc_network_tweets.jsonl` (which name no parent), one per line in
-    time order, in `directory`; and how many there are.
+    time order, in `directory`.
     """
     source = DATASETS / "real_tweets" / "v2_twarc" / "twarc_network_tweets.jsonl"
     tweets = [t for _, raw in read_messages(source) for t in parse_message(raw) if isinstance(t, TweetEvent)]
     recording = directory / "network-in-time-order.jsonl"
     in_order = sorted(tweets, key=lambda t: (t.at, t.id))
     recording.write_bytes(b"\n".join(orjson.dumps(to_native(t)) for t in in_order) + b"\n")
-    return recording, len(tweets)
+    return recording
 
 
-def _assert_agree(live: list[Any], offline: list[dict[str, Any]], kinds: tuple[str, ...]) -> None:
-    """The live run's last view of each of `kinds` equals `analyze`'s records, and so does the
-    latest count of every hashtag `analyze` counted.
-    """
-    for kind in kinds:
-        live_view = [comparable(r) for r in last_view(live, kind)]
-        offline_view = [comparable(r) for r in offline if r["kind"] == kind]
-        assert live_view == offline_view, kind
-    live_tags = {r["tag"]: (r["count"], r["users"]) for r in records(live) if r["kind"] == "hashtag"}
-    offline_tags = {r["tag"]: (r["count"], r["users"]) for r in offline if r["kind"] == "hashtag"}
-    assert offline_tags
-    assert {tag: live_tags.get(tag) for tag in offline_tags} == offline_tags
-
-
-EVERY_KIND = ("influence_summary", "influence", "cascade", "hashtag_graph")
 INFERRED = SETTINGS | {"RESONANCE_PARTITIONS": "4", "RESONANCE_RECONSTRUCTION": "deverna"}
 
 
 def test_live_and_offline_final_records_agree(kafka_bootstrap: str, tmp_path: Path) -> None:
-    """Cascades, influence, the hashtag graph and hashtag counts of a generated stream replayed
-    through the live worker equal those `resonance analyze` writes for the same file.
+    """Every kind of final record of a generated stream replayed through the live worker
+    (cascades, influence, the hashtag graph, communities, hashtag polarization, coordination) and
+    hashtag counts equal those `resonance analyze` writes for the same file.
     """
     recording = tmp_path / "stream.jsonl"
-    tweets = write_stream(StreamSpec(events=1_500, seed=5, rings=1), recording)
-    live, offline = _live_and_offline(kafka_bootstrap, tmp_path, recording, tweets, SETTINGS)
-    _assert_agree(live, offline, EVERY_KIND)
+    write_stream(StreamSpec(events=1_500, seed=5, rings=1), recording)
+    _live_agrees_with_offline(kafka_bootstrap, tmp_path, recording, SETTINGS)
 
 
 def test_inferred_parents_agree_through_several_partitions(kafka_bootstrap: str, tmp_path: Path) -> None:
@@ -100,11 +86,10 @@ def test_inferred_parents_agree_through_several_partitions(kafka_bootstrap: str,
     """
     # twarc's pages list the newest first, and a retweet's candidates are the earlier tweets that
     # have arrived: in that order every tree is a star. In time order, 56 cascades of 2+ retweets.
-    recording, tweets = _network_recording(tmp_path)
-    live, offline = _live_and_offline(kafka_bootstrap, tmp_path, recording, tweets, INFERRED)
+    recording = _network_recording(tmp_path)
+    offline = _live_agrees_with_offline(kafka_bootstrap, tmp_path, recording, INFERRED)
     cascades = [r for r in offline if r["kind"] == "cascade"]
     assert sum(r["depth"] >= 2 for r in cascades) > 0  # some parent really was inferred below the root
-    _assert_agree(live, offline, EVERY_KIND)
 
 
 def test_two_workers_give_the_records_of_one_analyze(kafka_bootstrap: str, tmp_path: Path) -> None:
@@ -112,6 +97,5 @@ def test_two_workers_give_the_records_of_one_analyze(kafka_bootstrap: str, tmp_p
     the inferred trees, influence, hashtag graph and hashtag counts they publish still equal
     `analyze`'s, since each cascade's tweets share a partition whichever worker owns it.
     """
-    recording, tweets = _network_recording(tmp_path)
-    live, offline = _live_and_offline(kafka_bootstrap, tmp_path, recording, tweets, INFERRED, workers=2)
-    _assert_agree(live, offline, EVERY_KIND)
+    recording = _network_recording(tmp_path)
+    _live_agrees_with_offline(kafka_bootstrap, tmp_path, recording, INFERRED, workers=2)

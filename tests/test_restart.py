@@ -16,28 +16,32 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from handover import SETTINGS, assert_final_equals_offline, expect
+from handover import SETTINGS, assert_final_equals_offline, expect, replaying
 from support import Deployment, new_deployment, running_worker, uncommitted, wait_for
 
 pytestmark = pytest.mark.kafka
 
 
 def test_a_killed_worker_resumes_without_losing_or_doubling(kafka_bootstrap: str, tmp_path: Path) -> None:
-    """SIGKILL a worker halfway through a replay, start another: the final hashtag counts and
-    influence summary equal those of `analyze` on the same recording.
+    """SIGKILL a worker a third of the way through a paced replay, start another: the final
+    records of every kind and the hashtag counts equal those of `analyze` on the same recording.
     """
     deployment = new_deployment(kafka_bootstrap, tmp_path)
     expected = expect(deployment, tmp_path)
 
-    with running_worker(deployment, tmp_path / "first.log", **SETTINGS) as first:
-        assert deployment.run("replay", str(expected.recording)).returncode == 0
+    with (
+        running_worker(deployment, tmp_path / "first.log", **SETTINGS) as first,
+        replaying(deployment, expected.recording, tmp_path / "replay.log"),
+    ):
         wait_for(
             lambda: deployment.metric("resonance_tweets_accepted_total") >= expected.total // 3,
             seconds=120,
             what="a third of the stream accepted",
         )
+        accepted_at_kill = deployment.metric("resonance_tweets_accepted_total")
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
+        assert accepted_at_kill < expected.total, "the kill came after the whole stream was accepted"
 
     with running_worker(deployment, tmp_path / "second.log", **SETTINGS):
         assert_final_equals_offline(deployment, expected, tmp_path, seconds=400)
