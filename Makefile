@@ -31,7 +31,7 @@ $(NATIVE_BUILT): $(INSTALLED) $(wildcard models/*.py models/wire/*.py streams/*.
 native: $(NATIVE_BUILT)
 
 # Java runs the broker and Maven fetches it; install them from Debian when missing (as root),
-# and the C compiler mypyc needs.
+# and the C compiler mypyc needs, Prometheus and Chromium for the tests.
 system-deps:
 	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -46,6 +46,15 @@ system-deps:
 	    apt-get update -q && apt-get install -y -q gcc python3-dev; \
 	  else \
 	    echo "A C compiler and Python's headers are needed: install them (e.g. apt-get install gcc python3-dev)"; exit 1; \
+	  fi; \
+	fi
+	@# The tests run a real Prometheus (and promtool) against a worker, and the dashboard page in a
+	@# headless Chromium: Debian's packages, without their recommends (no desktop, no exporters).
+	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q && apt-get install -y -q --no-install-recommends prometheus chromium; \
+	  else \
+	    echo "Prometheus and Chromium are needed: install them (e.g. apt-get install --no-install-recommends prometheus chromium)"; exit 1; \
 	  fi; \
 	fi
 

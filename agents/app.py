@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any, cast
 
 import faust
-from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CollectorRegistry
 
 from agents import accept, conversation, hashtag_window, ingest
 from agents.checkpoints import CHECKPOINT_MAX_BYTES
+from agents.faust_sensors import setup_faust_sensors
 from agents.instruments import Instruments
 from agents.settings import Settings
 from agents.topics import Topics
@@ -74,7 +74,7 @@ def create_app(
         broker_session_timeout=settings.failover.total_seconds(),
         broker_heartbeat_interval=min(HEARTBEAT_S, settings.failover.total_seconds() / 3),
     )
-    setup_prometheus_sensors(app, registry=registry, name_prefix="faust")
+    setup_faust_sensors(app, registry)
     topics = Topics.declare(app, settings)
     app.task(topics.create_outputs, on_leader=False)
     instruments = Instruments.create(registry, top_n=settings.top_n)

@@ -50,7 +50,7 @@ class LatestHashtags(Collector):
         """Yield the top-N gauges, ranked by count, ties by tag."""
         top = sorted(self._latest.values(), key=lambda r: (-r.count, r.tag))[: self.top_n]
         count = GaugeMetricFamily(
-            "resonance_hashtag_window_count",
+            "resonance_hashtag_window_tweets",
             "Tweets using the hashtag in the rolling event-time window (top N hashtags)",
             labels=["tag"],
         )
