@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint install native system-deps clean stress
+.PHONY: demo test lint install native system-deps clean stress vendor
 
 $(INSTALLED): pyproject.toml
 	@$(MAKE) --no-print-directory system-deps
@@ -89,3 +89,14 @@ lint: install
 clean:
 	rm -rf $(VENV) .resonance-data .pytest_cache .mypy_cache .ruff_cache build models/_native.sources.json streams/_native.sources.json
 	find models streams -name '*.so' -delete
+
+# The dashboard's vendored JavaScript, fetched again from npm at the pinned version (the committed
+# files are checked against their SHA-256 in tests/test_dashboard_vendor.py: update both together).
+UPLOT_VERSION := 1.6.32
+VENDOR := agents/dashboard/static/vendor
+vendor:
+	rm -rf $(VENDOR)/.fetch && mkdir -p $(VENDOR)/.fetch
+	cd $(VENDOR)/.fetch && npm pack --silent uplot@$(UPLOT_VERSION) >/dev/null && tar -xzf uplot-$(UPLOT_VERSION).tgz
+	cp $(VENDOR)/.fetch/package/dist/uPlot.iife.min.js $(VENDOR)/.fetch/package/dist/uPlot.min.css $(VENDOR)/
+	cp $(VENDOR)/.fetch/package/LICENSE $(VENDOR)/uPlot.LICENSE.txt
+	rm -rf $(VENDOR)/.fetch

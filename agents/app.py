@@ -12,7 +12,7 @@ from typing import Any, cast
 import faust
 from prometheus_client import CollectorRegistry
 
-from agents import accept, conversation, hashtag_window, ingest
+from agents import accept, conversation, dashboard, hashtag_window, ingest
 from agents.checkpoints import CHECKPOINT_MAX_BYTES
 from agents.faust_sensors import setup_faust_sensors
 from agents.instruments import Instruments
@@ -78,6 +78,7 @@ def create_app(
     topics = Topics.declare(app, settings)
     app.task(topics.create_outputs, on_leader=False)
     instruments = Instruments.create(registry, top_n=settings.top_n)
+    dashboard.register(app, settings=settings, instruments=instruments)
     config = HashtagMetricsConfig(
         window=HashtagWindowConfig(
             span=settings.window, lateness=settings.lateness, every=settings.emit_every

@@ -1,0 +1,339 @@
+// Resonance's live dashboard: polls live.json once a second and draws it.
+// Every string from the stream (user ids, hashtags, tweet ids, alert evidence) is inserted as
+// text (textContent, createTextNode, SVG text nodes), never as markup.
+"use strict";
+
+(function () {
+  const POLL_MS = 1000;
+  const STALE_SECONDS = 15;
+  const SVG = "http://www.w3.org/2000/svg";
+  const state = { sort: {}, selectedCascade: null, charts: {}, alertTypes: new Set(), severities: new Set() };
+
+  function el(tag, props, children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props || {})) {
+      if (key === "text") node.textContent = value;
+      else if (key === "class") node.className = value;
+      else node.setAttribute(key, value);
+    }
+    for (const child of children || []) node.appendChild(child);
+    return node;
+  }
+
+  function svg(tag, attrs, text) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function fmt(value, digits) {
+    if (value === null || value === undefined) return "–";
+    if (typeof value === "number") {
+      if (Number.isInteger(value)) return value.toLocaleString("en-US");
+      return value.toFixed(digits === undefined ? 2 : digits);
+    }
+    return String(value);
+  }
+
+  function setText(id, value) {
+    document.getElementById(id).textContent = value;
+  }
+
+  function sum(object) {
+    return Object.values(object || {}).reduce((a, b) => a + b, 0);
+  }
+
+  function describe(object) {
+    return Object.entries(object || {}).map(([k, v]) => `${k}: ${fmt(v)}`).join(", ");
+  }
+
+  function epoch(iso) {
+    return Date.parse(iso) / 1000;
+  }
+
+  // A sortable table: columns are [key, label, kind], kind "text" left-aligned.
+  function renderTable(id, columns, rows, options) {
+    const table = document.getElementById(id);
+    const sort = state.sort[id];
+    let shown = rows.slice();
+    if (sort) {
+      shown.sort((a, b) => {
+        const x = a[sort.key], y = b[sort.key];
+        const order = x === y ? 0 : x === null || x === undefined ? 1 : y === null || y === undefined ? -1 : x < y ? -1 : 1;
+        return sort.descending ? -order : order;
+      });
+    }
+    const head = el("tr", {}, columns.map(([key, label]) => {
+      const arrow = sort && sort.key === key ? (sort.descending ? " ▼" : " ▲") : "";
+      const th = el("th", { text: label + arrow, scope: "col" });
+      th.addEventListener("click", () => {
+        const descending = !(sort && sort.key === key && sort.descending);
+        state.sort[id] = { key, descending };
+        render(state.last);
+      });
+      return th;
+    }));
+    const body = shown.map((row) => {
+      const tr = el("tr", {}, columns.map(([key, , kind, format]) => {
+        const value = format ? format(row[key], row) : fmt(row[key]);
+        return el("td", { text: value, class: kind === "text" ? "text" : "" });
+      }));
+      if (options && options.onSelect) {
+        tr.className = "selectable" + (options.selected === row[options.key] ? " selected" : "");
+        tr.addEventListener("click", () => options.onSelect(row));
+      }
+      if (options && options.title) tr.title = options.title(row);
+      return tr;
+    });
+    table.replaceChildren(el("thead", {}, [head]), el("tbody", {}, body));
+  }
+
+  function chart(id, labels, data, range) {
+    const target = document.getElementById(id);
+    const width = Math.max(240, target.clientWidth || 400);
+    if (typeof uPlot === "undefined") return;
+    const colors = ["#4fb3ff", "#3fb950", "#d29922", "#f85149", "#bc8cff"];
+    let plot = state.charts[id];
+    if (!plot || plot.series.length !== labels.length + 1) {
+      if (plot) plot.destroy();
+      target.replaceChildren();
+      plot = new uPlot({
+        width, height: 160,
+        scales: { x: { time: true }, y: range ? { range } : {} },
+        axes: [{ stroke: "#8b98a5", grid: { stroke: "#2a3540" } }, { stroke: "#8b98a5", grid: { stroke: "#2a3540" } }],
+        series: [{ label: "event time (UTC)" }, ...labels.map((label, i) => ({ label, stroke: colors[i % colors.length], width: 2, spanGaps: true }))],
+      }, data, target);
+      state.charts[id] = plot;
+    } else {
+      if (Math.abs(plot.width - width) > 20) plot.setSize({ width, height: 160 });
+      plot.setData(data);
+    }
+  }
+
+  function renderHeader(doc) {
+    const header = doc.header || {};
+    setText("kpi-rate", fmt(header.accepted_per_second, 1));
+    setText("kpi-accepted", fmt(header.accepted_total));
+    setText("kpi-dead", fmt(sum(header.dead_letters_by_reason)));
+    setText("kpi-dead-detail", describe(header.dead_letters_by_reason));
+    setText("kpi-late", fmt(sum(header.late_events)));
+    setText("kpi-late-detail", describe(header.late_events));
+    setText("kpi-lag", fmt(sum(header.consumer_lag)));
+    setText("kpi-lag-detail", describe(header.consumer_lag));
+    setText("kpi-partitions", Object.entries(header.partitions || {}).map(([t, p]) => `${t}: ${p.join(",")}`).join("  ") || "none yet");
+    setText("kpi-event-time", doc.event_time ? doc.event_time.replace("T", " ").replace("Z", " UTC") : "–");
+    if (doc.event_time) {
+      const behind = doc.now - epoch(doc.event_time);
+      setText("kpi-clock", `${fmt(behind / 60, 1)} min behind the clock (${new Date(doc.now * 1000).toISOString().slice(11, 19)} UTC)`);
+    }
+    const status = document.getElementById("status");
+    if (doc.waiting) {
+      status.className = "status waiting";
+      status.textContent = "Waiting for data: no record published yet";
+    } else if (doc.stale_seconds > STALE_SECONDS) {
+      status.className = "status stale";
+      status.textContent = `Stale: no new record for ${fmt(Math.round(doc.stale_seconds))} s`;
+    } else {
+      status.className = "status live";
+      status.textContent = `Live: ${fmt(doc.records_seen)} records`;
+    }
+  }
+
+  function renderInfluence(doc) {
+    const summary = doc.influence.summary;
+    if (summary) {
+      setText("influence-summary",
+        `Spearman ρ of followers vs retweets received: all ${fmt(summary.spearman_followers_retweets)}, ` +
+        `top 10% ${fmt(summary.spearman_followers_retweets_top10)}, top 1% ${fmt(summary.spearman_followers_retweets_top1)}; ` +
+        `collective share ${fmt(summary.collective_share)}; ${fmt(summary.active_users)} active users, ` +
+        `${fmt(summary.micro_influencers)} micro-influencers (★).`);
+    }
+    renderTable("leaderboard", [
+      ["rank", "#"],
+      ["user_id", "user", "text", (v, r) => (r.micro_influencer ? "★ " : "") + v],
+      ["score", "engaged influence", "", (v) => fmt(v, 3)],
+      ["followers", "followers"],
+      ["follower_rank", "follower rank"],
+      ["rank_shift", "rank shift", "", (v) => (v > 0 ? `▲ ${v}` : v < 0 ? `▼ ${-v}` : "0")],
+      ["retweets_received", "retweets"],
+      ["replies_received", "replies"],
+      ["cascades_started", "cascades"],
+    ], doc.influence.leaderboard);
+    const series = doc.influence.series;
+    const x = series.at.map(epoch);
+    chart("chart-spearman", ["all", "top 10%", "top 1%"], [x, series.spearman_followers_retweets,
+      series.spearman_followers_retweets_top10, series.spearman_followers_retweets_top1], [-1, 1]);
+    chart("chart-collective", ["collective share"], [x, series.collective_share], [0, 1]);
+  }
+
+  function renderHashtags(doc) {
+    const filter = document.getElementById("hashtag-filter").value.trim().toLowerCase();
+    const rows = doc.hashtags.filter((r) => !filter || r.tag.toLowerCase().includes(filter));
+    renderTable("hashtag-table", [
+      ["tag", "hashtag", "text", (v) => "#" + v],
+      ["count", "tweets"],
+      ["users", "users"],
+      ["burst_z", "burst z", "", (v) => fmt(v, 1)],
+      ["camp_shares", "camp shares", "text", (v) => (v ? v.map(([camp, share]) => `${camp}: ${Math.round(share * 100)}%`).join(" ") : "–")],
+      ["leaning_entropy", "leaning (bits)", "", (v) => fmt(v, 2)],
+    ], rows);
+  }
+
+  function renderGraph(doc) {
+    const graph = doc.hashtag_graph;
+    const target = document.getElementById("graph");
+    if (!graph) { target.replaceChildren(); return; }
+    setText("graph-note", `${fmt(graph.nodes)} hashtags, ${fmt(graph.edges)} pairs in the window; the heaviest ${graph.top_pairs.length} pairs drawn (line width: tweets using both).`);
+    const tags = [...new Set(graph.top_pairs.flatMap(([a, b]) => [a, b]))].slice(0, 40);
+    const position = new Map(tags.map((tag, i) => {
+      const angle = (2 * Math.PI * i) / tags.length;
+      return [tag, [300 + 170 * Math.cos(angle), 210 + 170 * Math.sin(angle)]];
+    }));
+    const heaviest = Math.max(1, ...graph.top_pairs.map((p) => p[2]));
+    const nodes = [];
+    for (const [a, b, weight] of graph.top_pairs) {
+      if (!position.has(a) || !position.has(b)) continue;
+      const [x1, y1] = position.get(a), [x2, y2] = position.get(b);
+      nodes.push(svg("line", { x1, y1, x2, y2, class: "edge", "stroke-width": 0.5 + 5 * (weight / heaviest) }));
+    }
+    for (const [tag, [x, y]] of position) {
+      nodes.push(svg("circle", { cx: x, cy: y, r: 5, class: "node" }));
+      const anchor = x < 300 ? "end" : "start";
+      nodes.push(svg("text", { x: x + (x < 300 ? -8 : 8), y: y + 4, "text-anchor": anchor }, "#" + tag));
+    }
+    target.replaceChildren(...nodes);
+  }
+
+  function renderCascades(doc) {
+    renderTable("cascade-table", [
+      ["root_id", "root tweet", "text"],
+      ["root_user_id", "author", "text"],
+      ["size", "size"],
+      ["depth", "depth"],
+      ["max_breadth", "breadth"],
+      ["structural_virality", "virality", "", (v) => fmt(v, 2)],
+      ["depth_percentile", "depth pct", "", (v) => (v === null ? "–" : `${Math.round(v * 100)}%`)],
+      ["virality_percentile", "virality pct", "", (v) => (v === null ? "–" : `${Math.round(v * 100)}%`)],
+    ], doc.cascades, {
+      key: "root_id",
+      selected: state.selectedCascade,
+      onSelect: (row) => { state.selectedCascade = row.root_id; render(state.last); },
+    });
+    const selected = doc.cascades.find((c) => c.root_id === state.selectedCascade);
+    const shape = document.getElementById("cascade-shape");
+    if (!selected) { shape.replaceChildren(); return; }
+    setText("cascade-selected", `Cascade of tweet ${selected.root_id} by ${selected.root_user_id}: ${fmt(selected.size)} tweets, ` +
+      `${fmt(selected.depth)} generations, widest generation ${fmt(selected.max_breadth)}, structural virality ${fmt(selected.structural_virality)}, ` +
+      `growing ${fmt(selected.growth_rate_per_hour, 1)} tweets/h.`);
+    const bars = [["size", selected.size], ["depth (generations)", selected.depth], ["widest generation", selected.max_breadth],
+      ["structural virality", selected.structural_virality || 0]];
+    const largest = Math.max(1, ...bars.map((b) => b[1]));
+    const nodes = [];
+    bars.forEach(([label, value], i) => {
+      const y = 30 + i * 64;
+      nodes.push(svg("text", { x: 10, y: y - 6 }, `${label}: ${fmt(value)}`));
+      nodes.push(svg("rect", { x: 10, y, width: Math.max(2, 570 * (value / largest)), height: 22, class: "bar" }));
+    });
+    shape.replaceChildren(...nodes);
+  }
+
+  function renderLayers(doc) {
+    renderTable("layer-table", [
+      ["layer", "layer", "text"],
+      ["users", "users"],
+      ["count", "communities"],
+      ["segregation", "segregation", "", (v, r) => (v === null ? `– (${r.suppressed || "n/a"})` : fmt(v, 3))],
+      ["rwc_z", "z", "", (v) => fmt(v, 1)],
+      ["two_camp_share", "two-camp share", "", (v) => fmt(v, 2)],
+      ["modularity", "modularity", "", (v) => fmt(v, 2)],
+      ["ei_index", "E-I", "", (v) => fmt(v, 2)],
+    ], doc.layers);
+    if (doc.layers.length) {
+      const times = [...new Set(doc.layers.flatMap((l) => l.series.at))].sort();
+      const columns = doc.layers.map((l) => {
+        const byTime = new Map(l.series.at.map((t, i) => [t, l.series.segregation[i]]));
+        return times.map((t) => (byTime.has(t) ? byTime.get(t) : null));
+      });
+      chart("chart-segregation", doc.layers.map((l) => l.layer), [times.map(epoch), ...columns]);
+    }
+  }
+
+  function renderClusters(doc) {
+    renderTable("cluster-table", [
+      ["key", "cluster", "text"],
+      ["account_count", "accounts"],
+      ["accounts", "members", "text", (v) => v.join(" ")],
+      ["co_retweets", "co-retweets"],
+      ["shared_tweet_count", "shared tweets"],
+      ["median_lag_seconds", "median lag (s)", "", (v) => fmt(v, 1)],
+      ["lift", "lift", "", (v) => fmt(v, 1)],
+      ["bot_likeness", "bot-likeness", "text", (v) => describe(v)],
+    ], doc.coordination, { title: (row) => row.accounts.join(", ") });
+  }
+
+  function syncOptions(id, values) {
+    const select = document.getElementById(id);
+    const known = new Set([...select.options].map((o) => o.value));
+    for (const value of values) {
+      if (!known.has(value)) select.appendChild(el("option", { value, text: value }));
+    }
+  }
+
+  function renderAlerts(doc) {
+    syncOptions("alert-type", new Set(doc.alerts.map((a) => a.type)));
+    syncOptions("alert-severity", new Set(doc.alerts.map((a) => a.severity)));
+    const type = document.getElementById("alert-type").value;
+    const severity = document.getElementById("alert-severity").value;
+    const shown = doc.alerts.filter((a) => (!type || a.type === type) && (!severity || a.severity === severity));
+    const items = shown.slice(0, 200).map((alert) => el("li", { class: "alert" }, [
+      el("span", { class: `sev ${alert.severity}`, text: alert.severity }),
+      el("strong", { text: `${alert.type} ` }),
+      el("span", { class: "subject", text: alert.subject }),
+      el("span", { class: "when", text: `  at ${alert.at}` }),
+      el("pre", { text: JSON.stringify(alert.evidence, null, 1) }),
+    ]));
+    if (!items.length) items.push(el("li", { text: doc.alerts.length ? "No alert matches the filters." : "No alert yet." }));
+    document.getElementById("alert-feed").replaceChildren(...items);
+  }
+
+  function render(doc) {
+    if (!doc) return;
+    state.last = doc;
+    renderHeader(doc);
+    renderInfluence(doc);
+    renderHashtags(doc);
+    renderGraph(doc);
+    renderCascades(doc);
+    renderLayers(doc);
+    renderClusters(doc);
+    renderAlerts(doc);
+    document.body.dataset.renderedAt = String(Date.now());
+    document.body.dataset.records = String(doc.records_seen);
+  }
+
+  async function poll() {
+    const started = performance.now();
+    try {
+      const response = await fetch("live.json", { cache: "no-store", credentials: "same-origin" });
+      if (response.ok) {
+        const doc = await response.json();
+        const drawing = performance.now();
+        render(doc);
+        document.body.dataset.renderMs = String(Math.round(performance.now() - drawing));
+      } else {
+        setText("status", `The worker answered ${response.status}`);
+      }
+    } catch (error) {
+      const status = document.getElementById("status");
+      status.className = "status stale";
+      status.textContent = "The worker does not answer: is it running?";
+    }
+    setTimeout(poll, Math.max(0, POLL_MS - (performance.now() - started)));
+  }
+
+  document.getElementById("hashtag-filter").addEventListener("input", () => render(state.last));
+  document.getElementById("alert-type").addEventListener("change", () => render(state.last));
+  document.getElementById("alert-severity").addEventListener("change", () => render(state.last));
+  poll();
+})();
