@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -287,3 +288,80 @@ def last_view(live: list[Any], kind: str) -> list[dict[str, Any]]:
         "coordination": lambda r: r["key"],
     }
     return sorted(view, key=order.get(kind, lambda _: 0))
+
+
+@dataclass(frozen=True)
+class Prometheus:
+    """A real Prometheus server on loopback, scraping a worker (see `running_prometheus`)."""
+
+    url: str
+
+    def query(self, promql: str) -> list[dict[str, Any]]:
+        """The instant vector (or scalar) `promql` gives now; fails on a query Prometheus refuses."""
+        address = f"{self.url}/api/v1/query?{urllib.parse.urlencode({'query': promql})}"
+        with urllib.request.urlopen(address, timeout=10) as response:  # noqa: S310 - our own server
+            answer = orjson.loads(response.read())
+        assert answer["status"] == "success", answer
+        data = answer["data"]
+        return data["result"] if data["resultType"] in ("vector", "matrix") else [data]
+
+
+def prometheus_config(target: str, scrape_ms: int = 1000) -> str:
+    """A Prometheus configuration scraping the worker at `target` ("host:port") every `scrape_ms`."""
+    return (
+        "global:\n"
+        f"  scrape_interval: {scrape_ms}ms\n"
+        f"  evaluation_interval: {scrape_ms}ms\n"
+        "scrape_configs:\n"
+        "  - job_name: resonance\n"
+        "    static_configs:\n"
+        f"      - targets: [{target!r}]\n"
+    )
+
+
+@contextmanager
+def running_prometheus(target: str, directory: Path) -> Iterator[Prometheus]:
+    """Run Debian's `prometheus` on a free loopback port with its data in `directory`, scraping
+    `target` every second, until the block ends; it is ready when the block starts.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    config = directory / "prometheus.yml"
+    config.write_text(prometheus_config(target), encoding="utf-8")
+    check = subprocess.run(
+        ["promtool", "check", "config", str(config)], capture_output=True, text=True, check=False
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    port = free_ports(1)[0]
+    log = directory / "prometheus.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [
+                "prometheus",
+                f"--config.file={config}",
+                f"--storage.tsdb.path={directory / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        if server.poll() is not None:
+            raise AssertionError(f"prometheus exited with {server.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as response:  # noqa: S310
+                return response.status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_for(ready, seconds=60, what=f"prometheus (log {log})")
+        yield Prometheus(url)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

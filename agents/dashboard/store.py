@@ -137,8 +137,9 @@ class Store:
 
     def _influence(self, record: Json) -> None:
         self.users[record["user_id"]] = record
-        if len(self.users) > 4 * USERS_SHOWN:  # keep the latest view's users only
-            self.users = {r["user_id"]: r for r in _newest(self.users)}
+        if len(self.users) > 4 * USERS_SHOWN:  # keep the latest view's best ranked users only
+            best = sorted(_newest(self.users), key=lambda r: r["rank"])[:USERS_SHOWN]
+            self.users = {r["user_id"]: r for r in best}
 
     def _summary(self, record: Json) -> None:
         if self.summary is None or record["at"] >= self.summary["at"]:
@@ -156,8 +157,9 @@ class Store:
 
     def _coordination(self, record: Json) -> None:
         self.clusters[record["key"]] = record
-        if len(self.clusters) > 4 * CLUSTERS_SHOWN:
-            self.clusters = {r["key"]: r for r in _newest(self.clusters)}
+        if len(self.clusters) > 4 * CLUSTERS_SHOWN:  # keep the latest refresh's strongest clusters
+            best = sorted(_newest(self.clusters), key=lambda r: (-r["lift"], r["key"]))[:CLUSTERS_SHOWN]
+            self.clusters = {r["key"]: r for r in best}
 
     def _alert(self, record: Json) -> None:
         self.alerts.append(record)

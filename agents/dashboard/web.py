@@ -41,11 +41,13 @@ CONTENT_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
+    ".svg": "image/svg+xml",
 }
 # The page's own files and the vendored libraries (name under static/ -> served name).
 STATIC_FILES = (
     "dashboard.js",
     "dashboard.css",
+    "favicon.svg",
     "vendor/uPlot.iife.min.js",
     "vendor/uPlot.min.css",
     "vendor/uPlot.LICENSE.txt",

@@ -48,6 +48,12 @@
     return Object.entries(object || {}).map(([k, v]) => `${k}: ${fmt(v)}`).join(", ");
   }
 
+  function span(seconds) {
+    const units = [[86400, "d"], [3600, "h"], [60, "min"], [1, "s"]];
+    const [size, name] = units.find(([size]) => Math.abs(seconds) >= size) || [1, "s"];
+    return `${fmt(seconds / size, 1)} ${name}`;
+  }
+
   function epoch(iso) {
     return Date.parse(iso) / 1000;
   }
@@ -125,7 +131,7 @@
     setText("kpi-event-time", doc.event_time ? doc.event_time.replace("T", " ").replace("Z", " UTC") : "–");
     if (doc.event_time) {
       const behind = doc.now - epoch(doc.event_time);
-      setText("kpi-clock", `${fmt(behind / 60, 1)} min behind the clock (${new Date(doc.now * 1000).toISOString().slice(11, 19)} UTC)`);
+      setText("kpi-clock", `${span(behind)} behind the clock (now ${new Date(doc.now * 1000).toISOString().slice(11, 19)} UTC)`);
     }
     const status = document.getElementById("status");
     if (doc.waiting) {
