@@ -194,9 +194,13 @@ class LatestConversation(Collector):
         """Keep what the gauges show from a published record."""
         if isinstance(record, InfluenceSummary):
             self.summary = record
-            self._users = []
-        elif isinstance(record, InfluenceRecord) and len(self._users) < self.top_n:
-            self._users.append(record)
+        elif isinstance(record, InfluenceRecord):
+            # A view publishes its users by rank, then its summary: a rank not past the last one
+            # starts the next view. (Reset by the summary, the gauges were empty after every view.)
+            if self._users and record.rank <= self._users[-1].rank:
+                self._users = []
+            if len(self._users) < self.top_n:
+                self._users.append(record)
         elif isinstance(record, CommunitiesRecord):
             self._layers[record.layer] = record
             self._clusters = {}  # a refresh publishes its layers first, then its clusters
