@@ -173,6 +173,25 @@ class CascadeRecord(Record):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CascadeTree(Record):
+    """A bounded snapshot of one of the largest live cascades' tree, for drawing it.
+
+    `nodes` are the cascade's first tweets in the order they joined it, the root first, at most
+    a bound (`truncated` says when the cascade has more: `size` is the whole cascade's); parents
+    join before their children, so those first tweets form a tree. `parents[i]` is the index in
+    `nodes` of the parent of `nodes[i + 1]`.
+    """
+
+    kind: ClassVar[str] = "cascade_tree"
+    root_id: str
+    root_user_id: str
+    size: int
+    nodes: tuple[str, ...]
+    parents: tuple[int, ...]
+    truncated: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class InfluenceRecord(Record):
     """One user's engaged influence over the window (see `streams.influence` for the formula)."""
 
@@ -342,6 +361,7 @@ RECORD_KINDS: tuple[str, ...] = tuple(
         HashtagCount,
         HashtagGraph,
         CascadeRecord,
+        CascadeTree,
         InfluenceRecord,
         InfluenceSummary,
         CommunitiesRecord,

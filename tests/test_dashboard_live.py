@@ -150,7 +150,7 @@ def test_every_grafana_panel_query_returns_data(fed: Fed, title: str, promql: st
 
 def test_live_json_is_versioned_bounded_and_holds_every_section(fed: Fed) -> None:
     """live.json carries its version, stays within 256 KB, and holds the leaderboard, hashtags,
-    cascades (the payload's the largest), layers, coordination clusters and alerts.
+    cascades (the payload's the largest, with its tree), layers, coordination clusters and alerts.
     """
 
     def complete() -> dict[str, Any] | None:
@@ -167,6 +167,11 @@ def test_live_json_is_versioned_bounded_and_holds_every_section(fed: Fed) -> Non
     assert sum(live["header"]["dead_letters_by_reason"].values()) == 1
     assert sum(live["header"]["late_events"].values()) >= 1
     assert fed.deployment.input_topic in live["header"]["partitions"]
+    payload_root = live["cascades"][0]["root_id"]
+    wait_for(lambda: payload_root in fed.live()["trees"], seconds=60, what="the payload cascade's tree")
+    payload_tree = fed.live()["trees"][payload_root]
+    assert len(payload_tree["nodes"]) == PAYLOAD_RETWEETS + 1
+    assert len(payload_tree["parents"]) == PAYLOAD_RETWEETS
     status, headers, _ = fed.get("/dashboard/")
     assert status == 200
     assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
@@ -243,7 +248,9 @@ def test_the_page_shows_the_leaderboard_alerts_and_cascades(page: Page) -> None:
 
 
 def test_markup_from_the_stream_shows_as_text_and_runs_nothing(page: Page) -> None:
-    """The payload author and hashtag appear as literal text; no script ran, no element was made."""
+    """The payload author and hashtag appear as literal text; no script ran, no element was made;
+    the payload cascade's tree is drawn, one circle per tweet.
+    """
     page.wait_for_function(
         "(user) => document.querySelector('#cascade-table tbody tr td:nth-child(2)')?.textContent === user",
         arg=PAYLOAD_USER,
@@ -251,6 +258,9 @@ def test_markup_from_the_stream_shows_as_text_and_runs_nothing(page: Page) -> No
     assert page.locator("#hashtag-table td", has_text=PAYLOAD_TAG).count() >= 1
     page.locator("#cascade-table tbody tr").first.click()
     assert PAYLOAD_USER in page.locator("#cascade-selected").inner_text()
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('#cascade-shape circle').length === n", arg=PAYLOAD_RETWEETS + 1
+    )
     assert page.evaluate("window.__pwned") is None
     assert page.evaluate("document.querySelectorAll('img').length") == 0
     assert page.evaluate("document.scripts.length") == 2  # uPlot and the page's own

@@ -14,6 +14,7 @@ from agents.dashboard.store import (
     LIVE_MAX_BYTES,
     LIVE_VERSION,
     SERIES_POINTS,
+    TREES_KEPT,
     USERS_SHOWN,
     Store,
     encode_bounded,
@@ -22,6 +23,7 @@ from models.records import (
     Alert,
     AlertType,
     CascadeRecord,
+    CascadeTree,
     HashtagCount,
     InfluenceRecord,
     InfluenceSummary,
@@ -214,3 +216,33 @@ def test_the_document_stays_under_256_kb_with_10000_users_in_the_window(evidence
     document = orjson.loads(encoded)
     assert document["alerts"]
     assert len(document["alerts"]) + document.get("alerts_left_out", 0) == ALERTS_KEPT
+
+
+def tree(root: str, size: int) -> CascadeTree:
+    """A star-shaped cascade tree of `size` tweets rooted at `root`."""
+    return CascadeTree(
+        **common(),
+        root_id=root,
+        root_user_id="u",
+        size=size,
+        nodes=(root, *(f"{root}-{n}" for n in range(size - 1))),
+        parents=(0,) * (size - 1),
+        truncated=False,
+    )
+
+
+def test_the_trees_of_the_largest_cascades_are_kept() -> None:
+    """Of many published trees, the store keeps the largest `TREES_KEPT`, with their nodes."""
+    store = fed(*(tree(f"r{n}", n + 2) for n in range(30)))
+    trees = store.view({}, NOW)["trees"]
+    assert sorted(trees) == sorted(f"r{n}" for n in range(30 - TREES_KEPT, 30))
+    assert trees["r29"]["nodes"][0] == "r29"
+    assert trees["r29"]["parents"] == [0] * 30
+
+
+def test_trees_are_left_out_before_a_document_outgrows_its_bound() -> None:
+    """Trees too large for one update are dropped from it, the rest of the document kept."""
+    store = fed(*(tree(f"r{n}", 9_000) for n in range(TREES_KEPT)), alert(1))
+    document = orjson.loads(encode_bounded(store.view({}, NOW)))
+    assert document["trees"] == {}
+    assert len(document["alerts"]) == 1

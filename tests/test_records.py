@@ -15,6 +15,7 @@ from synth import StreamSpec, generate
 EVERY_KIND = {
     "alert",
     "cascade",
+    "cascade_tree",
     "communities",
     "coordination",
     "hashtag",

@@ -27,6 +27,7 @@ HASHTAGS_KEPT = 500  # the most used; a hashtag leaving the window (count 0) lea
 HASHTAGS_SHOWN = 200
 CASCADES_KEPT = 200  # the largest live cascades
 CASCADES_SHOWN = 50
+TREES_KEPT = 10  # the trees of the largest cascades (the worker publishes 5 per view)
 USERS_SHOWN = 50
 CLUSTERS_SHOWN = 50
 ACCOUNTS_SHOWN = 50  # per coordination cluster (the count says how many there are)
@@ -85,6 +86,7 @@ class Store:
     polarization: dict[str, Json] = field(default_factory=dict)
     hashtag_graph: Json | None = None
     cascades: dict[str, Json] = field(default_factory=dict)
+    trees: dict[str, Json] = field(default_factory=dict)
     users: dict[str, Json] = field(default_factory=dict)
     summary: Json | None = None
     layers: dict[str, Json] = field(default_factory=dict)
@@ -134,6 +136,12 @@ class Store:
     def _cascade(self, record: Json) -> None:
         self.cascades[record["root_id"]] = record
         _keep_largest(self.cascades, CASCADES_KEPT, "size")
+
+    def _tree(self, record: Json) -> None:
+        self.trees[record["root_id"]] = record
+        if len(self.trees) > TREES_KEPT:  # keep the largest, the latest first among equals
+            keep = sorted(self.trees.values(), key=lambda r: (r["size"], r["at"]), reverse=True)
+            self.trees = {r["root_id"]: r for r in keep[:TREES_KEPT]}
 
     def _influence(self, record: Json) -> None:
         self.users[record["user_id"]] = record
@@ -205,6 +213,10 @@ class Store:
                     :CASCADES_SHOWN
                 ]
             ],
+            "trees": {
+                root: _pick(r, ("root_id", "root_user_id", "size", "nodes", "parents", "truncated", "at"))
+                for root, r in self.trees.items()
+            },
             "layers": [
                 _pick(r, _LAYER_FIELDS) | {"series": self.layer_series[layer].to_json()}
                 for layer, r in sorted(self.layers.items())
@@ -276,6 +288,7 @@ _HANDLERS = {
     "hashtag_polarization": Store._polarization,  # noqa: SLF001
     "hashtag_graph": Store._hashtag_graph,  # noqa: SLF001
     "cascade": Store._cascade,  # noqa: SLF001
+    "cascade_tree": Store._tree,  # noqa: SLF001
     "influence": Store._influence,  # noqa: SLF001
     "influence_summary": Store._summary,  # noqa: SLF001
     "communities": Store._communities,  # noqa: SLF001
@@ -285,11 +298,14 @@ _HANDLERS = {
 
 
 def encode_bounded(document: Json, limit: int = LIVE_MAX_BYTES) -> bytes:
-    """`document` as JSON of at most `limit` bytes: the oldest alerts are left out until it fits
-    (`alerts_left_out` says how many).
+    """`document` as JSON of at most `limit` bytes: the cascade trees, then the oldest alerts are
+    left out until it fits (`alerts_left_out` says how many).
     """
     alerts = document["alerts"]
     encoded = orjson.dumps(document)
+    if len(encoded) > limit:
+        document = document | {"trees": {}}
+        encoded = orjson.dumps(document)
     shown = len(alerts)
     while len(encoded) > limit and shown:
         shown //= 2

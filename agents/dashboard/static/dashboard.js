@@ -226,22 +226,45 @@
       selected: state.selectedCascade,
       onSelect: (row) => { state.selectedCascade = row.root_id; render(state.last); },
     });
+    const trees = doc.trees || {};
+    if (state.selectedCascade === null) {
+      const first = doc.cascades.find((c) => trees[c.root_id]);
+      if (first) state.selectedCascade = first.root_id;
+    }
     const selected = doc.cascades.find((c) => c.root_id === state.selectedCascade);
     const shape = document.getElementById("cascade-shape");
     if (!selected) { shape.replaceChildren(); return; }
+    const tree = trees[selected.root_id];
     setText("cascade-selected", `Cascade of tweet ${selected.root_id} by ${selected.root_user_id}: ${fmt(selected.size)} tweets, ` +
       `${fmt(selected.depth)} generations, widest generation ${fmt(selected.max_breadth)}, structural virality ${fmt(selected.structural_virality)}, ` +
-      `growing ${fmt(selected.growth_rate_per_hour, 1)} tweets/h.`);
-    const bars = [["size", selected.size], ["depth (generations)", selected.depth], ["widest generation", selected.max_breadth],
-      ["structural virality", selected.structural_virality || 0]];
-    const largest = Math.max(1, ...bars.map((b) => b[1]));
+      `growing ${fmt(selected.growth_rate_per_hour, 1)} tweets/h.` +
+      (tree ? (tree.truncated ? ` Tree: its first ${fmt(tree.nodes.length)} tweets, generation by generation.` : "")
+        : " Its tree is not published: the worker publishes the trees of the 5 largest cascades."));
+    shape.replaceChildren(...(tree ? drawTree(tree) : []));
+  }
+
+  // A layered drawing: the root on top, one row per generation, each row spread evenly.
+  function drawTree(tree) {
+    const depth = [0];
+    tree.parents.forEach((parent, i) => { depth[i + 1] = depth[parent] + 1; });
+    const rows = [];
+    depth.forEach((d, i) => { (rows[d] = rows[d] || []).push(i); });
+    const position = [];
+    const rowHeight = Math.min(60, 260 / Math.max(1, rows.length - 1));
+    rows.forEach((row, d) => row.forEach((node, k) => {
+      position[node] = [20 + (560 * (k + 0.5)) / row.length, 20 + d * rowHeight];
+    }));
     const nodes = [];
-    bars.forEach(([label, value], i) => {
-      const y = 30 + i * 64;
-      nodes.push(svg("text", { x: 10, y: y - 6 }, `${label}: ${fmt(value)}`));
-      nodes.push(svg("rect", { x: 10, y, width: Math.max(2, 570 * (value / largest)), height: 22, class: "bar" }));
+    tree.parents.forEach((parent, i) => {
+      const [x1, y1] = position[parent], [x2, y2] = position[i + 1];
+      nodes.push(svg("line", { x1, y1, x2, y2, class: "edge" }));
     });
-    shape.replaceChildren(...nodes);
+    position.forEach(([x, y], i) => {
+      const circle = svg("circle", { cx: x, cy: y, r: i === 0 ? 6 : 3, class: "node" });
+      circle.appendChild(svg("title", {}, i === 0 ? `${tree.nodes[0]} by ${tree.root_user_id}` : tree.nodes[i]));
+      nodes.push(circle);
+    });
+    return nodes;
   }
 
   function renderLayers(doc) {
