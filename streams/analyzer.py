@@ -22,7 +22,7 @@ from typing import Any
 import networkx as nx
 
 from models.event import TweetEvent
-from models.records import Alert, CascadeRecord, HashtagGraph, Record, Trigger
+from models.records import Alert, CascadeRecord, HashtagGraph, Record, Trigger, UserGraph
 from streams.alerts import AlertConfig, Stamp
 from streams.cascades import CascadeForest, CascadeForestConfig
 from streams.chambers import ChamberConfig
@@ -40,6 +40,9 @@ DEFAULT_TICK = timedelta(minutes=1)
 DEFAULT_REFRESH = timedelta(minutes=5)
 _EPSILON = timedelta(milliseconds=1)
 TREES = 5  # the largest cascades whose trees are published with each periodic view
+# The user graph published at each refresh: the best ranked users and the heaviest edges among them.
+GRAPH_USERS = 300
+GRAPH_EDGES = 1_000
 SNAPSHOT_VERSION = 2
 
 
@@ -257,6 +260,7 @@ class Analyzer:
                 records.extend(self._tree_records(end, Trigger.BOUNDARY))
             if self.config.every is not None and to_ms(end) % (self.config.refresh // _EPSILON) == 0:
                 records.extend(self.watch.refresh(self._stamp(end, Trigger.BOUNDARY), self.influence))
+                records.append(self._user_graph(self._stamp(end, Trigger.BOUNDARY)))
             self._ticked = end
         return records
 
@@ -304,6 +308,7 @@ class Analyzer:
         influence, summary = self.influence.records(latest, trigger, top=self.config.top)
         records.extend([*influence, summary])
         records.extend(self.watch.refresh(self._stamp(latest, trigger), self.influence))
+        records.append(self._user_graph(self._stamp(latest, trigger)))
         return records
 
     def view(self, trigger: Trigger = Trigger.IDLE) -> list[Record]:
@@ -340,6 +345,23 @@ class Analyzer:
         return [
             self.cascades.record(root, trigger, at=at) for root in self._largest_cascades(self.config.top)
         ]
+
+    def _user_graph(self, stamp: Stamp) -> UserGraph:
+        """The retweet layer's best ranked users, coloured by the latest refresh's camps."""
+        users, edges = self.influence.top_graph(GRAPH_USERS, GRAPH_EDGES)
+        partition = self.watch.partitions.get("retweet")
+        camps = partition.camps if partition is not None else {}
+        return UserGraph(
+            at=stamp.at,
+            window=stamp.window,
+            lateness=stamp.lateness,
+            trigger=stamp.trigger,
+            layer="retweet",
+            users=tuple((user, score, camps.get(user)) for user, score in users),
+            edges=tuple(edges),
+            active_users=self.influence.active_users(),
+            active_edges=self.influence.active_edges(),
+        )
 
     def _tree_records(self, at: datetime, trigger: Trigger) -> list[Record]:
         """The trees of the `TREES` largest held cascades with a retweet (ties by root id)."""

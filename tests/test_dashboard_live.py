@@ -172,6 +172,9 @@ def test_live_json_is_versioned_bounded_and_holds_every_section(fed: Fed) -> Non
     payload_tree = fed.live()["trees"][payload_root]
     assert len(payload_tree["nodes"]) == PAYLOAD_RETWEETS + 1
     assert len(payload_tree["parents"]) == PAYLOAD_RETWEETS
+    graph = live["user_graph"]
+    assert graph["users"]
+    assert any(camp is not None for _, _, camp in graph["users"])
     status, headers, _ = fed.get("/dashboard/")
     assert status == 200
     assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
@@ -237,13 +240,16 @@ def page(fed: Fed) -> Iterator[Page]:
 
 
 def test_the_page_shows_the_leaderboard_alerts_and_cascades(page: Page) -> None:
-    """The page fills its tables and the alert feed from a real worker, and says it is live."""
+    """The page fills its tables, the user graph and the alert feed from a real worker, and says
+    it is live.
+    """
     page.wait_for_function("document.querySelectorAll('#alert-feed li.alert').length > 0")
     assert page.locator("#leaderboard tbody tr").count() > 0
     assert page.locator("#cascade-table tbody tr").count() > 0
     assert page.locator("#hashtag-table tbody tr").count() > 0
     assert page.locator("#layer-table tbody tr").count() > 0
     assert page.locator("#cluster-table tbody tr").count() > 0
+    assert page.locator("#user-graph circle").count() > 0
     assert "Live" in page.locator("#status").inner_text() or "Stale" in page.locator("#status").inner_text()
 
 

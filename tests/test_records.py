@@ -23,6 +23,7 @@ EVERY_KIND = {
     "hashtag_polarization",
     "influence",
     "influence_summary",
+    "user_graph",
 }
 
 

@@ -87,6 +87,7 @@ class Store:
     hashtag_graph: Json | None = None
     cascades: dict[str, Json] = field(default_factory=dict)
     trees: dict[str, Json] = field(default_factory=dict)
+    user_graph: Json | None = None
     users: dict[str, Json] = field(default_factory=dict)
     summary: Json | None = None
     layers: dict[str, Json] = field(default_factory=dict)
@@ -142,6 +143,10 @@ class Store:
         if len(self.trees) > TREES_KEPT:  # keep the largest, the latest first among equals
             keep = sorted(self.trees.values(), key=lambda r: (r["size"], r["at"]), reverse=True)
             self.trees = {r["root_id"]: r for r in keep[:TREES_KEPT]}
+
+    def _user_graph(self, record: Json) -> None:
+        if self.user_graph is None or record["at"] >= self.user_graph["at"]:
+            self.user_graph = record
 
     def _influence(self, record: Json) -> None:
         self.users[record["user_id"]] = record
@@ -217,6 +222,8 @@ class Store:
                 root: _pick(r, ("root_id", "root_user_id", "size", "nodes", "parents", "truncated", "at"))
                 for root, r in self.trees.items()
             },
+            "user_graph": self.user_graph
+            and _pick(self.user_graph, ("layer", "users", "edges", "active_users", "active_edges", "at")),
             "layers": [
                 _pick(r, _LAYER_FIELDS) | {"series": self.layer_series[layer].to_json()}
                 for layer, r in sorted(self.layers.items())
@@ -289,6 +296,7 @@ _HANDLERS = {
     "hashtag_graph": Store._hashtag_graph,  # noqa: SLF001
     "cascade": Store._cascade,  # noqa: SLF001
     "cascade_tree": Store._tree,  # noqa: SLF001
+    "user_graph": Store._user_graph,  # noqa: SLF001
     "influence": Store._influence,  # noqa: SLF001
     "influence_summary": Store._summary,  # noqa: SLF001
     "communities": Store._communities,  # noqa: SLF001
@@ -298,8 +306,9 @@ _HANDLERS = {
 
 
 def encode_bounded(document: Json, limit: int = LIVE_MAX_BYTES) -> bytes:
-    """`document` as JSON of at most `limit` bytes: the cascade trees, then the oldest alerts are
-    left out until it fits (`alerts_left_out` says how many).
+    """`document` as JSON of at most `limit` bytes: the cascade trees, then the oldest alerts (as
+    many as needed: `alerts_left_out` says how many), then the user graph are left out until it
+    fits.
     """
     alerts = document["alerts"]
     encoded = orjson.dumps(document)
@@ -309,5 +318,8 @@ def encode_bounded(document: Json, limit: int = LIVE_MAX_BYTES) -> bytes:
     shown = len(alerts)
     while len(encoded) > limit and shown:
         shown //= 2
-        encoded = orjson.dumps(document | {"alerts": alerts[:shown], "alerts_left_out": len(alerts) - shown})
+        document = document | {"alerts": alerts[:shown], "alerts_left_out": len(alerts) - shown}
+        encoded = orjson.dumps(document)
+    if len(encoded) > limit:
+        encoded = orjson.dumps(document | {"user_graph": None})
     return encoded

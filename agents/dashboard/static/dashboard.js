@@ -272,12 +272,13 @@
       ["layer", "layer", "text"],
       ["users", "users"],
       ["count", "communities"],
-      ["segregation", "segregation", "", (v, r) => (v === null ? `– (${r.suppressed || "n/a"})` : fmt(v, 3))],
+      ["segregation", "segregation", "", (v) => (v === null ? "suppressed" : fmt(v, 3))],
       ["rwc_z", "z", "", (v) => fmt(v, 1)],
       ["two_camp_share", "two-camp share", "", (v) => fmt(v, 2)],
       ["modularity", "modularity", "", (v) => fmt(v, 2)],
       ["ei_index", "E-I", "", (v) => fmt(v, 2)],
-    ], doc.layers);
+      ["suppressed", "why suppressed", "text", (v) => v || ""],
+    ], doc.layers, { title: (row) => row.suppressed || "" });
     if (doc.layers.length) {
       const times = [...new Set(doc.layers.flatMap((l) => l.series.at))].sort();
       const columns = doc.layers.map((l) => {
@@ -286,6 +287,47 @@
       });
       chart("chart-segregation", doc.layers.map((l) => l.layer), [times.map(epoch), ...columns]);
     }
+  }
+
+  const CAMP_COLORS = ["#4fb3ff", "#f85149", "#3fb950", "#d29922", "#bc8cff", "#39c5cf", "#ff7b72", "#8b98a5"];
+
+  // Each camp a disc of its own, side by side; users on a sunflower spiral inside it, the best
+  // ranked in the middle; radius by engaged influence.
+  function renderUserGraph(doc) {
+    const graph = doc.user_graph;
+    const target = document.getElementById("user-graph");
+    if (!graph || !graph.users.length) { target.replaceChildren(); return; }
+    setText("user-graph-note", `Retweet layer: the ${fmt(graph.users.length)} best ranked of ${fmt(graph.active_users)} active users ` +
+      `(${fmt(graph.edges.length)} of ${fmt(graph.active_edges)} retweet edges), coloured by camp, sized by engaged influence`);
+    const camps = [...new Set(graph.users.map((u) => u[2]))].sort((a, b) => (a === null) - (b === null) || a - b);
+    const width = 1200 / camps.length;
+    const position = new Map();
+    const best = Math.max(...graph.users.map((u) => u[1]), 1e-9);
+    camps.forEach((camp, c) => {
+      const members = graph.users.filter((u) => u[2] === camp);
+      const cx = width * (c + 0.5), cy = 215, radius = Math.min(width / 2 - 20, 190);
+      members.forEach((u, k) => {
+        const r = radius * Math.sqrt((k + 0.5) / members.length);
+        const angle = k * 2.39996;
+        position.set(u[0], [cx + r * Math.cos(angle), cy + r * Math.sin(angle), camp, u[1]]);
+      });
+    });
+    const nodes = [];
+    for (const [a, b] of graph.edges) {
+      if (!position.has(a) || !position.has(b)) continue;
+      const [x1, y1] = position.get(a), [x2, y2] = position.get(b);
+      nodes.push(svg("line", { x1, y1, x2, y2, class: "edge", "stroke-opacity": 0.25 }));
+    }
+    for (const [user, [x, y, camp, score]] of position) {
+      const color = camp === null ? "#8b98a5" : CAMP_COLORS[camp % CAMP_COLORS.length];
+      const circle = svg("circle", { cx: x, cy: y, r: 2 + 8 * (score / best), fill: color, "fill-opacity": 0.85 });
+      circle.appendChild(svg("title", {}, `${user}: camp ${camp === null ? "none" : camp}, influence ${fmt(score, 3)}`));
+      nodes.push(circle);
+    }
+    camps.forEach((camp, c) => {
+      nodes.push(svg("text", { x: width * (c + 0.5), y: 16, "text-anchor": "middle" }, camp === null ? "no camp" : `camp ${camp}`));
+    });
+    target.replaceChildren(...nodes);
   }
 
   function renderClusters(doc) {
@@ -335,6 +377,7 @@
     renderGraph(doc);
     renderCascades(doc);
     renderLayers(doc);
+    renderUserGraph(doc);
     renderClusters(doc);
     renderAlerts(doc);
     document.body.dataset.renderedAt = String(Date.now());
