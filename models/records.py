@@ -285,14 +285,15 @@ class CommunitiesRecord(Record):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UserGraph(Record):
     """A bounded snapshot of the retweet layer for drawing its echo chambers: the `users` best
-    ranked by engaged influence, each `(user_id, score, camp)` (camp None before the first
-    refresh found one), and the heaviest retweet `edges` among them, `(retweeter, retweeted,
-    retweets)`. `active_users` and `active_edges` count the whole layer.
+    ranked by engaged influence, each `(user_id, score, community, camp)` (community and camp
+    from the latest refresh, None for a user it did not place), and the heaviest retweet `edges`
+    among them, `(retweeter, retweeted, retweets)`. `active_users` and `active_edges` count the
+    whole layer.
     """
 
     kind: ClassVar[str] = "user_graph"
     layer: str
-    users: tuple[tuple[str, float, int | None], ...]
+    users: tuple[tuple[str, float, int | None, int | None], ...]
     edges: tuple[tuple[str, str, int], ...]
     active_users: int
     active_edges: int

@@ -347,9 +347,10 @@ class Analyzer:
         ]
 
     def _user_graph(self, stamp: Stamp) -> UserGraph:
-        """The retweet layer's best ranked users, coloured by the latest refresh's camps."""
+        """The retweet layer's best ranked users, with the latest refresh's communities and camps."""
         users, edges = self.influence.top_graph(GRAPH_USERS, GRAPH_EDGES)
         partition = self.watch.partitions.get("retweet")
+        communities = partition.communities if partition is not None else {}
         camps = partition.camps if partition is not None else {}
         return UserGraph(
             at=stamp.at,
@@ -357,7 +358,7 @@ class Analyzer:
             lateness=stamp.lateness,
             trigger=stamp.trigger,
             layer="retweet",
-            users=tuple((user, score, camps.get(user)) for user, score in users),
+            users=tuple((user, score, communities.get(user), camps.get(user)) for user, score in users),
             edges=tuple(edges),
             active_users=self.influence.active_users(),
             active_edges=self.influence.active_edges(),

@@ -174,7 +174,7 @@ def test_live_json_is_versioned_bounded_and_holds_every_section(fed: Fed) -> Non
     assert len(payload_tree["parents"]) == PAYLOAD_RETWEETS
     graph = live["user_graph"]
     assert graph["users"]
-    assert any(camp is not None for _, _, camp in graph["users"])
+    assert any(camp is not None for _, _, _, camp in graph["users"])
     status, headers, _ = fed.get("/dashboard/")
     assert status == 200
     assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY

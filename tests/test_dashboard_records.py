@@ -54,15 +54,17 @@ def test_periodic_views_publish_trees_too(final: list[Record]) -> None:
 
 def test_the_user_graph_is_bounded_and_its_edges_join_its_users(final: list[Record]) -> None:
     """The published user graph holds at most `GRAPH_USERS` users, by rank, and `GRAPH_EDGES`
-    edges, each between two of them; refreshed users carry their camp.
+    edges, each between two of them; refreshed users carry their community and camp.
     """
     graphs = [r for r in final if isinstance(r, UserGraph)]
     assert graphs
     graph = graphs[-1]
-    users = [user for user, _, _ in graph.users]
+    users = [user for user, _, _, _ in graph.users]
     assert 0 < len(users) <= GRAPH_USERS
     assert len(graph.edges) <= GRAPH_EDGES
     assert graph.active_users >= len(users)
     assert all(a in users and b in users and weight > 0 for a, b, weight in graph.edges)
-    assert [score for _, score, _ in graph.users] == sorted((s for _, s, _ in graph.users), reverse=True)
-    assert any(camp is not None for _, _, camp in graph.users)
+    assert [score for _, score, _, _ in graph.users] == sorted(
+        (s for _, s, _, _ in graph.users), reverse=True
+    )
+    assert any(community is not None and camp is not None for _, _, community, camp in graph.users)

@@ -291,42 +291,44 @@
 
   const CAMP_COLORS = ["#4fb3ff", "#f85149", "#3fb950", "#d29922", "#bc8cff", "#39c5cf", "#ff7b72", "#8b98a5"];
 
-  // Each camp a disc of its own, side by side; users on a sunflower spiral inside it, the best
-  // ranked in the middle; radius by engaged influence.
+  // Each community a disc of its own, side by side, coloured by its users' camp; users on a
+  // sunflower spiral inside it, the best ranked in the middle; radius by engaged influence.
   function renderUserGraph(doc) {
     const graph = doc.user_graph;
     const target = document.getElementById("user-graph");
     if (!graph || !graph.users.length) { target.replaceChildren(); return; }
     setText("user-graph-note", `Retweet layer: the ${fmt(graph.users.length)} best ranked of ${fmt(graph.active_users)} active users ` +
-      `(${fmt(graph.edges.length)} of ${fmt(graph.active_edges)} retweet edges), coloured by camp, sized by engaged influence`);
-    const camps = [...new Set(graph.users.map((u) => u[2]))].sort((a, b) => (a === null) - (b === null) || a - b);
-    const width = 1200 / camps.length;
+      `(${fmt(graph.edges.length)} of ${fmt(graph.active_edges)} retweet edges), one disc per community, coloured by camp, sized by engaged influence`);
+    const groups = [...new Set(graph.users.map((u) => u[2]))].sort((a, b) => (a === null) - (b === null) || a - b);
+    const columns = Math.min(groups.length, 8), rows = Math.ceil(groups.length / columns);
+    const cellWidth = 1200 / columns, cellHeight = 400 / rows;
     const position = new Map();
     const best = Math.max(...graph.users.map((u) => u[1]), 1e-9);
-    camps.forEach((camp, c) => {
-      const members = graph.users.filter((u) => u[2] === camp);
-      const cx = width * (c + 0.5), cy = 215, radius = Math.min(width / 2 - 20, 190);
+    const largest = Math.max(...groups.map((c) => graph.users.filter((u) => u[2] === c).length));
+    const nodes = [];
+    groups.forEach((community, g) => {
+      const members = graph.users.filter((u) => u[2] === community);
+      const cx = cellWidth * ((g % columns) + 0.5), cy = 24 + cellHeight * (Math.floor(g / columns) + 0.5);
+      const radius = Math.max(10, (Math.min(cellWidth, cellHeight) / 2 - 22) * Math.sqrt(members.length / largest));
       members.forEach((u, k) => {
         const r = radius * Math.sqrt((k + 0.5) / members.length);
         const angle = k * 2.39996;
-        position.set(u[0], [cx + r * Math.cos(angle), cy + r * Math.sin(angle), camp, u[1]]);
+        position.set(u[0], [cx + r * Math.cos(angle), cy + r * Math.sin(angle), u[3], u[1]]);
       });
+      nodes.push(svg("text", { x: cx, y: cy - Math.min(cellWidth, cellHeight) / 2 + 12, "text-anchor": "middle" },
+        community === null ? "not placed" : `community ${community} (${members.length})`));
     });
-    const nodes = [];
     for (const [a, b] of graph.edges) {
       if (!position.has(a) || !position.has(b)) continue;
       const [x1, y1] = position.get(a), [x2, y2] = position.get(b);
-      nodes.push(svg("line", { x1, y1, x2, y2, class: "edge", "stroke-opacity": 0.25 }));
+      nodes.unshift(svg("line", { x1, y1, x2, y2, class: "edge", "stroke-opacity": 0.2 }));
     }
     for (const [user, [x, y, camp, score]] of position) {
       const color = camp === null ? "#8b98a5" : CAMP_COLORS[camp % CAMP_COLORS.length];
-      const circle = svg("circle", { cx: x, cy: y, r: 2 + 8 * (score / best), fill: color, "fill-opacity": 0.85 });
+      const circle = svg("circle", { cx: x, cy: y, r: 2 + 7 * (score / best), fill: color, "fill-opacity": 0.85 });
       circle.appendChild(svg("title", {}, `${user}: camp ${camp === null ? "none" : camp}, influence ${fmt(score, 3)}`));
       nodes.push(circle);
     }
-    camps.forEach((camp, c) => {
-      nodes.push(svg("text", { x: width * (c + 0.5), y: 16, "text-anchor": "middle" }, camp === null ? "no camp" : `camp ${camp}`));
-    });
     target.replaceChildren(...nodes);
   }
 
