@@ -195,6 +195,7 @@ def register(app: faust.App, base_settings: Settings) -> None:
             say(f"clean slate: deleted the {len(cleared)} topics of earlier demos")
         ensure_topics(settings.bootstrap_servers, [settings.input_topic], partitions=settings.partitions)
         metrics_url = f"http://{settings.web_host}:{settings.web_port}/metrics"
+        dashboard_url = f"http://{settings.web_host}:{settings.web_port}/dashboard/"
         with log.open("wb") as out:  # a clean slate: this demo's log only, not earlier ones' errors
             worker = subprocess.Popen(
                 [sys.executable, "-m", "agents", "worker", "-l", "info"],
@@ -206,7 +207,8 @@ def register(app: faust.App, base_settings: Settings) -> None:
             say(f"worker starting (log {log})")
             _wait_for_worker(metrics_url, worker, log)
             say(
-                f"\nLive now:\n  Prometheus metrics   {metrics_url}\n"
+                f"\nLive now:\n  Dashboard            {dashboard_url}\n"
+                f"  Prometheus metrics   {metrics_url}\n"
                 f"  metric records       resonance subscribe {settings.metrics_topic}\n"
                 f"  alerts               resonance subscribe {settings.alerts_topic}\n"
                 f"  dead letters         resonance subscribe {settings.dead_letter_topic}\n"
