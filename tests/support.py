@@ -21,12 +21,25 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from agents.broker import free_ports
+from synth import StreamSpec
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO.parent / "shared" / "datasets"
 RESONANCE = [sys.executable, "-m", "agents"]
 
 T = TypeVar("T")
+
+# A generated stream that raises every kind of alert, and the settings it needs: it lasts about
+# ten minutes of event time; bursts are scored in one-minute buckets after a three-minute
+# warm-up, and structure is refreshed every two minutes.
+ALERTING_STREAM = StreamSpec(events=12_000, seed=21, rings=2, ring_size=6)
+ALERTING_SETTINGS = {
+    "RESONANCE_WINDOW": "1h",
+    "RESONANCE_LATENESS": "30s",
+    "RESONANCE_BURST_BUCKET": "1m",
+    "RESONANCE_ALERT_BURST_WARMUP": "3m",
+    "RESONANCE_REFRESH_EVERY": "2m",
+}
 
 
 def wait_for(check: Callable[[], T | None], *, seconds: float, what: str, interval: float = 0.2) -> T:
@@ -146,12 +159,17 @@ def running_worker(deployment: Deployment, log: Path, **env: str) -> Iterator[su
         wait_for(lambda: _serving(deployment, worker, log), seconds=90, what=f"the worker (log {log})")
         yield worker
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop(worker)
+
+
+def stop(process: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    """Terminate `process` and wait for it; kill it if it is still there after `seconds`."""
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def uncommitted(deployment: Deployment) -> dict[str, int]:
@@ -359,9 +377,4 @@ def running_prometheus(target: str, directory: Path) -> Iterator[Prometheus]:
         wait_for(ready, seconds=60, what=f"prometheus (log {log})")
         yield Prometheus(url)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)

@@ -22,6 +22,8 @@ from agents.dashboard.store import LIVE_MAX_BYTES, LIVE_VERSION
 from agents.dashboard.web import CONTENT_SECURITY_POLICY
 from models.records import Alert, AlertType, Severity, Trigger
 from support import (
+    ALERTING_SETTINGS,
+    ALERTING_STREAM,
     REPO,
     Deployment,
     Prometheus,
@@ -31,21 +33,14 @@ from support import (
     running_worker,
     wait_for,
 )
-from synth import StreamSpec, write_stream
+from synth import write_stream
 
 pytestmark = pytest.mark.kafka
 
 DASHBOARD = REPO / "grafana" / "dashboards" / "resonance-overview.json"
 ARTIFACTS = REPO / "artifacts" / "dashboard"  # screenshots of the page, kept by every run
-SPEC = StreamSpec(events=12_000, seed=21, rings=2, ring_size=6)
-# As tests/test_alerts_live.py: ten minutes of event time raise every kind of alert.
-SETTINGS = {
-    "RESONANCE_WINDOW": "1h",
-    "RESONANCE_LATENESS": "30s",
-    "RESONANCE_BURST_BUCKET": "1m",
-    "RESONANCE_ALERT_BURST_WARMUP": "3m",
-    "RESONANCE_REFRESH_EVERY": "2m",
-}
+SPEC = ALERTING_STREAM  # raises every kind of alert
+SETTINGS = ALERTING_SETTINGS
 # Markup and script in every string the stream controls that the page shows.
 PAYLOAD_USER = "<script>window.__pwned = 1</script>"
 PAYLOAD_TAG = "<img src=x onerror=window.__pwned=2>"
