@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.support import RESONANCE, consume, new_deployment, records, wait_for, worker_warnings
+from tests.support import RESONANCE, Prometheus, consume, new_deployment, records, wait_for, worker_warnings
 
 DEMO_EVENTS = 2_000
 DEMO_SPEED = "600"  # event-time seconds per second: the small stream replays in a few seconds
@@ -24,8 +24,9 @@ def test_the_demo_analyses_its_whole_stream_live_and_stops_everything_at_ctrl_c(
 ) -> None:
     """The demo generates its stream, starts a worker, replays the stream into it and follows the
     worker until it has accounted for every tweet; the worker accepts each tweet once and publishes
-    cascade records on demo.metrics; the page it prints first shows the live numbers; Ctrl-C then
-    stops the demo (exit 130) and its worker. A worker stalled by its producer fails here, not at a
+    cascade records on demo.metrics; the page it prints first shows the live numbers, and the
+    Prometheus it starts beside the worker has scraped it; Ctrl-C then stops the demo (exit 130)
+    and its worker. A worker stalled by its producer fails here, not at a
     user's desk.
     """
     deployment = new_deployment(kafka_bootstrap, tmp_path)
@@ -72,6 +73,14 @@ def test_the_demo_analyses_its_whole_stream_live_and_stops_everything_at_ctrl_c(
             return live if shown else None
 
         wait_for(live_numbers, seconds=60, what="the demo's page to show its live numbers")
+        found = re.search(r"Prometheus \(PromQL\)  (http://127\.0\.0\.1:\d+)\n", err.read_text())
+        assert found, err.read_text()
+        prometheus = Prometheus(found.group(1))
+        wait_for(
+            lambda: prometheus.query("resonance_tweets_accepted_total"),
+            seconds=60,
+            what="the demo's Prometheus to have scraped the worker",
+        )
     finally:
         demo.send_signal(signal.SIGINT)
         code = demo.wait(timeout=90)

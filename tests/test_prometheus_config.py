@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from agents.local_prometheus import scrape_config
 from support import REPO, prometheus_config
 
 SKIPPED_FOLDERS = {".venv", ".git", "node_modules", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
@@ -42,9 +44,12 @@ def test_a_shipped_configuration_passes_promtool(path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_tests_generated_configuration_passes_promtool(tmp_path: Path) -> None:
-    """The configuration the integration tests generate for their own Prometheus is valid too."""
+@pytest.mark.parametrize("generate", [prometheus_config, scrape_config], ids=["tests", "demo"])
+def test_a_generated_configuration_passes_promtool(tmp_path: Path, generate: Callable[[str], str]) -> None:
+    """The configurations the integration tests and `resonance demo` write for their own
+    Prometheus are valid too.
+    """
     config = tmp_path / "prometheus.yml"
-    config.write_text(prometheus_config("127.0.0.1:6066"), encoding="utf-8")
+    config.write_text(generate("127.0.0.1:6066"), encoding="utf-8")
     result = promtool_check_config(config)
     assert result.returncode == 0, result.stdout + result.stderr
