@@ -241,7 +241,7 @@ def test_the_trees_of_the_largest_cascades_are_kept() -> None:
 
 
 def test_trees_are_left_out_before_a_document_outgrows_its_bound() -> None:
-    """Trees too large for one update are dropped from it, the rest of the document kept."""
+    """Trees too large for one update are dropped from it (after old alerts), the rest kept."""
     store = fed(*(tree(f"r{n}", 9_000) for n in range(TREES_KEPT)), alert(1))
     document = orjson.loads(encode_bounded(store.view({}, NOW)))
     assert document["trees"] == {}

@@ -14,6 +14,7 @@ the set of records sharing the latest event time `at` of their kind.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ import orjson
 LIVE_VERSION = 1
 LIVE_MAX_BYTES = 256 * 1024  # one update of the page, at most
 ALERTS_KEPT = 500
+ALERTS_MIN_SHOWN = 100  # an update too large for every alert still carries the newest
 SERIES_POINTS = 720  # per series: an hour of points at the default 5 s refresh
 HASHTAGS_KEPT = 500  # the most used; a hashtag leaving the window (count 0) leaves the store
 HASHTAGS_SHOWN = 200
@@ -306,20 +308,32 @@ _HANDLERS = {
 
 
 def encode_bounded(document: Json, limit: int = LIVE_MAX_BYTES) -> bytes:
-    """`document` as JSON of at most `limit` bytes: the cascade trees, then the oldest alerts (as
-    many as needed: `alerts_left_out` says how many), then the user graph are left out until it
-    fits.
+    """`document` as JSON of at most `limit` bytes. What is left out until it fits, in order: the
+    oldest alerts down to `ALERTS_MIN_SHOWN` (the feed shows the newest), the cascade trees, the
+    rest of the alerts, the user graph. `alerts_left_out` says how many alerts were.
     """
     alerts = document["alerts"]
+
+    def alerts_kept(count: int) -> Callable[[Json], Json]:
+        return lambda doc: (
+            doc | {"alerts": alerts[:count], "alerts_left_out": len(alerts) - min(count, len(alerts))}
+        )
+
+    def without(name: str, empty: Any) -> Callable[[Json], Json]:
+        return lambda doc: doc | {name: empty}
+
+    reductions: tuple[Callable[[Json], Json], ...] = (
+        alerts_kept(250),
+        alerts_kept(ALERTS_MIN_SHOWN),
+        without("trees", {}),
+        alerts_kept(ALERTS_MIN_SHOWN // 4),
+        alerts_kept(0),
+        without("user_graph", None),
+    )
     encoded = orjson.dumps(document)
-    if len(encoded) > limit:
-        document = document | {"trees": {}}
+    for reduce in reductions:
+        if len(encoded) <= limit:
+            break
+        document = reduce(document)
         encoded = orjson.dumps(document)
-    shown = len(alerts)
-    while len(encoded) > limit and shown:
-        shown //= 2
-        document = document | {"alerts": alerts[:shown], "alerts_left_out": len(alerts) - shown}
-        encoded = orjson.dumps(document)
-    if len(encoded) > limit:
-        encoded = orjson.dumps(document | {"user_graph": None})
     return encoded

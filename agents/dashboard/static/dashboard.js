@@ -384,6 +384,7 @@
     renderAlerts(doc);
     document.body.dataset.renderedAt = String(Date.now());
     document.body.dataset.records = String(doc.records_seen);
+    document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
   }
 
   async function poll() {
