@@ -21,7 +21,7 @@ HEADER_SAMPLE_SECONDS = 1.0
 def register(app: faust.App, *, settings: Settings, instruments: Instruments) -> Store:
     """Add the dashboard to `app`: its store, the task feeding it, the header's sampler, the pages."""
     store = Store()
-    header = Header(instruments, app)
+    header = Header(instruments, app, settings.app_id)
 
     async def dashboard_feed() -> None:
         await feed_store(

@@ -38,6 +38,7 @@ class Header:
 
     instruments: Instruments
     app: faust.App
+    app_id: str  # internal topics are named `{app_id}-{stage}`: shown by their stage's name
     _samples: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=SAMPLES_KEPT))
 
     def sample(self, now: float) -> None:
@@ -67,13 +68,15 @@ class Header:
             if "changelog" in tp.topic or "__assignor" in tp.topic:  # Faust's own bookkeeping
                 continue
             held.setdefault(tp.topic, []).append(tp.partition)
+        prefix = f"{self.app_id}-"
         monitor = self.app.monitor
         ends = getattr(monitor, "tp_end_offsets", None) or {}
         committed = getattr(monitor, "tp_committed_offsets", None) or {}
         lag: dict[str, int] = {}
         for tp, end in ends.items():
             if tp.topic in held and tp.partition in held[tp.topic]:
-                lag[tp.topic] = lag.get(tp.topic, 0) + max(0, end - committed.get(tp, 0))
+                name = tp.topic.removeprefix(prefix)
+                lag[name] = lag.get(name, 0) + max(0, end - committed.get(tp, 0))
         return {
             "accepted_per_second": self.accepted_per_second(),
             "accepted_total": _total(self.instruments.accepted),
@@ -81,5 +84,7 @@ class Header:
             "dead_letters_by_reason": _by_label(self.instruments.rejected),
             "late_events": _by_label(self.instruments.late),
             "consumer_lag": lag,
-            "partitions": {topic: sorted(parts) for topic, parts in sorted(held.items())},
+            "partitions": {
+                topic.removeprefix(prefix): sorted(parts) for topic, parts in sorted(held.items())
+            },
         }

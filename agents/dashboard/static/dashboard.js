@@ -45,7 +45,7 @@
   }
 
   function describe(object) {
-    return Object.entries(object || {}).map(([k, v]) => `${k}: ${fmt(v)}`).join(", ");
+    return Object.entries(object || {}).filter(([, v]) => v !== 0).map(([k, v]) => `${k}: ${fmt(v)}`).join(", ");
   }
 
   function span(seconds) {
@@ -127,7 +127,7 @@
     setText("kpi-late-detail", describe(header.late_events));
     setText("kpi-lag", fmt(sum(header.consumer_lag)));
     setText("kpi-lag-detail", describe(header.consumer_lag));
-    setText("kpi-partitions", Object.entries(header.partitions || {}).map(([t, p]) => `${t}: ${p.join(",")}`).join("  ") || "none yet");
+    setText("kpi-partitions", Object.entries(header.partitions || {}).map(([t, p]) => `${t} ${p.join(",")}`).join(" · ") || "none yet");
     setText("kpi-event-time", doc.event_time ? doc.event_time.replace("T", " ").replace("Z", " UTC") : "–");
     if (doc.event_time) {
       const behind = doc.now - epoch(doc.event_time);
