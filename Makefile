@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint install native system-deps clean stress
+.PHONY: demo test lint install native system-deps clean stress vendor
 
 $(INSTALLED): pyproject.toml
 	@$(MAKE) --no-print-directory system-deps
@@ -31,7 +31,7 @@ $(NATIVE_BUILT): $(INSTALLED) $(wildcard models/*.py models/wire/*.py streams/*.
 native: $(NATIVE_BUILT)
 
 # Java runs the broker and Maven fetches it; install them from Debian when missing (as root),
-# and the C compiler mypyc needs.
+# and the C compiler mypyc needs, Prometheus and Chromium for the tests.
 system-deps:
 	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -46,6 +46,15 @@ system-deps:
 	    apt-get update -q && apt-get install -y -q gcc python3-dev; \
 	  else \
 	    echo "A C compiler and Python's headers are needed: install them (e.g. apt-get install gcc python3-dev)"; exit 1; \
+	  fi; \
+	fi
+	@# The tests run a real Prometheus (and promtool) against a worker, and the dashboard page in a
+	@# headless Chromium: Debian's packages, without their recommends (no desktop, no exporters).
+	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q && apt-get install -y -q --no-install-recommends prometheus chromium; \
+	  else \
+	    echo "Prometheus and Chromium are needed: install them (e.g. apt-get install --no-install-recommends prometheus chromium)"; exit 1; \
 	  fi; \
 	fi
 
@@ -80,3 +89,14 @@ lint: install
 clean:
 	rm -rf $(VENV) .resonance-data .pytest_cache .mypy_cache .ruff_cache build models/_native.sources.json streams/_native.sources.json
 	find models streams -name '*.so' -delete
+
+# The dashboard's vendored JavaScript, fetched again from npm at the pinned version (the committed
+# files are checked against their SHA-256 in tests/test_dashboard_vendor.py: update both together).
+UPLOT_VERSION := 1.6.32
+VENDOR := agents/dashboard/static/vendor
+vendor:
+	rm -rf $(VENDOR)/.fetch && mkdir -p $(VENDOR)/.fetch
+	cd $(VENDOR)/.fetch && npm pack --silent uplot@$(UPLOT_VERSION) >/dev/null && tar -xzf uplot-$(UPLOT_VERSION).tgz
+	cp $(VENDOR)/.fetch/package/dist/uPlot.iife.min.js $(VENDOR)/.fetch/package/dist/uPlot.min.css $(VENDOR)/
+	cp $(VENDOR)/.fetch/package/LICENSE $(VENDOR)/uPlot.LICENSE.txt
+	rm -rf $(VENDOR)/.fetch

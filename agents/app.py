@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import faust
-from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CollectorRegistry
 
-from agents import accept, conversation, hashtag_window, ingest, loop_lag
+from agents import accept, conversation, dashboard, hashtag_window, ingest, loop_lag
 from agents.checkpoints import CHECKPOINT_MAX_BYTES
+from agents.faust_sensors import setup_faust_sensors
 from agents.instruments import Instruments
 from agents.settings import Settings, hashtag_config
 from agents.topics import Topics
@@ -70,11 +70,12 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
         broker_session_timeout=settings.failover.total_seconds(),
         broker_heartbeat_interval=min(HEARTBEAT_S, settings.failover.total_seconds() / 3),
     )
-    setup_prometheus_sensors(app, registry=registry, name_prefix="faust")
+    setup_faust_sensors(app, registry)
     app.task(loop_lag.watcher(registry), on_leader=False)
     topics = Topics.declare(app, settings)
     app.task(topics.create_outputs, on_leader=False)
     instruments = Instruments.create(registry, top_n=settings.top_n)
+    dashboard.register(app, settings=settings, instruments=instruments)
     ingest.register(
         app,
         topics=topics,

@@ -50,7 +50,7 @@ class LatestHashtags(Collector):
         """Yield the top-N gauges, ranked by count, ties by tag."""
         top = sorted(self._latest.values(), key=lambda r: (-r.count, r.tag))[: self.top_n]
         count = GaugeMetricFamily(
-            "resonance_hashtag_window_count",
+            "resonance_hashtag_window_tweets",
             "Tweets using the hashtag in the rolling event-time window (top N hashtags)",
             labels=["tag"],
         )
@@ -195,9 +195,13 @@ class LatestConversation(Collector):
         """Keep what the gauges show from a published record."""
         if isinstance(record, InfluenceSummary):
             self.summary = record
-            self._users = []
-        elif isinstance(record, InfluenceRecord) and len(self._users) < self.top_n:
-            self._users.append(record)
+        elif isinstance(record, InfluenceRecord):
+            # A view publishes its users by rank, then its summary: a rank not past the last one
+            # starts the next view. (Reset by the summary, the gauges were empty after every view.)
+            if self._users and record.rank <= self._users[-1].rank:
+                self._users = []
+            if len(self._users) < self.top_n:
+                self._users.append(record)
         elif isinstance(record, CommunitiesRecord):
             self._layers[record.layer] = record
             self._clusters = {}  # a refresh publishes its layers first, then its clusters

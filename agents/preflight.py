@@ -7,6 +7,7 @@ taken web port). `preflight` finds them first, and reads the follower graph the 
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 from pathlib import Path
 
@@ -19,15 +20,17 @@ from agents.topics import read_topics
 
 def preflight(settings: Settings, argv: list[str]) -> None:
     """Raise UsageError, naming the fix, when the worker could not run: an unreadable follower
-    graph (`RESONANCE_FOLLOWERS`), a taken web port, no broker, or input topics with another
-    partition count; then create the topics it reads.
+    graph (`RESONANCE_FOLLOWERS`), pages exposed beyond this machine without a token, a taken web
+    port, no broker, or input topics with another partition count; then create the topics it reads.
     """
     if settings.followers:
         try:
             read_follower_graph(Path(settings.followers))
         except FollowerFileError as error:
             raise UsageError(f"RESONANCE_FOLLOWERS: {error}") from None
-    problem = port_taken(settings, argv) or partition_mismatch(settings)
+    problem = (
+        exposed_without_token(settings, argv) or port_taken(settings, argv) or partition_mismatch(settings)
+    )
     if problem:
         raise UsageError(problem)
     create_read_topics(settings)
@@ -61,6 +64,33 @@ def partition_mismatch(settings: Settings) -> str | None:
         f"RESONANCE_PARTITIONS is {settings.partitions} but {found} partitions: set "
         f"RESONANCE_PARTITIONS={next(iter(wrong.values()))}, or use another RESONANCE_APP_ID "
         "and RESONANCE_INPUT_TOPIC"
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a name or an address) is this machine's loopback interface only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to any interface
+        return False
+
+
+def exposed_without_token(settings: Settings, argv: list[str]) -> str | None:
+    """Why the worker must not serve its pages where it would listen, or None: an address other
+    machines can reach (`RESONANCE_WEB_HOST`, or `--web-bind`/`-b`) needs `RESONANCE_WEB_TOKEN`.
+    """
+    host = settings.web_host
+    for flag in ("-b", "--web-bind"):
+        if flag in argv[:-1]:
+            host = argv[argv.index(flag) + 1]
+    host = next((arg.split("=", 1)[1] for arg in argv if arg.startswith("--web-bind=")), host)
+    if settings.web_token or "--without-web" in argv or is_loopback(host):
+        return None
+    return (
+        f"the web server would listen on {host}, which other machines can reach: set "
+        "RESONANCE_WEB_TOKEN to a secret (asked by /dashboard/ and /metrics), or RESONANCE_WEB_HOST=127.0.0.1"
     )
 
 

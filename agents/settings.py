@@ -87,6 +87,9 @@ class Settings:
     clock_skew: timedelta = timedelta(hours=1)
     web_host: str = "127.0.0.1"  # RESONANCE_WEB_HOST
     web_port: int = 6066  # RESONANCE_WEB_PORT
+    # RESONANCE_WEB_TOKEN: asked by every page of the web server (/dashboard/, /metrics) when set;
+    # required when RESONANCE_WEB_HOST is not a loopback address (agents.preflight).
+    web_token: str = ""
     data_dir: str = ".resonance-data"  # RESONANCE_DATA_DIR (worker's local state)
 
     def __post_init__(self) -> None:

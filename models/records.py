@@ -157,6 +157,25 @@ class CascadeRecord(Record):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CascadeTree(Record):
+    """A bounded snapshot of one of the largest live cascades' tree, for drawing it.
+
+    `nodes` are the cascade's first tweets in the order they joined it, the root first, at most
+    a bound (`truncated` says when the cascade has more: `size` is the whole cascade's); parents
+    join before their children, so those first tweets form a tree. `parents[i]` is the index in
+    `nodes` of the parent of `nodes[i + 1]`.
+    """
+
+    kind: ClassVar[str] = "cascade_tree"
+    root_id: str
+    root_user_id: str
+    size: int
+    nodes: tuple[str, ...]
+    parents: tuple[int, ...]
+    truncated: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class InfluenceRecord(Record):
     """One user's engaged influence over the window (see `streams.influence` for the formula)."""
 
@@ -248,6 +267,23 @@ class CommunitiesRecord(Record):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class UserGraph(Record):
+    """A bounded snapshot of the retweet layer for drawing its echo chambers: the `users` best
+    ranked by engaged influence, each `(user_id, score, community, camp)` (community and camp
+    from the latest refresh, None for a user it did not place), and the heaviest retweet `edges`
+    among them, `(retweeter, retweeted, retweets)`. `active_users` and `active_edges` count the
+    whole layer.
+    """
+
+    kind: ClassVar[str] = "user_graph"
+    layer: str
+    users: tuple[tuple[str, float, int | None, int | None], ...]
+    edges: tuple[tuple[str, str, int], ...]
+    active_users: int
+    active_edges: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HashtagPolarization(Record):
     """How one hashtag's users split over the camps of the retweet layer.
 
@@ -326,9 +362,11 @@ RECORD_KINDS: tuple[str, ...] = tuple(
         HashtagCount,
         HashtagGraph,
         CascadeRecord,
+        CascadeTree,
         InfluenceRecord,
         InfluenceSummary,
         CommunitiesRecord,
+        UserGraph,
         HashtagPolarization,
         CoordinationRecord,
         Alert,

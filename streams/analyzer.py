@@ -22,7 +22,7 @@ from typing import Any
 import networkx as nx
 
 from models.event import TweetEvent
-from models.records import Alert, CascadeRecord, HashtagGraph, Record, Trigger
+from models.records import Alert, CascadeRecord, HashtagGraph, Record, Trigger, UserGraph
 from streams.alerts import AlertConfig, Stamp
 from streams.cascades import CascadeForest, CascadeForestConfig
 from streams.chambers import ChamberConfig
@@ -39,6 +39,10 @@ from streams.window import Watermark, boundaries, from_ms, to_ms
 DEFAULT_TICK = timedelta(minutes=1)
 DEFAULT_REFRESH = timedelta(minutes=5)
 _EPSILON = timedelta(milliseconds=1)
+TREES = 5  # the largest cascades whose trees are published with each periodic view
+# The user graph published at each refresh: the best ranked users and the heaviest edges among them.
+GRAPH_USERS = 300
+GRAPH_EDGES = 1_000
 SNAPSHOT_VERSION = 2
 
 
@@ -253,8 +257,10 @@ class Analyzer:
                 records.append(self._graph_record(end, summaries[end], Trigger.BOUNDARY))
                 influence, summary = self.influence.records(end, Trigger.BOUNDARY, top=self.config.top)
                 records.extend([*influence, summary])
+                records.extend(self._tree_records(end, Trigger.BOUNDARY))
             if self.config.every is not None and to_ms(end) % (self.config.refresh // _EPSILON) == 0:
                 records.extend(self.watch.refresh(self._stamp(end, Trigger.BOUNDARY), self.influence))
+                records.append(self._user_graph(self._stamp(end, Trigger.BOUNDARY)))
             self._ticked = end
         return records
 
@@ -295,12 +301,14 @@ class Analyzer:
         self.graph.flush(self.config.top_pairs)
         records.append(self._graph_record(latest, self.graph.summary(self.config.top_pairs), trigger))
         records.extend(self._cascade_records(latest, trigger))
+        records.extend(self._tree_records(latest, trigger))
         self.influence.advance(latest + _EPSILON)
         self.watch.advance(latest + _EPSILON)
         records.extend(self._judge_cascades(latest, trigger))
         influence, summary = self.influence.records(latest, trigger, top=self.config.top)
         records.extend([*influence, summary])
         records.extend(self.watch.refresh(self._stamp(latest, trigger), self.influence))
+        records.append(self._user_graph(self._stamp(latest, trigger)))
         return records
 
     def view(self, trigger: Trigger = Trigger.IDLE) -> list[Record]:
@@ -324,11 +332,41 @@ class Analyzer:
         provisional = cls.restore(config, data)
         return [record for record in provisional.flush(trigger) if not isinstance(record, Alert)]
 
-    def _cascade_records(self, at: datetime, trigger: Trigger) -> list[CascadeRecord]:
-        """Every held cascade with at least one retweet, largest first (ties by root id)."""
+    def _largest_cascades(self, top: int | None) -> list[str]:
+        """The roots of the `top` largest held cascades with a retweet (all for None), largest
+        first, ties by root id.
+        """
         grown = [(c.size, root) for root in self.cascades.grown() if (c := self.cascades.get(root))]
         grown.sort(key=lambda item: (-item[0], item[1]))
-        return [self.cascades.record(root, trigger, at=at) for _, root in grown[: self.config.top]]
+        return [root for _, root in grown[:top]]
+
+    def _cascade_records(self, at: datetime, trigger: Trigger) -> list[CascadeRecord]:
+        """Every held cascade with at least one retweet, largest first (ties by root id)."""
+        return [
+            self.cascades.record(root, trigger, at=at) for root in self._largest_cascades(self.config.top)
+        ]
+
+    def _user_graph(self, stamp: Stamp) -> UserGraph:
+        """The retweet layer's best ranked users, with the latest refresh's communities and camps."""
+        users, edges = self.influence.top_graph(GRAPH_USERS, GRAPH_EDGES)
+        partition = self.watch.partitions.get("retweet")
+        communities = partition.communities if partition is not None else {}
+        camps = partition.camps if partition is not None else {}
+        return UserGraph(
+            at=stamp.at,
+            window=stamp.window,
+            lateness=stamp.lateness,
+            trigger=stamp.trigger,
+            layer="retweet",
+            users=tuple((user, score, communities.get(user), camps.get(user)) for user, score in users),
+            edges=tuple(edges),
+            active_users=self.influence.active_users(),
+            active_edges=self.influence.active_edges(),
+        )
+
+    def _tree_records(self, at: datetime, trigger: Trigger) -> list[Record]:
+        """The trees of the `TREES` largest held cascades with a retweet (ties by root id)."""
+        return [self.cascades.tree_record(root, trigger, at=at) for root in self._largest_cascades(TREES)]
 
     def snapshot(self) -> dict[str, Any]:
         """JSON-able plain data from which `restore` rebuilds this state exactly.

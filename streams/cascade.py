@@ -242,6 +242,27 @@ class Cascade:
         age = max(self._last_at - self._root_at, MIN_AGE)
         return (len(self._parent_of) - 1) / (age / _HOUR)
 
+    def tree(self, max_nodes: int) -> tuple[list[str], list[int]]:
+        """The tree's first `max_nodes` tweets (at least the root), generation by generation and
+        by id within one, and the index in that list of each one's parent after the root. The
+        order does not depend on the order the retweets arrived in, and any prefix of it is a
+        tree (a parent is a generation above its children).
+
+        >>> from datetime import UTC, datetime
+        >>> t0 = datetime(2024, 1, 1, tzinfo=UTC)
+        >>> cascade = Cascade("r", "alice", t0)
+        >>> cascade.add("b", "r", t0)
+        >>> cascade.add("c", "b", t0)
+        >>> cascade.add("a", "r", t0)
+        >>> cascade.tree(3)
+        (['r', 'a', 'b'], [0, 0])
+        """
+        ids = list(self._index_of)
+        depth_of = self._depth_of
+        order = sorted(range(len(ids)), key=lambda i: (depth_of[i], ids[i]))[: max(1, max_nodes)]
+        position = {node: place for place, node in enumerate(order)}
+        return [ids[node] for node in order], [position[self._parent_of[node]] for node in order[1:]]
+
     def snapshot(self) -> CascadeSnapshot:
         """Return the tree as plain, JSON-serialisable data; `restore` rebuilds an equal cascade.
 

@@ -42,7 +42,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple, NotRequired, TypedDict
 
 from models.event import TweetEvent
-from models.records import CascadeRecord, Trigger
+from models.records import CascadeRecord, CascadeTree, Trigger
 from streams.cascade import Cascade, CascadeSnapshot
 from streams.reconstruction import (
     Candidates,
@@ -55,6 +55,8 @@ from streams.reconstruction import (
 from streams.size_percentile import SizePercentiles, size_bin
 
 SNAPSHOT_VERSION = 1
+# A published tree holds at most this many tweets: enough to draw, bounded however big the cascade.
+TREE_MAX_NODES = 500
 
 UNKNOWN_USER = "unknown"
 """The root user of a cascade whose original was never seen and whose retweets did not say."""
@@ -388,6 +390,27 @@ class CascadeForest:
             depth_percentile=self._depths.percentile(size, depth) if ranked else None,
             virality_percentile=self._viralities.percentile(size, virality or 0.0) if ranked else None,
             reconstruction=self.config.reconstruction.describe(),
+        )
+
+    def tree_record(
+        self, root_id: str, trigger: Trigger, *, at: datetime, max_nodes: int = TREE_MAX_NODES
+    ) -> CascadeTree:
+        """The tree of the cascade rooted at `root_id`, its first `max_nodes` tweets at most, as a
+        record (for drawing: see `CascadeTree`); raise KeyError if no such cascade is held.
+        """
+        cascade = self._cascade(root_id)
+        nodes, parents = cascade.tree(max_nodes)
+        return CascadeTree(
+            at=at,
+            window=self.config.window,
+            lateness=self.config.lateness,
+            trigger=trigger,
+            root_id=root_id,
+            root_user_id=cascade.root_user_id,
+            size=cascade.size,
+            nodes=tuple(nodes),
+            parents=tuple(parents),
+            truncated=cascade.size > len(nodes),
         )
 
     def _cascade(self, root_id: str) -> Cascade:

@@ -587,6 +587,26 @@ class Influence:
         """Every active user's engaged-influence rank (1 is the highest), as `records` gives it."""
         return MappingProxyType(self._ranking().rank)
 
+    def top_graph(self, users: int, edges: int) -> tuple[list[tuple[str, float]], list[tuple[str, str, int]]]:
+        """The `users` best ranked active users with their scores, by rank, and the heaviest
+        `edges` retweet edges among them (retweeter, retweeted, retweets; ties by ids): a
+        bounded view of the retweet graph, for drawing.
+        """
+        ranking = self._ranking()
+        top = [(ranking.users[i], ranking.score[i]) for i in ranking.order[:users]]
+        kept = {user for user, _ in top}
+        among = [(a, b, w) for (a, b), w in self._edges.items() if w > 0 and a in kept and b in kept]
+        among.sort(key=lambda edge: (-edge[2], edge[0], edge[1]))
+        return top, among[:edges]
+
+    def active_edges(self) -> int:
+        """Distinct retweet edges (retweeter, retweeted user) in the window."""
+        return sum(1 for w in self._edges.values() if w > 0)
+
+    def active_users(self) -> int:
+        """Users active in the window (posted or received anything)."""
+        return len(self._presence)
+
     def retweet_graph(self) -> nx.DiGraph[str]:
         """The window's retweet graph (a new one each call): edges retweeter -> attributed parent
         user, `weight` = retweets. Node attributes `followers` (when known), `retweets_received`,

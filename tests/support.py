@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,12 +21,25 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from agents.broker import free_ports
+from synth import StreamSpec
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO.parent / "shared" / "datasets"
 RESONANCE = [sys.executable, "-m", "agents"]
 
 T = TypeVar("T")
+
+# A generated stream that raises every kind of alert, and the settings it needs: it lasts about
+# ten minutes of event time; bursts are scored in one-minute buckets after a three-minute
+# warm-up, and structure is refreshed every two minutes.
+ALERTING_STREAM = StreamSpec(events=12_000, seed=21, rings=2, ring_size=6)
+ALERTING_SETTINGS = {
+    "RESONANCE_WINDOW": "1h",
+    "RESONANCE_LATENESS": "30s",
+    "RESONANCE_BURST_BUCKET": "1m",
+    "RESONANCE_ALERT_BURST_WARMUP": "3m",
+    "RESONANCE_REFRESH_EVERY": "2m",
+}
 
 
 def wait_for(check: Callable[[], T | None], *, seconds: float, what: str, interval: float = 0.2) -> T:
@@ -145,12 +159,17 @@ def running_worker(deployment: Deployment, log: Path, **env: str) -> Iterator[su
         wait_for(lambda: _serving(deployment, worker, log), seconds=90, what=f"the worker (log {log})")
         yield worker
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop(worker)
+
+
+def stop(process: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    """Terminate `process` and wait for it; kill it if it is still there after `seconds`."""
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def uncommitted(deployment: Deployment) -> dict[str, int]:
@@ -325,3 +344,75 @@ def last_view(live: list[Any], kind: str) -> list[dict[str, Any]]:
         "coordination": lambda r: r["key"],
     }
     return sorted(view, key=order.get(kind, lambda _: 0))
+
+
+@dataclass(frozen=True)
+class Prometheus:
+    """A real Prometheus server on loopback, scraping a worker (see `running_prometheus`)."""
+
+    url: str
+
+    def query(self, promql: str) -> list[dict[str, Any]]:
+        """The instant vector (or scalar) `promql` gives now; fails on a query Prometheus refuses."""
+        address = f"{self.url}/api/v1/query?{urllib.parse.urlencode({'query': promql})}"
+        with urllib.request.urlopen(address, timeout=10) as response:  # noqa: S310 - our own server
+            answer = orjson.loads(response.read())
+        assert answer["status"] == "success", answer
+        data = answer["data"]
+        return data["result"] if data["resultType"] in ("vector", "matrix") else [data]
+
+
+def prometheus_config(target: str, scrape_ms: int = 1000) -> str:
+    """A Prometheus configuration scraping the worker at `target` ("host:port") every `scrape_ms`."""
+    return (
+        "global:\n"
+        f"  scrape_interval: {scrape_ms}ms\n"
+        f"  evaluation_interval: {scrape_ms}ms\n"
+        "scrape_configs:\n"
+        "  - job_name: resonance\n"
+        "    static_configs:\n"
+        f"      - targets: [{target!r}]\n"
+    )
+
+
+@contextmanager
+def running_prometheus(target: str, directory: Path) -> Iterator[Prometheus]:
+    """Run Debian's `prometheus` on a free loopback port with its data in `directory`, scraping
+    `target` every second, until the block ends; it is ready when the block starts.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    config = directory / "prometheus.yml"
+    config.write_text(prometheus_config(target), encoding="utf-8")
+    check = subprocess.run(
+        ["promtool", "check", "config", str(config)], capture_output=True, text=True, check=False
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    port = free_ports(1)[0]
+    log = directory / "prometheus.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [
+                "prometheus",
+                f"--config.file={config}",
+                f"--storage.tsdb.path={directory / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        if server.poll() is not None:
+            raise AssertionError(f"prometheus exited with {server.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as response:  # noqa: S310
+                return response.status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_for(ready, seconds=60, what=f"prometheus (log {log})")
+        yield Prometheus(url)
+    finally:
+        stop(server)

@@ -11,22 +11,22 @@ from typing import Any
 import orjson
 import pytest
 
-from support import Deployment, consume, new_deployment, running_worker, wait_for
-from synth import StreamSpec, write_stream
+from support import (
+    ALERTING_SETTINGS,
+    ALERTING_STREAM,
+    Deployment,
+    consume,
+    new_deployment,
+    running_worker,
+    wait_for,
+)
+from synth import write_stream
 from synth.truth import ground_truth
 
 pytestmark = pytest.mark.kafka
 
-SPEC = StreamSpec(events=12_000, seed=21, rings=2, ring_size=6)
-# The stream lasts about ten minutes of event time: bursts are scored in one-minute buckets
-# after a three-minute warm-up, and structure is refreshed every two minutes.
-SETTINGS = {
-    "RESONANCE_WINDOW": "1h",
-    "RESONANCE_LATENESS": "30s",
-    "RESONANCE_BURST_BUCKET": "1m",
-    "RESONANCE_ALERT_BURST_WARMUP": "3m",
-    "RESONANCE_REFRESH_EVERY": "2m",
-}
+SPEC = ALERTING_STREAM
+SETTINGS = ALERTING_SETTINGS
 
 
 def _alerts_settled(deployment: Deployment, seconds: float) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import re
@@ -41,19 +42,10 @@ COMMON: dict[str, Any] = {
 }
 
 # One record of every kind that drives a gauge, each with every optional number set, in the
-# order a refresh publishes them: the influence summary before its users (it resets them), a
-# layer's communities before the coordination clusters (they reset those).
+# order a refresh publishes them: a view's users then its summary, a layer's communities before
+# the coordination clusters (they reset those).
 RECORDS: tuple[Record, ...] = (
     HashtagCount(**COMMON, tag="tag", count=3, users=2, burst_z=1.5),
-    InfluenceSummary(
-        **COMMON,
-        spearman_followers_retweets=0.4,
-        spearman_followers_retweets_top10=0.2,
-        spearman_followers_retweets_top1=0.1,
-        collective_share=0.7,
-        active_users=10,
-        micro_influencers=1,
-    ),
     InfluenceRecord(
         **COMMON,
         user_id="u1",
@@ -69,6 +61,15 @@ RECORDS: tuple[Record, ...] = (
         mean_structural_virality=1.6,
         pagerank=0.2,
         micro_influencer=False,
+    ),
+    InfluenceSummary(
+        **COMMON,
+        spearman_followers_retweets=0.4,
+        spearman_followers_retweets_top10=0.2,
+        spearman_followers_retweets_top1=0.1,
+        collective_share=0.7,
+        active_users=10,
+        micro_influencers=1,
     ),
     CascadeRecord(
         **COMMON,
@@ -195,3 +196,21 @@ def test_every_queried_resonance_metric_is_exported(
     resonance = {name for name in queried if name.startswith("resonance_")}
     assert resonance, "the dashboard queries no resonance_* metric: is the regex still right?"
     assert sorted(resonance - exported_names) == []
+
+
+def test_the_influence_gauges_hold_the_latest_view_published_users_first() -> None:
+    """A view publishes its users by rank, then its summary: the score gauges keep that view's
+    users (the summary does not empty them), and the next view's rank 1 replaces them.
+    """
+    registry = CollectorRegistry()
+    instruments = Instruments.create(registry, top_n=5)
+    user, summary = RECORDS[1], RECORDS[2]
+    assert isinstance(user, InfluenceRecord)
+    assert isinstance(summary, InfluenceSummary)
+    later = dataclasses.replace(user, user_id="u2", at=T0 + timedelta(minutes=1))
+    for record in (user, summary):
+        instruments.published(record)
+    assert registry.get_sample_value("resonance_influence_score", {"user_id": "u1"}) == 0.9
+    instruments.published(later)
+    assert registry.get_sample_value("resonance_influence_score", {"user_id": "u1"}) is None
+    assert registry.get_sample_value("resonance_influence_score", {"user_id": "u2"}) == 0.9

@@ -122,7 +122,7 @@ def test_hashtag_counts_of_a_real_recording_match_the_reference(
         assert record["window"] == "15m"
         assert record["lateness"] == "10s"
         wait_for(
-            lambda: deployment.metric("resonance_hashtag_window_count", tag="naacpimageawards") == 2,
+            lambda: deployment.metric("resonance_hashtag_window_tweets", tag="naacpimageawards") == 2,
             seconds=30,
             what="the gauge of #naacpimageawards",
         )

@@ -15,6 +15,7 @@ from synth import StreamSpec, generate
 EVERY_KIND = {
     "alert",
     "cascade",
+    "cascade_tree",
     "communities",
     "coordination",
     "hashtag",
@@ -22,6 +23,7 @@ EVERY_KIND = {
     "hashtag_polarization",
     "influence",
     "influence_summary",
+    "user_graph",
 }
 
 

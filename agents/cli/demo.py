@@ -35,6 +35,7 @@ from agents.cli.kafka import local_broker
 from agents.cli.replay import Pacer, send_files
 from agents.instruments import ACCOUNTED
 from agents.kafka_admin import delete_topics, ensure_topics
+from agents.local_prometheus import local_prometheus
 from agents.settings import Settings, as_variables
 from models.duration import format_duration
 from synth.generator import StreamSpec
@@ -195,6 +196,7 @@ def register(app: faust.App, base_settings: Settings) -> None:
             say(f"clean slate: deleted the {len(cleared)} topics of earlier demos")
         ensure_topics(settings.bootstrap_servers, [settings.input_topic], partitions=settings.partitions)
         metrics_url = f"http://{settings.web_host}:{settings.web_port}/metrics"
+        dashboard_url = f"http://{settings.web_host}:{settings.web_port}/dashboard/"
         with log.open("wb") as out:  # a clean slate: this demo's log only, not earlier ones' errors
             worker = subprocess.Popen(
                 [sys.executable, "-m", "agents", "worker", "-l", "info"],
@@ -202,11 +204,22 @@ def register(app: faust.App, base_settings: Settings) -> None:
                 stderr=subprocess.STDOUT,
                 env=demo_env(settings),
             )
+        beside = contextlib.ExitStack()  # what runs beside the worker: Prometheus
         try:
             say(f"worker starting (log {log})")
             _wait_for_worker(metrics_url, worker, log)
+            prometheus = beside.enter_context(
+                local_prometheus(
+                    f"{settings.web_host}:{settings.web_port}", Path(settings.data_dir) / "prometheus"
+                )
+            )
+            history = (
+                prometheus or "not running (install it: apt-get install --no-install-recommends prometheus)"
+            )
             say(
-                f"\nLive now:\n  Prometheus metrics   {metrics_url}\n"
+                f"\nLive now:\n  Dashboard            {dashboard_url}\n"
+                f"  Prometheus (PromQL)  {history}\n"
+                f"  Prometheus metrics   {metrics_url}\n"
                 f"  metric records       resonance subscribe {settings.metrics_topic}\n"
                 f"  alerts               resonance subscribe {settings.alerts_topic}\n"
                 f"  dead letters         resonance subscribe {settings.dead_letter_topic}\n"
@@ -221,6 +234,7 @@ def register(app: faust.App, base_settings: Settings) -> None:
                 time.sleep(1)
             raise UsageError(f"the worker exited with code {worker.returncode}; see {log}")
         finally:
+            beside.close()
             say(f"stopping the worker (up to {WORKER_STOP_SECONDS:.0f}s; Ctrl-C again kills it)")
             _stop(worker)
             if started_broker and broker is not None:
