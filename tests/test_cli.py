@@ -110,6 +110,31 @@ def test_kafka_commands_leave_a_configured_cluster_alone() -> None:
     assert "using that cluster" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        # A cache with no broker instance in it: the local broker has never been started there.
+        ({"KAFKA_BOOTSTRAP_SERVERS": ""}, "not running"),
+        # Nothing listens on port 1: a configured cluster that does not answer.
+        ({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}, "cannot reach Kafka at 127.0.0.1:1"),
+    ],
+)
+def test_kafka_status_exits_3_when_no_broker_runs(env: dict[str, str], says: str, tmp_path: Path) -> None:
+    """`kafka status` exits 3 with one line when the broker does not run, so scripts can test it."""
+    result = resonance("kafka", "status", env=os.environ | {"RESONANCE_CACHE_DIR": str(tmp_path)} | env)
+    assert result.returncode == 3, result.stderr
+    assert says in result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+
+
+@pytest.mark.kafka
+def test_kafka_status_exits_0_when_the_cluster_answers(kafka_bootstrap: str) -> None:
+    """`kafka status` exits 0 and says so when the configured cluster answers."""
+    result = resonance("kafka", "status", env=os.environ | {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap})
+    assert result.returncode == 0, result.stderr
+    assert f"Kafka at {kafka_bootstrap} answers" in result.stderr
+
+
 @pytest.mark.kafka
 def test_a_worker_refuses_an_input_topic_with_other_partitions(kafka_bootstrap: str, tmp_path: Path) -> None:
     """An input topic that already exists with another partition count than RESONANCE_PARTITIONS
