@@ -109,8 +109,41 @@ def test_repeated_ids_are_ignored():
     assert forest.observe(retweet("a", "r", 2)) is None
     assert forest.observe(original("r", 3)) is None
     assert forest.observe(original("a", 4)) is None
-    assert forest.observe(retweet("x", "x", 5)) is None  # a retweet of itself
     assert forest.snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("steps", "conflicting", "unseen"),
+    [
+        # A retweets B (B unseen: a cascade rooted at B), then B retweets A: the cycle's closing half.
+        pytest.param([retweet("a", "b", 1), retweet("b", "a", 2)], 1, 1, id="cycle-a-b-a"),
+        # A three-cycle: A retweets B, B retweets C, C retweets A; B already roots a cascade.
+        pytest.param(
+            [retweet("a", "b", 1), retweet("b", "c", 2), retweet("c", "a", 3)], 1, 1, id="cycle-a-b-c-a"
+        ),
+        pytest.param([retweet("x", "x", 1)], 1, 0, id="retweet-of-itself"),
+        # Retweets of originals never seen are normal on a sampled stream: counted, each rooting a cascade.
+        pytest.param([retweet("a", "r", 1), retweet("b", "r", 2), retweet("c", "s", 3)], 0, 2, id="unseen"),
+    ],
+)
+def test_retweet_cycles_are_ignored_and_counted(
+    steps: list[TweetEvent], conflicting: int, unseen: int
+) -> None:
+    """A retweet whose id already roots a cascade (a cycle's closing half) or that retweets itself
+    is ignored and counted; no tree loops, and every held tweet is in exactly one tree.
+    """
+    forest = forest_of()
+    forest.observe_many(steps)
+    assert (forest.conflicting_retweets, forest.unseen_originals) == (conflicting, unseen)
+    held: list[str] = []
+    for root in forest:
+        cascade = forest.get(root)
+        assert cascade is not None
+        held.extend(cascade.snapshot()["node_ids"])
+        assert cascade.depth < cascade.size  # a tree: no node is its own ancestor
+    assert len(held) == len(set(held))
+    restored = CascadeForest.restore(forest.config, json.loads(json.dumps(forest.snapshot())))
+    assert (restored.conflicting_retweets, restored.unseen_originals) == (conflicting, unseen)
 
 
 def test_retweet_of_a_retweet_joins_the_cascade_holding_it():
