@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 from agents import accept, conversation, hashtag_window, ingest
 from agents.checkpoints import CHECKPOINT_MAX_BYTES
 from agents.instruments import Instruments
+from agents.kafka_security import faust_credentials
 from agents.settings import Settings
 from agents.topics import Topics
 from streams.analyzer import AnalyzerConfig
@@ -73,6 +74,8 @@ def create_app(
         # the consumer's own thread, at least three per session as Kafka advises.
         broker_session_timeout=settings.failover.total_seconds(),
         broker_heartbeat_interval=min(HEARTBEAT_S, settings.failover.total_seconds() / 3),
+        # A secured cluster: SASL and TLS from the settings (none for PLAINTEXT).
+        broker_credentials=faust_credentials(settings),
     )
     setup_prometheus_sensors(app, registry=registry, name_prefix="faust")
     topics = Topics.declare(app, settings)

@@ -14,6 +14,7 @@ from pathlib import Path
 from agents.cli.base import UsageError
 from agents.followers import FollowerFileError, read_follower_graph
 from agents.kafka_admin import partition_counts
+from agents.kafka_security import kafka_python_options
 from agents.settings import Settings
 
 
@@ -41,7 +42,9 @@ def partition_mismatch(settings: Settings) -> str | None:
     another count (the user's own, or one left by a run with another setting) cannot work.
     """
     keyed = [settings.input_topic, f"{settings.app_id}-events", f"{settings.app_id}-hashtag-uses"]
-    counts = partition_counts(settings.bootstrap_servers, keyed) or {}
+    counts = (
+        partition_counts(settings.bootstrap_servers, keyed, security=kafka_python_options(settings)) or {}
+    )
     wrong = {topic: count for topic, count in counts.items() if count != settings.partitions}
     if not wrong:
         return None

@@ -12,6 +12,7 @@ from kafka.errors import KafkaError
 from agents.broker import BrokerError, LocalKafka
 from agents.cli.base import NotRunning, PlainCommand, UsageError, say
 from agents.kafka_admin import connected
+from agents.kafka_security import kafka_python_options
 from agents.settings import Settings
 
 PROBE_TIMEOUT_MS = 5_000
@@ -72,7 +73,10 @@ def _external_status(settings: Settings) -> str:
     bootstrap = settings.bootstrap_servers
     try:
         with connected(
-            bootstrap, request_timeout_ms=PROBE_TIMEOUT_MS, bootstrap_timeout_ms=PROBE_TIMEOUT_MS
+            bootstrap,
+            security=kafka_python_options(settings),
+            request_timeout_ms=PROBE_TIMEOUT_MS,
+            bootstrap_timeout_ms=PROBE_TIMEOUT_MS,
         ) as admin:
             brokers = admin.describe_cluster().get("brokers") or []
     except UsageError as error:
