@@ -77,6 +77,35 @@ def test_bad_setting_gets_one_line_naming_the_variable() -> None:
 @pytest.mark.parametrize(
     ("env", "fix"),
     [
+        ({"RESONANCE_KAFKA_SECURITY_PROTOCOL": "TLS"}, "use PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"),
+        ({"RESONANCE_KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "needs RESONANCE_KAFKA_USER"),
+        ({"RESONANCE_KAFKA_SASL_MECHANISM": "GSSAPI"}, "RESONANCE_KAFKA_SASL_MECHANISM='GSSAPI' is invalid"),
+        ({"RESONANCE_KAFKA_PASSWORD": "a", "RESONANCE_KAFKA_PASSWORD_FILE": "README.md"}, "keep one"),
+        (
+            {"RESONANCE_KAFKA_CA_FILE": "no-such-ca.pem"},
+            "RESONANCE_KAFKA_CA_FILE='no-such-ca.pem': no such file",
+        ),
+    ],
+)
+def test_unusable_security_settings_get_one_line_naming_the_variable(env: dict[str, str], fix: str) -> None:
+    """Security settings no client could use are refused at once, in one line naming the fix."""
+    result = resonance("kafka", "status", env=os.environ | env)
+    assert result.returncode == 2
+    assert fix in result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+
+
+def test_worker_help_hides_the_kafka_password() -> None:
+    """`resonance worker --help` lists the password setting without its value."""
+    result = resonance("worker", "--help", env=os.environ | {"RESONANCE_KAFKA_PASSWORD": "s3cret"})
+    assert result.returncode == 0
+    assert "RESONANCE_KAFKA_PASSWORD=<hidden>" in result.stdout
+    assert "s3cret" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "fix"),
+    [
         # Nothing listens on port 1: the worker says so at once, instead of a traceback after 30 s.
         ({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}, "start it with `resonance kafka up`"),
         ({"RESONANCE_FOLLOWERS": "README.md"}, "set RESONANCE_RECONSTRUCTION=time"),
