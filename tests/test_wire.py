@@ -5,6 +5,7 @@ the rejections of what none of them accepts.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -367,9 +368,18 @@ def test_flat_and_noflat_agree_on_every_field(
 
 def test_noflat_username_mentions_resolve_to_ids(noflat_events: list[TweetEvent]) -> None:
     """Of the page's 110 username-only mentions, all but the one user absent from includes become ids."""
+    # Read independently of our parser, with the standard json module: the page's mentions (by
+    # username only) and the usernames its includes resolve.
+    [page] = [json.loads(line) for line in (REAL_TWEETS / "v2_twarc" / "twarc_csv_noflat.jsonl").open()]
+    named = [m["username"] for t in page["data"] for m in t.get("entities", {}).get("mentions", [])]
+    included = {u["username"].lower() for u in page["includes"]["users"]}
+    assert len(named) == 110
+    assert all("id" not in m for t in page["data"] for m in t.get("entities", {}).get("mentions", []))
+    unresolved = [f"@{name}" for name in named if name.lower() not in included]
+    assert unresolved == ["@gatewaypundit"]
     mentions = [m for e in noflat_events for m in e.mentions]
-    assert len(mentions) == 110
-    assert [m for m in mentions if not m.isdigit()] == ["@gatewaypundit"]
+    assert len(mentions) == len(named)
+    assert [m for m in mentions if not m.isdigit()] == unresolved
 
 
 def test_python_twitter_get_retweets_397_are_fourteen_retweets_of_jack() -> None:
