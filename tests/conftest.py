@@ -72,7 +72,8 @@ def _certificates(directory: Path, password: str) -> tuple[Path, Path]:
 @pytest.fixture(scope="session")
 def secured_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
     """Yield a second private broker whose only client listener is SASL_SSL (SCRAM-SHA-512), with
-    certificates made here by openssl and two users: `broker` (its own) and `resonance`.
+    certificates made here by openssl, ACLs enforced, and three users: `broker` (its own, a super
+    user), `resonance` and `outsider` (no ACLs until a test grants them).
 
     As for `kafka_bootstrap`, a broker that cannot start fails the tests that need it.
     """
@@ -82,7 +83,7 @@ def secured_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKaf
         keystore=keystore,
         keystore_password="keystore-secret",  # noqa: S106 - a throwaway test keystore
         ca_file=ca_file,
-        users={"broker": "broker-secret", "resonance": "resonance-secret"},
+        users={"broker": "broker-secret", "resonance": "resonance-secret", "outsider": "outsider-secret"},
         broker_user="broker",
     )
     port, controller_port = free_ports(2)

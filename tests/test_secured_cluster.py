@@ -8,9 +8,20 @@ from pathlib import Path
 
 import orjson
 import pytest
+from kafka import KafkaAdminClient
+from kafka.admin import (
+    ACL,
+    ACLOperation,
+    ACLPermissionType,
+    ACLResourcePatternType,
+    NewTopic,
+    ResourcePattern,
+    ResourceType,
+)
+from kafka.errors import TopicAuthorizationFailedError
 
 from agents.broker import LocalKafka
-from support import RESONANCE, new_deployment, running_worker, wait_for
+from support import RESONANCE, Deployment, new_deployment, running_worker, wait_for
 
 pytestmark = pytest.mark.kafka
 
@@ -42,6 +53,45 @@ def _status(broker: LocalKafka, env: dict[str, str], tmp_path: Path) -> subproce
     )
 
 
+_READ, _WRITE, _CREATE = ACLOperation.READ, ACLOperation.WRITE, ACLOperation.CREATE
+_DESCRIBE, _DESCRIBE_CONFIGS = ACLOperation.DESCRIBE, ACLOperation.DESCRIBE_CONFIGS
+
+
+def _grant_the_readme_acls(broker: LocalKafka, deployment: Deployment) -> None:
+    """As the broker's super user, give `resonance` the ACLs the README lists for the worker, and
+    those it lists for the tools this test runs (replay, subscribe, record, kafka status): nothing
+    else is allowed on this broker.
+    """
+    topic, group, cluster = ResourceType.TOPIC, ResourceType.GROUP, ResourceType.CLUSTER
+    literal, prefixed = ACLResourcePatternType.LITERAL, ACLResourcePatternType.PREFIXED
+    app = deployment.app_id
+    outputs = (deployment.dead_letter_topic, deployment.metrics_topic, f"{app}.alerts")
+    grants = [
+        # The worker.
+        *((topic, deployment.input_topic, literal, op) for op in (_READ, _DESCRIBE)),
+        *((topic, name, literal, op) for name in outputs for op in (_WRITE, _DESCRIBE, _CREATE)),
+        *((topic, f"{app}-", prefixed, op) for op in (_READ, _WRITE, _DESCRIBE, _CREATE, _DESCRIBE_CONFIGS)),
+        *((group, app, literal, op) for op in (_READ, _DESCRIBE)),
+        # The tools: replay writes (and may create) the input topic; subscribe reads the metrics
+        # topic (record reads the input topic, already readable); kafka status describes the cluster.
+        *((topic, deployment.input_topic, literal, op) for op in (_WRITE, _CREATE)),
+        (topic, deployment.metrics_topic, literal, _READ),
+        (cluster, "kafka-cluster", literal, _DESCRIBE),
+    ]
+    assert broker.security is not None
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap, **broker.security.client_options())
+    try:
+        result = admin.create_acls(
+            [
+                ACL("User:resonance", "*", op, ACLPermissionType.ALLOW, ResourcePattern(kind, name, pattern))
+                for kind, name, pattern, op in grants
+            ]
+        )
+    finally:
+        admin.close()
+    assert not result["failed"], result["failed"]
+
+
 @pytest.mark.parametrize(
     "credentials",
     [
@@ -67,13 +117,31 @@ def test_a_client_without_valid_credentials_is_refused(
     assert "cannot reach Kafka" in result.stderr
 
 
+def test_a_user_without_acls_is_denied(secured_kafka: LocalKafka) -> None:
+    """The broker enforces ACLs: a user who authenticates but was granted nothing cannot create a
+    topic (the end-to-end test below then shows the README's ACLs are enough).
+    """
+    assert secured_kafka.security is not None
+    admin = KafkaAdminClient(
+        bootstrap_servers=secured_kafka.bootstrap, **secured_kafka.security.client_options("outsider")
+    )
+    try:
+        with pytest.raises(TopicAuthorizationFailedError):
+            admin.create_topics([NewTopic("outsiders-topic", 1, 1)])
+    finally:
+        admin.close()
+
+
 def test_resonance_with_credentials_works_end_to_end(secured_kafka: LocalKafka, tmp_path: Path) -> None:
-    """With the security settings, `kafka status` answers, `replay` sends tweets, the worker
-    accepts them, and `subscribe` and `record` read its records, all through SASL_SSL.
+    """With the security settings and only the ACLs the README lists, `kafka status` answers,
+    `replay` sends tweets, the worker accepts them, and `subscribe` and `record` read its records,
+    all through SASL_SSL.
     """
     env = _security_env(secured_kafka, tmp_path)
-    assert _status(secured_kafka, env, tmp_path).returncode == 0
     deployment = new_deployment(secured_kafka.bootstrap, tmp_path)
+    _grant_the_readme_acls(secured_kafka, deployment)
+    status = _status(secured_kafka, env, tmp_path)
+    assert status.returncode == 0, status.stderr
     tweets = [
         {"id": str(k), "user_id": f"u{k % 3}", "created_at": f"2024-01-01T00:00:{k:02d}Z", "text": "#secure"}
         for k in range(1, 6)

@@ -7,6 +7,11 @@ own inter-broker connections, and the clients' CA file). SCRAM users are created
 is formatted (`kafka-storage format --add-scram`, the KRaft way: there is no ZooKeeper to hold
 them), so they exist before the broker first listens. The controller listener stays plaintext on
 127.0.0.1: only the broker itself talks to it.
+
+ACLs are enforced (KRaft's StandardAuthorizer; nothing is allowed without an ACL): the broker's own
+user is a super user, and so is `User:ANONYMOUS`, the principal of the plaintext controller
+listener, which only the broker reaches (clients always authenticate on the SASL_SSL listener).
+Every other user needs ACLs, as a production cluster's would.
 """
 
 from __future__ import annotations
@@ -64,6 +69,9 @@ class BrokerSecurity:
                 f"ssl.key.password={self.keystore_password}",
                 "ssl.truststore.type=PEM",
                 f"ssl.truststore.location={self.ca_file}",
+                "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                f"super.users=User:{self.broker_user};User:ANONYMOUS",
+                "allow.everyone.if.no.acl.found=false",
                 "",
             )
         )
