@@ -22,6 +22,7 @@ ID_LIMIT = 2**63
 Prometheus clients read integers as signed 64-bit. A JSON integer beyond it (orjson reads one
 beyond 64 bits as a float) is `number_too_large`, never rounded into another tweet's id.
 """
+_ID_DIGITS = len(str(ID_LIMIT))  # 19: only a 19-digit id needs comparing with the limit
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 """C0 and C1 control characters and DEL: no user name holds one, and in a log line or a terminal
 they can forge lines or move the cursor."""
@@ -113,7 +114,7 @@ def twitter_id(value: Any, field: str) -> str:
             f"{field} {text[:40]!r} is not a Twitter id (decimal digits): it could collide with the "
             "ids other formats make up",
         )
-    if len(text) > len(str(ID_LIMIT)) or int(text) >= ID_LIMIT:
+    if len(text) > _ID_DIGITS or (len(text) == _ID_DIGITS and int(text) >= ID_LIMIT):
         raise Invalid(RejectReason.NUMBER_TOO_LARGE, f"{field} {text[:40]} does not fit in 64 bits (signed)")
     return text
 
