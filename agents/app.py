@@ -15,6 +15,7 @@ from agents import accept, conversation, dashboard, hashtag_window, ingest, loop
 from agents.checkpoints import CHECKPOINT_MAX_BYTES
 from agents.faust_sensors import setup_faust_sensors
 from agents.instruments import Instruments
+from agents.kafka_security import faust_credentials
 from agents.settings import Settings, hashtag_config
 from agents.topics import Topics
 
@@ -69,6 +70,8 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
         # the consumer's own thread, at least three per session as Kafka advises.
         broker_session_timeout=settings.failover.total_seconds(),
         broker_heartbeat_interval=min(HEARTBEAT_S, settings.failover.total_seconds() / 3),
+        # A secured cluster: SASL and TLS from the settings (none for PLAINTEXT).
+        broker_credentials=faust_credentials(settings),
     )
     setup_faust_sensors(app, registry)
     app.task(loop_lag.watcher(registry), on_leader=False)

@@ -1,10 +1,15 @@
-"""Small Kafka administration the tools need (kafka-python)."""
+"""Small Kafka administration the tools need (kafka-python).
+
+Every function takes the cluster's `security` options (`agents.kafka_security.kafka_python_options`,
+none for PLAINTEXT).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
@@ -13,14 +18,21 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from agents.cli.base import UsageError, kafka_unreachable
 
+PLAINTEXT: Mapping[str, Any] = MappingProxyType({})
+"""No security options: a cluster that takes plain connections."""
+
 
 @contextlib.contextmanager
-def connected(bootstrap: str, **options: int) -> Iterator[KafkaAdminClient]:
+def connected(
+    bootstrap: str, *, security: Mapping[str, Any] = PLAINTEXT, **options: int
+) -> Iterator[KafkaAdminClient]:
     """An admin client of the cluster at `bootstrap`, closed at the end; a one-line usage error
     naming the fix when the cluster does not answer.
     """
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="resonance-admin", **options)
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap, client_id="resonance-admin", **security, **options
+        )
     except KafkaError as error:
         raise kafka_unreachable(bootstrap, error) from None
     try:
@@ -30,13 +42,13 @@ def connected(bootstrap: str, **options: int) -> Iterator[KafkaAdminClient]:
 
 
 def assigned_consumer(
-    bootstrap: str, topic: str, **options: Any
+    bootstrap: str, topic: str, *, security: Mapping[str, Any] = PLAINTEXT, **options: Any
 ) -> tuple[KafkaConsumer, list[TopicPartition]]:
     """A consumer of every partition of `topic` (manual assignment: no group, nothing committed);
     a one-line usage error when the broker does not answer or the topic does not exist.
     """
     try:
-        consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **options)
+        consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **security, **options)
     except KafkaError as error:
         raise kafka_unreachable(bootstrap, error) from None
     partitions = consumer.partitions_for_topic(topic)
@@ -59,9 +71,11 @@ def _internal(topic: str) -> bool:
     return topic.endswith("-changelog") or "-__assignor-" in topic
 
 
-def ensure_topics(bootstrap: str, names: list[str], *, partitions: int) -> None:
+def ensure_topics(
+    bootstrap: str, names: list[str], *, partitions: int, security: Mapping[str, Any] = PLAINTEXT
+) -> None:
     """Create the topics that do not exist yet, with `partitions` partitions each."""
-    with connected(bootstrap) as admin:
+    with connected(bootstrap, security=security) as admin:
         missing = [n for n in names if n not in set(admin.list_topics())]
         if missing:
             # created concurrently by someone else: what we wanted
@@ -69,11 +83,15 @@ def ensure_topics(bootstrap: str, names: list[str], *, partitions: int) -> None:
                 admin.create_topics([NewTopic(n, partitions, 1) for n in missing])
 
 
-def partition_counts(bootstrap: str, names: list[str]) -> dict[str, int] | None:
+def partition_counts(
+    bootstrap: str, names: list[str], *, security: Mapping[str, Any] = PLAINTEXT
+) -> dict[str, int] | None:
     """The partition count of each of `names` that exists; None when the broker answers but the
     request fails. Raises UsageError, naming the fix, when no broker answers at `bootstrap`.
     """
-    with connected(bootstrap, request_timeout_ms=5_000, bootstrap_timeout_ms=5_000) as admin:
+    with connected(
+        bootstrap, security=security, request_timeout_ms=5_000, bootstrap_timeout_ms=5_000
+    ) as admin:
         try:
             existing = [n for n in names if n in set(admin.list_topics())]
             described = admin.describe_topics(existing) if existing else []
@@ -84,11 +102,17 @@ def partition_counts(bootstrap: str, names: list[str]) -> dict[str, int] | None:
             return None
 
 
-def delete_topics(bootstrap: str, wanted: Callable[[str], bool], *, wait_seconds: float = 30) -> list[str]:
+def delete_topics(
+    bootstrap: str,
+    wanted: Callable[[str], bool],
+    *,
+    wait_seconds: float = 30,
+    security: Mapping[str, Any] = PLAINTEXT,
+) -> list[str]:
     """Delete every topic whose name `wanted` accepts, and wait until the broker no longer lists
     them (so one of the same name can be created again); the names deleted, sorted.
     """
-    with connected(bootstrap) as admin:
+    with connected(bootstrap, security=security) as admin:
         doomed = sorted(name for name in admin.list_topics() if wanted(name))
         if doomed:
             admin.delete_topics(doomed)

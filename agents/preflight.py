@@ -14,6 +14,7 @@ from pathlib import Path
 from agents.cli.base import UsageError
 from agents.followers import FollowerFileError, read_follower_graph
 from agents.kafka_admin import ensure_topics, partition_counts
+from agents.kafka_security import kafka_python_options
 from agents.settings import Settings
 from agents.topics import read_topics
 
@@ -45,7 +46,9 @@ def create_read_topics(settings: Settings) -> None:
     for topic, partitions in read_topics(settings).items():
         by_count.setdefault(partitions, []).append(topic)
     for partitions, topics in by_count.items():
-        ensure_topics(settings.bootstrap_servers, topics, partitions=partitions)
+        ensure_topics(
+            settings.bootstrap_servers, topics, partitions=partitions, security=kafka_python_options(settings)
+        )
 
 
 def partition_mismatch(settings: Settings) -> str | None:
@@ -55,7 +58,8 @@ def partition_mismatch(settings: Settings) -> str | None:
     another count (the user's own, or one left by a run with another setting) cannot work.
     """
     expected = read_topics(settings)
-    counts = partition_counts(settings.bootstrap_servers, list(expected)) or {}
+    security = kafka_python_options(settings)
+    counts = partition_counts(settings.bootstrap_servers, list(expected), security=security) or {}
     wrong = {topic: count for topic, count in counts.items() if count != expected[topic]}
     if not wrong:
         return None

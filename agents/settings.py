@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from models.duration import format_duration, parse_duration
@@ -27,6 +28,10 @@ MAX_TOPIC_NAME = 249
 # group.min.session.timeout.ms (6 s by default); Faust refuses sessions longer than its request timeout.
 FAILOVER_RANGE = (timedelta(seconds=6), timedelta(seconds=90))
 _MAX_SETTING_TOPIC = 200  # the app id prefixes internal topics' names: room for their suffixes
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
+SECRET_FIELDS = frozenset(("kafka_password",))
+"""Settings `as_variables` hides unless asked to reveal them."""
 
 
 def is_topic_name(name: str, longest: int = MAX_TOPIC_NAME) -> bool:
@@ -91,9 +96,18 @@ class Settings:
     # required when RESONANCE_WEB_HOST is not a loopback address (agents.preflight).
     web_token: str = ""
     data_dir: str = ".resonance-data"  # RESONANCE_DATA_DIR (worker's local state)
+    # A secured cluster (every client: the worker, replay, record, subscribe, demo, kafka status;
+    # translated into each client library's options by `agents.kafka_security`):
+    kafka_security_protocol: str = "PLAINTEXT"  # RESONANCE_KAFKA_SECURITY_PROTOCOL (SASL_SSL, ...)
+    kafka_sasl_mechanism: str = "SCRAM-SHA-512"  # RESONANCE_KAFKA_SASL_MECHANISM (for SASL_*)
+    kafka_user: str = ""  # RESONANCE_KAFKA_USER (SASL user name)
+    kafka_password: str = ""  # RESONANCE_KAFKA_PASSWORD (or, better, the file below)
+    kafka_password_file: str = ""  # RESONANCE_KAFKA_PASSWORD_FILE (its first line is the password)
+    kafka_ca_file: str = ""  # RESONANCE_KAFKA_CA_FILE (PEM; the system's CAs when unset)
 
     def __post_init__(self) -> None:
         """Refuse values no code path could use."""
+        self._check_security()
         if self.reconstruction not in ("root", "time", "deverna"):
             raise SettingsError(
                 f"RESONANCE_RECONSTRUCTION={self.reconstruction!r} is invalid: use root, time or deverna"
@@ -117,6 +131,47 @@ class Settings:
                 "RESONANCE_FOLLOWERS is read by the time reconstruction only: "
                 "set RESONANCE_RECONSTRUCTION=time"
             )
+
+    def _check_security(self) -> None:
+        if self.kafka_security_protocol not in SECURITY_PROTOCOLS:
+            raise SettingsError(
+                f"RESONANCE_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol!r} is invalid: use "
+                + ", ".join(SECURITY_PROTOCOLS)
+            )
+        if self.kafka_sasl_mechanism not in SASL_MECHANISMS:
+            raise SettingsError(
+                f"RESONANCE_KAFKA_SASL_MECHANISM={self.kafka_sasl_mechanism!r} is invalid: use "
+                + ", ".join(SASL_MECHANISMS)
+            )
+        if self.kafka_password and self.kafka_password_file:
+            raise SettingsError(
+                "RESONANCE_KAFKA_PASSWORD and RESONANCE_KAFKA_PASSWORD_FILE are both set: keep one"
+            )
+        if self.uses_sasl and not (self.kafka_user and (self.kafka_password or self.kafka_password_file)):
+            raise SettingsError(
+                f"RESONANCE_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "RESONANCE_KAFKA_USER and RESONANCE_KAFKA_PASSWORD_FILE (or RESONANCE_KAFKA_PASSWORD)"
+            )
+        for name, path in (("PASSWORD_FILE", self.kafka_password_file), ("CA_FILE", self.kafka_ca_file)):
+            if path and not Path(path).is_file():
+                raise SettingsError(f"RESONANCE_KAFKA_{name}={path!r}: no such file")
+
+    @property
+    def uses_sasl(self) -> bool:
+        """Whether clients authenticate with SASL (user and password)."""
+        return self.kafka_security_protocol.startswith("SASL_")
+
+    @property
+    def uses_tls(self) -> bool:
+        """Whether client connections are encrypted with TLS."""
+        return self.kafka_security_protocol in ("SSL", "SASL_SSL")
+
+    def kafka_secret(self) -> str:
+        """The SASL password: RESONANCE_KAFKA_PASSWORD, or the first line of the password file."""
+        if self.kafka_password_file:
+            lines = Path(self.kafka_password_file).read_text(encoding="utf-8").splitlines()
+            return lines[0] if lines else ""
+        return self.kafka_password
 
     def alerts(self) -> AlertConfig:
         """The alert thresholds these settings choose."""
@@ -152,13 +207,20 @@ def variable(field: str) -> str:
     return "KAFKA_BOOTSTRAP_SERVERS" if field == "bootstrap_servers" else f"RESONANCE_{field.upper()}"
 
 
-def as_variables(settings: Settings) -> list[str]:
-    """`VARIABLE=value` for every setting, durations written as they are read (15m)."""
+def as_variables(settings: Settings, *, reveal: bool = False) -> list[str]:
+    """`VARIABLE=value` for every setting, durations written as they are read (15m); a password
+    that is set is written `<hidden>` unless `reveal` (to pass settings on to a child process).
+    """
 
-    def written(value: Any) -> str:
+    def written(name: str, value: Any) -> str:
+        if name in SECRET_FIELDS and value and not reveal:
+            return "<hidden>"
         return format_duration(value) if isinstance(value, timedelta) else str(value)
 
-    return [f"{variable(spec.name)}={written(getattr(settings, spec.name))}" for spec in fields(settings)]
+    return [
+        f"{variable(spec.name)}={written(spec.name, getattr(settings, spec.name))}"
+        for spec in fields(settings)
+    ]
 
 
 def _positive_int(raw: str) -> int:

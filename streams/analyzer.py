@@ -196,6 +196,18 @@ class Analyzer:
         """
         return self.cascades.disordered
 
+    @property
+    def conflicting_retweets(self) -> int:
+        """Retweets the cascades ignored (`CascadeForest.conflicting_retweets`): a retweet cycle's
+        closing half, or a retweet of itself.
+        """
+        return self.cascades.conflicting_retweets
+
+    @property
+    def unseen_originals(self) -> int:
+        """Cascades started by a retweet of a tweet never seen (`CascadeForest.unseen_originals`)."""
+        return self.cascades.unseen_originals
+
     def _converse(self, events: list[TweetEvent]) -> list[Record]:
         """Attach each event to its cascade and credit its influence; then the retweets that
         were waiting for it, in turn.

@@ -11,7 +11,15 @@ When the original was never seen, its cascade is created by its first retweet: r
 (the best bound available, though the original is older), root name = the ``@name`` its text
 starts with (a native retweet's ``RT @name:`` names the original's author). If the original
 turns up later, it only fills in its author's screen name and follower count, which the
-reconstruction reads; the tree is unchanged. A tweet id seen before is ignored.
+reconstruction reads; the tree is unchanged. A tweet id seen before is ignored. On a sampled
+stream most originals are never seen, so such a retweet is normal input, not an error: it is
+counted (`unseen_originals`), never rejected.
+
+A retweet whose own id already roots a cascade is ignored and counted (`conflicting_retweets`),
+and so is a retweet of itself: that is the closing half of a retweet cycle (A retweets B, which
+was registered as A's unseen original, then B retweets A), or a retweet an earlier retweet named as
+its original. Every tweet id is held once, as one node of one tree, so no tree can loop whatever
+the input claims.
 
 A cascade is forgotten when its last activity (its latest tweet's event time) is older than
 `watermark - span`. A retweet arriving after its cascade was forgotten starts a new cascade, as
@@ -122,6 +130,8 @@ class CascadeForestSnapshot(TypedDict):
     lone_roots: list[list[str | int | None]]  # `Participant.to_json` of each root without retweets
     trees: list[TreeSnapshot]
     disordered: NotRequired[int]  # `CascadeForest.disordered` (absent from older snapshots: 0)
+    conflicting_retweets: NotRequired[int]  # as `disordered`
+    unseen_originals: NotRequired[int]  # as `disordered`
 
 
 @dataclass(slots=True)
@@ -175,14 +185,21 @@ class CascadeForest:
     """Retweets whose parent was inferred after a later tweet of their cascade had arrived: their
     candidates lacked what was still to come, so their trees can differ from the time-ordered
     input's (shallower, for a stream read newest first, as twarc pages list tweets)."""
+    conflicting_retweets: int = field(init=False)
+    """Retweets ignored because their own id already roots a cascade (a retweet cycle's closing
+    half), or because they retweet themselves."""
+    unseen_originals: int = field(init=False)
+    """Cascades started by a retweet of a tweet never seen (normal on a sampled stream)."""
 
     def __post_init__(self) -> None:
         """Start empty.
 
-        `disordered` is set here, not as the field's default: compiled by mypyc, such a default is
-        never assigned.
+        The counters are set here, not as the fields' defaults: compiled by mypyc, such a default
+        is never assigned.
         """
         self.disordered = 0
+        self.conflicting_retweets = 0
+        self.unseen_originals = 0
         self._reconstructor = Reconstructor(self.config.reconstruction)
         self._depths = SizePercentiles(self.config.percentile_min_count)
         self._viralities = SizePercentiles(self.config.percentile_min_count)
@@ -193,14 +210,18 @@ class CascadeForest:
         None for a root, a repeated tweet id, or a retweet of itself. Costs O(depth) plus the
         reconstruction's cost (see `streams.reconstruction`).
         """
-        if event.id in self._nodes:
+        located = self._nodes.get(event.id)
+        if located is not None:
             if event.retweet_of is None:
                 self._learn_root(event)
+            elif located[0] == event.id:
+                self.conflicting_retweets += 1
             return None
         if event.retweet_of is None:
             self._register(Participant.of(event))
             return None
         if event.retweet_of == event.id:
+            self.conflicting_retweets += 1
             return None
         return self._attach(event, event.retweet_of)
 
@@ -246,6 +267,7 @@ class CascadeForest:
     def _attach(self, event: TweetEvent, through: str) -> Attachment:
         located = self._nodes.get(through)
         if located is None:
+            self.unseen_originals += 1
             names = retweeted_names(event.text)
             user_id = event.retweet_of_user or UNKNOWN_USER
             self._register(Participant.of_unseen(through, user_id, event.at, names[0] if names else None))
@@ -480,6 +502,8 @@ class CascadeForest:
             "lone_roots": [root.to_json() for root in self._lone.values()],
             "trees": trees,
             "disordered": self.disordered,
+            "conflicting_retweets": self.conflicting_retweets,
+            "unseen_originals": self.unseen_originals,
         }
 
     @classmethod
@@ -489,6 +513,8 @@ class CascadeForest:
             raise ValueError(f"cascade forest snapshot version {data['version']!r} is not supported")
         forest = cls(config)
         forest.disordered = data.get("disordered", 0)
+        forest.conflicting_retweets = data.get("conflicting_retweets", 0)
+        forest.unseen_originals = data.get("unseen_originals", 0)
         for root in data["lone_roots"]:
             forest._register(Participant.from_json(root))
         limit = config.reconstruction.max_candidates

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import subprocess
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from agents.broker import BrokerError, LocalKafka, free_ports
+from agents.broker import BrokerError, BrokerSecurity, LocalKafka, free_ports
 from agents.native import stale_warning
 
 if TYPE_CHECKING:
@@ -43,5 +45,56 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         raise pytest.fail.Exception(reason, pytrace=False) from None
     try:
         yield broker.bootstrap
+    finally:
+        broker.down()
+
+
+def _certificates(directory: Path, password: str) -> tuple[Path, Path]:
+    """Make a CA and a broker certificate for 127.0.0.1 signed by it, with openssl; return the
+    broker's PKCS12 keystore and the CA's PEM file.
+    """
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True, timeout=60)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+            "-days", "2", "-subj", "/CN=resonance-test-ca")  # fmt: skip
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "broker.key", "-out", "broker.csr",
+            "-subj", "/CN=127.0.0.1")  # fmt: skip
+    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    openssl("x509", "-req", "-in", "broker.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "broker.pem", "-days", "2", "-extfile", "san.ext")  # fmt: skip
+    openssl("pkcs12", "-export", "-in", "broker.pem", "-inkey", "broker.key", "-out", "broker.p12",
+            "-passout", f"pass:{password}")  # fmt: skip
+    return directory / "broker.p12", directory / "ca.pem"
+
+
+@pytest.fixture(scope="session")
+def secured_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
+    """Yield a second private broker whose only client listener is SASL_SSL (SCRAM-SHA-512), with
+    certificates made here by openssl, ACLs enforced, and three users: `broker` (its own, a super
+    user), `resonance` and `outsider` (no ACLs until a test grants them).
+
+    As for `kafka_bootstrap`, a broker that cannot start fails the tests that need it.
+    """
+    home = tmp_path_factory.mktemp("secured-kafka")
+    keystore, ca_file = _certificates(tmp_path_factory.mktemp("certificates"), "keystore-secret")
+    security = BrokerSecurity(
+        keystore=keystore,
+        keystore_password="keystore-secret",  # noqa: S106 - a throwaway test keystore
+        ca_file=ca_file,
+        users={"broker": "broker-secret", "resonance": "resonance-secret", "outsider": "outsider-secret"},
+        broker_user="broker",
+    )
+    port, controller_port = free_ports(2)
+    broker = LocalKafka(home, port, controller_port, security=security, partitions=2)
+    try:
+        broker.up(wait_seconds=120)
+    except BrokerError as exc:
+        broker.down()
+        reason = f"the secured Kafka broker did not start: {exc}"
+        raise pytest.fail.Exception(reason, pytrace=False) from None
+    try:
+        yield broker
     finally:
         broker.down()

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
 from prometheus_client.parser import text_string_to_metric_families
 
 from agents.broker import free_ports
@@ -214,11 +215,20 @@ def _serving(deployment: Deployment, worker: subprocess.Popen[bytes], log: Path)
         return False
 
 
+def create_topics(bootstrap: str, names: list[str], *, partitions: int, config: dict[str, str]) -> None:
+    """Create topics with a topic-level `config` (Kafka's names, e.g. `max.message.bytes`)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        admin.create_topics([NewTopic(name, partitions, 1, topic_configs=config) for name in names])
+    finally:
+        admin.close()
+
+
 def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
     """Send raw messages, in order, to partition 0 (so offsets follow the list), and wait until
-    the broker has them.
+    the broker has them. A message may be up to 16 MiB, where the topic allows it.
     """
-    producer = KafkaProducer(bootstrap_servers=bootstrap, max_request_size=8_388_608)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, max_request_size=16 * 1024 * 1024)
     for value in values:
         producer.send(topic, value=value, partition=0)
     producer.flush()

@@ -77,6 +77,35 @@ def test_bad_setting_gets_one_line_naming_the_variable() -> None:
 @pytest.mark.parametrize(
     ("env", "fix"),
     [
+        ({"RESONANCE_KAFKA_SECURITY_PROTOCOL": "TLS"}, "use PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"),
+        ({"RESONANCE_KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "needs RESONANCE_KAFKA_USER"),
+        ({"RESONANCE_KAFKA_SASL_MECHANISM": "GSSAPI"}, "RESONANCE_KAFKA_SASL_MECHANISM='GSSAPI' is invalid"),
+        ({"RESONANCE_KAFKA_PASSWORD": "a", "RESONANCE_KAFKA_PASSWORD_FILE": "README.md"}, "keep one"),
+        (
+            {"RESONANCE_KAFKA_CA_FILE": "no-such-ca.pem"},
+            "RESONANCE_KAFKA_CA_FILE='no-such-ca.pem': no such file",
+        ),
+    ],
+)
+def test_unusable_security_settings_get_one_line_naming_the_variable(env: dict[str, str], fix: str) -> None:
+    """Security settings no client could use are refused at once, in one line naming the fix."""
+    result = resonance("kafka", "status", env=os.environ | env)
+    assert result.returncode == 2
+    assert fix in result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+
+
+def test_worker_help_hides_the_kafka_password() -> None:
+    """`resonance worker --help` lists the password setting without its value."""
+    result = resonance("worker", "--help", env=os.environ | {"RESONANCE_KAFKA_PASSWORD": "s3cret"})
+    assert result.returncode == 0
+    assert "RESONANCE_KAFKA_PASSWORD=<hidden>" in result.stdout
+    assert "s3cret" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "fix"),
+    [
         # Nothing listens on port 1: the worker says so at once, instead of a traceback after 30 s.
         ({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}, "start it with `resonance kafka up`"),
         ({"RESONANCE_FOLLOWERS": "README.md"}, "set RESONANCE_RECONSTRUCTION=time"),
@@ -108,6 +137,31 @@ def test_kafka_commands_leave_a_configured_cluster_alone() -> None:
     result = resonance("kafka", "up", env=os.environ | {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:19092"})
     assert result.returncode == 0
     assert "using that cluster" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        # A cache with no broker instance in it: the local broker has never been started there.
+        ({"KAFKA_BOOTSTRAP_SERVERS": ""}, "not running"),
+        # Nothing listens on port 1: a configured cluster that does not answer.
+        ({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}, "cannot reach Kafka at 127.0.0.1:1"),
+    ],
+)
+def test_kafka_status_exits_3_when_no_broker_runs(env: dict[str, str], says: str, tmp_path: Path) -> None:
+    """`kafka status` exits 3 with one line when the broker does not run, so scripts can test it."""
+    result = resonance("kafka", "status", env=os.environ | {"RESONANCE_CACHE_DIR": str(tmp_path)} | env)
+    assert result.returncode == 3, result.stderr
+    assert says in result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+
+
+@pytest.mark.kafka
+def test_kafka_status_exits_0_when_the_cluster_answers(kafka_bootstrap: str) -> None:
+    """`kafka status` exits 0 and says so when the configured cluster answers."""
+    result = resonance("kafka", "status", env=os.environ | {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap})
+    assert result.returncode == 0, result.stderr
+    assert f"Kafka at {kafka_bootstrap} answers" in result.stderr
 
 
 @pytest.mark.kafka

@@ -283,10 +283,23 @@ def test_twarc_network_data_gives_the_352_hashtags_its_test_suite_expects(twarc_
     # twarc-network (DocNow/twarc-network @ 5f1118ab, test_hashtags) expects 352 nodes: its graph
     # gets nodes only from pairs of `tag.lower()` within one tweet. Ours also holds the 7 tags
     # used only alone, as isolated nodes, so that `count` is every use of a tag.
+    # The 7 isolates and 2,178 edges are not twarc-network's: they are derived here from the raw
+    # JSON with the standard json module (each tweet's entity tags, lower-cased, de-duplicated;
+    # every unordered pair of distinct tags in one tweet is an edge), independently of our parser
+    # and graph, and pinned so that a change in the data shows.
+    pairs: set[frozenset[str]] = set()
+    tags: set[str] = set()
+    for line in TWARC_NETWORK_TWEETS.read_text(encoding="utf-8").splitlines():
+        for tweet in json.loads(line)["data"]:
+            own = {h["tag"].lower() for h in tweet.get("entities", {}).get("hashtags", [])}
+            tags |= own
+            pairs |= {frozenset((a, b)) for a in own for b in own if a != b}
+    paired = set().union(*pairs)
+    assert (len(paired), len(tags - paired), len(pairs)) == (352, 7, 2178)
     graph = twarc_network_graph.graph
-    assert graph.number_of_nodes() - nx.number_of_isolates(graph) == 352
-    assert nx.number_of_isolates(graph) == 7
-    assert graph.number_of_edges() == 2178
+    assert graph.number_of_nodes() - nx.number_of_isolates(graph) == len(paired)
+    assert set(nx.isolates(graph)) == tags - paired
+    assert {frozenset(edge) for edge in graph.edges} == pairs
 
 
 def test_twarc_network_data_matches_an_independent_reading_of_the_raw_json(twarc_network_graph):

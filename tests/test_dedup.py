@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -111,3 +112,53 @@ def test_restore_at_any_point_matches_never_stopping(keep_at_least, before, afte
     restored = SeenIds.restore(10 * second, json.loads(json.dumps(original.snapshot())), keep_at_least)
     assert see(restored, after) == see(never_stopped, after)
     assert restored.snapshot() == never_stopped.snapshot()
+
+
+def test_a_million_copies_of_a_thousand_tweets_are_counted_once_and_hold_a_thousand_ids():
+    """A duplicate flood, one million sightings of 1,000 tweets within the horizon, counts each
+    tweet once and holds 1,000 ids: repeats cost no memory.
+    """
+    seen = SeenIds(horizon=10 * second)
+    firsts = 0
+    for k in range(1_000_000):
+        firsts += seen.first_time(f"tweet-{k % 1_000}", t(k % 1_000 / 1_000))
+    assert firsts == 1_000
+    assert len(seen) == 1_000
+
+
+# horizon 10 s, keep_at_least 1,000, keep_at_most 5,000; 50,000 distinct ids:
+#
+#   spread   one id every 1 ms over 50 s: 10,001 ids lie within the horizon -> capped at 5,000
+#   slow     one id every 100 ms over 5,000 s: 101 within the horizon -> keep_at_least, 1,000
+@pytest.mark.parametrize(
+    ("step_seconds", "held"),
+    [
+        pytest.param(0.001, 5_000, id="burst-beyond-the-count-bound"),
+        pytest.param(0.1, 1_000, id="slow-stream-keeps-at-least"),
+    ],
+)
+def test_dedup_memory_is_bounded_by_count_and_by_window(step_seconds, held):
+    """Whatever the input, at most `keep_at_most` ids are held (their memory measured too), and a
+    slow stream holds the `keep_at_least` newest once older ids leave the horizon.
+    """
+    tracemalloc.start()
+    try:
+        seen = SeenIds(horizon=10 * second, keep_at_least=1_000, keep_at_most=5_000)
+        base, _ = tracemalloc.get_traced_memory()
+        for k in range(50_000):
+            assert seen.first_time(f"{k:019d}", t(k * step_seconds))
+        used, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(seen) == held
+    # The docstring's figure: about 250 bytes an id held (a 19-digit id string, its time, a dict
+    # slot, a heap entry), so the 1,000,000 default bound is about 250 MB.
+    assert (used - base) / held < 400, (used - base) / held
+    # The newest ids are the ones kept: the last `held` sightings are all still known.
+    assert not any(seen.first_time(f"{k:019d}", t(k * step_seconds)) for k in range(50_000 - held, 50_000))
+
+
+def test_keep_at_most_below_keep_at_least_is_refused():
+    """A count bound below the ids that must be kept whatever their age cannot hold: refused."""
+    with pytest.raises(ValueError, match="keep_at_least <= keep_at_most"):
+        SeenIds(horizon=10 * second, keep_at_least=10, keep_at_most=5)

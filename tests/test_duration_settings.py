@@ -147,7 +147,15 @@ _SAMPLE_VALUES = {
     "timedelta": ("7m", timedelta(minutes=7)),
 }
 # Settings that only take named values or a bounded range.
-_CHOICES = {"reconstruction": ("root", "root"), "failover": ("20s", timedelta(seconds=20))}
+_CHOICES = {
+    "reconstruction": ("root", "root"),
+    "failover": ("20s", timedelta(seconds=20)),
+    "kafka_security_protocol": ("SSL", "SSL"),
+    "kafka_sasl_mechanism": ("PLAIN", "PLAIN"),
+    # Files that must exist: this test's own source.
+    "kafka_password_file": (__file__, __file__),
+    "kafka_ca_file": (__file__, __file__),
+}
 _NEEDS = {"followers": {"RESONANCE_RECONSTRUCTION": "time"}}  # settings read only beside another
 
 

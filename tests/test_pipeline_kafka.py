@@ -9,10 +9,12 @@ from pathlib import Path
 import orjson
 import pytest
 
+from models.wire import RejectReason
 from support import (
     DATASETS,
     Deployment,
     consume,
+    create_topics,
     new_deployment,
     produce,
     records,
@@ -128,68 +130,124 @@ def test_hashtag_counts_of_a_real_recording_match_the_reference(
         )
 
 
+def _native(**fields: object) -> bytes:
+    """A native event 7 by user u at 2024-01-01 with `fields` set, as JSON bytes."""
+    return orjson.dumps({"id": "7", "user_id": "u", "created_at": "2024-01-01T00:00:00Z"} | fields)
+
+
+def _raw_native(field: bytes) -> bytes:
+    """A native event with one more `"key": value` written as is: what orjson cannot write."""
+    return b'{"id": "7", "user_id": "u", "created_at": "2024-01-01T00:00:00Z", ' + field + b"}"
+
+
+def _v1(**fields: object) -> dict[str, object]:
+    """A v1.1 status 100 by user 1 on 2024-01-01 with `fields` set."""
+    return {
+        "id_str": "100",
+        "created_at": "Mon Jan 01 00:00:00 +0000 2024",
+        "user": {"id_str": "1", "screen_name": "alice"},
+    } | fields
+
+
+def _v2(**fields: object) -> dict[str, object]:
+    """A v2 tweet 200 by user 2 on 2024-01-01 with `fields` set."""
+    return {"id": "200", "author_id": "2", "created_at": "2024-01-01T00:00:00Z", "text": "hi"} | fields
+
+
+TEN_MB = 10 * 1024 * 1024
+# One message per reject reason: the test below checks the list covers every RejectReason.
 BAD_MESSAGES: dict[str, bytes] = {
     "bad_json": b'{"id": "1", "user_id": "u", "created_at": "2024-01-01T00:00:00Z"',
-    "wrong_type": orjson.dumps(
-        {"id": "2", "user_id": "u", "created_at": "2024-01-01T00:00:00Z", "followers": "many"}
-    ),
+    "wrong_type": _native(followers="many"),
     "missing_field": orjson.dumps({"user_id": "u", "created_at": "2024-01-01T00:00:00Z"}),
     "not_utf8": b'{"id": "3", "text": "\xff\xfe"}',
     "empty": b"",
-    "too_large": orjson.dumps(
-        {"id": "4", "user_id": "u", "created_at": "2024-01-01T00:00:00Z", "text": "x" * 5000}
-    ),
+    # Ten times the 1 MiB default of RESONANCE_MAX_MESSAGE_BYTES (the topics here allow 16 MiB).
+    "too_large": _native(text="x" * TEN_MB),
     "timestamp_without_zone": orjson.dumps({"id": "5", "user_id": "u", "created_at": "2024-01-01T00:00:00"}),
     "timestamp_out_of_range": orjson.dumps({"id": "6", "user_id": "u", "created_at": 1704067200}),
     "bad_timestamp": orjson.dumps({"id": "7", "user_id": "u", "created_at": "yesterday"}),
     "not_an_object": b'["a batch item that is not an object"]',
     "unknown_format": orjson.dumps({"hello": "world"}),
-    "unknown_field": orjson.dumps(
-        {"id": "9", "user_id": "u", "created_at": "2024-01-01T00:00:00Z", "retweets": 3}
-    ),
+    "unknown_field": _native(retweets=3),
     "empty_page": orjson.dumps({"data": [], "includes": {}}),
     # In range (2000-2100) but after the clock: accepted, it would drag the watermark past all.
     "timestamp_in_future": orjson.dumps({"id": "10", "user_id": "u", "created_at": "2099-01-01T00:00:00Z"}),
     # Their co-occurrence pairs grow with the square: 15,000 hashtags ran a worker out of memory.
-    "too_many_hashtags": orjson.dumps(
-        {
-            "id": "11",
-            "user_id": "u",
-            "created_at": "2024-01-01T00:00:00Z",
-            "hashtags": [f"t{i}" for i in range(101)],
-        }
+    "too_many_hashtags": _native(hashtags=[f"t{i}" for i in range(10_000)]),
+    "too_deep": b"[" * 10_000 + b"]" * 10_000,
+    "not_finite": _raw_native(b'"followers": NaN'),
+    "invalid_surrogate": _raw_native(b'"text": "\\ud800"'),
+    "number_too_large": _raw_native(b'"followers": 18446744073709551616'),
+    "negative_count": _native(followers=-1),
+    "foreign_id": orjson.dumps(_v2(id="higgs-user:5")),
+    "control_characters": orjson.dumps(_v1(user={"id_str": "1", "screen_name": "eve\x1b[2J"})),
+    "timestamp_before_twitter": _native(created_at="2006-03-20T00:00:00Z"),
+    "self_retweet": _native(retweet_of="7"),
+    "self_parent": _native(retweet_of="9", parent_id="7"),
+    "self_reference": _native(reply_to="7"),
+    "reference_after_tweet": orjson.dumps(
+        _v1(retweeted_status=_v1(id_str="99", created_at="Tue Jan 02 00:00:00 +0000 2024"))
     ),
+    "too_many_mentions": _native(mentions=[str(i) for i in range(10_000)]),
+    "text_too_long": _native(text="a" * 25_001),
+    "page_too_large": orjson.dumps({"data": [_v2(id=str(i)) for i in range(1, 10_001)]}),
+    "inconsistent_page": orjson.dumps({"data": [_v2()], "includes": {"tweets": [_v2(author_id="3")]}}),
 }
+
+
+def _good(k: int) -> bytes:
+    """The k-th good tweet sent between the bad ones. Among them, as a sampled stream gives them:
+    a retweet cycle (g1 retweets g2, then g2 retweets g1) and retweets of tweets never seen; both
+    are legitimate input, accepted and never dead-lettered.
+    """
+    retweet_of = {1: "g2", 2: "g1", 3: "never-seen", 4: "never-seen"}.get(k)
+    return _native(id=f"g{k}", text=f"still #alive {k}", retweet_of=retweet_of)
+
+
+def test_the_bad_messages_cover_every_reject_reason() -> None:
+    """The dead-letter test below sends one message for each member of RejectReason."""
+    assert set(BAD_MESSAGES) == {reason.value for reason in RejectReason}
+    assert len(BAD_MESSAGES) >= 30
 
 
 def test_malformed_messages_are_dead_lettered_with_their_reason(
     deployment: Deployment, tmp_path: Path
 ) -> None:
-    """Each kind of bad message lands in the dead-letter topic with its reason, source position
-    and original bytes, and the worker keeps accepting good tweets after them.
+    """Each kind of bad or hostile message, a good tweet after each, lands in the dead-letter topic
+    with its reason, source position and original bytes, while the worker keeps running and
+    accepts every good tweet.
     """
-    good = orjson.dumps(
-        {"id": "good", "user_id": "u", "created_at": "2024-01-01T00:00:00Z", "text": "still #alive"}
+    # A 10 MB message needs topics that take one (Kafka's default limit is 1 MB); the dead-letter
+    # topic must take what the input topic takes, since a dead letter carries the original bytes.
+    create_topics(
+        deployment.bootstrap,
+        [deployment.input_topic, deployment.dead_letter_topic],
+        partitions=2,
+        config={"max.message.bytes": str(16 * 1024 * 1024)},
     )
-    with running_worker(deployment, tmp_path / "worker.log", RESONANCE_MAX_MESSAGE_BYTES="4096") as worker:
-        produce(deployment.bootstrap, deployment.input_topic, [*BAD_MESSAGES.values(), good])
+    sent = [message for k, bad in enumerate(BAD_MESSAGES.values()) for message in (bad, _good(k))]
+    with running_worker(deployment, tmp_path / "worker.log") as worker:
+        produce(deployment.bootstrap, deployment.input_topic, sent)
         dead = consume(
             deployment.bootstrap,
             deployment.dead_letter_topic,
             until=lambda m: len(m) >= len(BAD_MESSAGES),
         )
         wait_for(
-            lambda: deployment.metric("resonance_tweets_accepted_total") == 1,
+            lambda: deployment.metric("resonance_tweets_accepted_total") == len(BAD_MESSAGES),
             seconds=60,
-            what="the good tweet after the bad ones to be accepted",
+            what="every good tweet between the bad ones to be accepted",
         )
         assert worker.poll() is None
+        for reason in BAD_MESSAGES:
+            assert deployment.metric("resonance_rejected_total", reason=reason) == 1, reason
     by_reason = {dict(m.headers)["resonance.reason"].decode(): m for m in dead}
     assert set(by_reason) == set(BAD_MESSAGES)
     for reason, message in by_reason.items():
         headers = dict(message.headers)
         assert message.value == BAD_MESSAGES[reason]
         assert headers["resonance.source.topic"] == deployment.input_topic.encode()
-        assert int(headers["resonance.source.offset"]) == list(BAD_MESSAGES).index(reason)
+        assert int(headers["resonance.source.offset"]) == 2 * list(BAD_MESSAGES).index(reason)
         assert headers["resonance.detail"]
     assert len(dead) == len(BAD_MESSAGES)

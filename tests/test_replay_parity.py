@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ pytestmark = pytest.mark.kafka
 # covers the whole stream (about 75 s of event time). Each cascade's tweets share a partition,
 # so they keep their order, which inferred parents depend on (README, "Live and offline agree").
 SETTINGS = {"RESONANCE_WINDOW": "2h", "RESONANCE_LATENESS": "10m", "RESONANCE_TOP_N": "20"}
+NETWORK_TWEETS = DATASETS / "real_tweets" / "v2_twarc" / "twarc_network_tweets.jsonl"
 
 
 def _live_agrees_with_offline(
@@ -57,8 +60,9 @@ def _network_recording(directory: Path) -> Path:
     """The real tweets of `twarc_network_tweets.jsonl` (which name no parent), one per line in
     time order, in `directory`.
     """
-    source = DATASETS / "real_tweets" / "v2_twarc" / "twarc_network_tweets.jsonl"
-    tweets = [t for _, raw in read_messages(source) for t in parse_message(raw) if isinstance(t, TweetEvent)]
+    tweets = [
+        t for _, raw in read_messages(NETWORK_TWEETS) for t in parse_message(raw) if isinstance(t, TweetEvent)
+    ]
     recording = directory / "network-in-time-order.jsonl"
     in_order = sorted(tweets, key=lambda t: (t.at, t.id))
     recording.write_bytes(b"\n".join(orjson.dumps(to_native(t)) for t in in_order) + b"\n")
@@ -85,11 +89,29 @@ def test_inferred_parents_agree_through_several_partitions(kafka_bootstrap: str,
     order, as `analyze` reads it, and trees and influence agree.
     """
     # twarc's pages list the newest first, and a retweet's candidates are the earlier tweets that
-    # have arrived: in that order every tree is a star. In time order, 56 cascades of 2+ retweets.
+    # have arrived: in that order every tree is a star. In time order, a cascade with 2+ retweets
+    # can be deeper: the raw JSON, read without our parser, has 56 tweets retweeted twice or more,
+    # and the records (the top 20 cascades, by `--top`) are the 20 largest of them.
+    retweets = Counter(
+        reference["id"]
+        for line in NETWORK_TWEETS.read_text(encoding="utf-8").splitlines()
+        for tweet in json.loads(line)["data"]
+        for reference in tweet.get("referenced_tweets", [])
+        if reference["type"] == "retweeted"
+    )
+    twice_or_more = {tweet_id for tweet_id, count in retweets.items() if count >= 2}
+    assert len(twice_or_more) == 56
     recording = _network_recording(tmp_path)
     offline = _live_agrees_with_offline(kafka_bootstrap, tmp_path, recording, INFERRED)
     cascades = [r for r in offline if r["kind"] == "cascade"]
-    assert sum(r["depth"] >= 2 for r in cascades) > 0  # some parent really was inferred below the root
+    top = int(INFERRED["RESONANCE_TOP_N"])
+    assert (
+        sorted((r["size"] for r in cascades), reverse=True)
+        == sorted((count + 1 for count in retweets.values()), reverse=True)[:top]
+    )
+    assert {r["root_id"] for r in cascades} <= twice_or_more
+    # Not all stars: some parent was inferred below the root.
+    assert any(r["depth"] >= 2 for r in cascades)
 
 
 def test_two_workers_give_the_records_of_one_analyze(kafka_bootstrap: str, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ the rejections of what none of them accepts.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -367,9 +368,18 @@ def test_flat_and_noflat_agree_on_every_field(
 
 def test_noflat_username_mentions_resolve_to_ids(noflat_events: list[TweetEvent]) -> None:
     """Of the page's 110 username-only mentions, all but the one user absent from includes become ids."""
+    # Read independently of our parser, with the standard json module: the page's mentions (by
+    # username only) and the usernames its includes resolve.
+    [page] = [json.loads(line) for line in (REAL_TWEETS / "v2_twarc" / "twarc_csv_noflat.jsonl").open()]
+    named = [m["username"] for t in page["data"] for m in t.get("entities", {}).get("mentions", [])]
+    included = {u["username"].lower() for u in page["includes"]["users"]}
+    assert len(named) == 110
+    assert all("id" not in m for t in page["data"] for m in t.get("entities", {}).get("mentions", []))
+    unresolved = [f"@{name}" for name in named if name.lower() not in included]
+    assert unresolved == ["@gatewaypundit"]
     mentions = [m for e in noflat_events for m in e.mentions]
-    assert len(mentions) == 110
-    assert [m for m in mentions if not m.isdigit()] == ["@gatewaypundit"]
+    assert len(mentions) == len(named)
+    assert [m for m in mentions if not m.isdigit()] == unresolved
 
 
 def test_python_twitter_get_retweets_397_are_fourteen_retweets_of_jack() -> None:
@@ -430,9 +440,10 @@ def test_twarc_hashtags_counts_match_its_test_suite() -> None:
 
 _IDS = st.text(min_size=1, max_size=8).filter(str.strip)
 _OPTIONAL_IDS = st.none() | _IDS
-# Aware UTC at millisecond precision, inside the 2000-2100 range the parsers accept.
+# Aware UTC at millisecond precision, inside the range the parsers accept: from the day Twitter
+# started (2006-03-21) to 2100.
 _TIMES = st.datetimes(
-    min_value=datetime(2000, 1, 1),  # noqa: DTZ001 - bounds of a naive range; timezones= makes values aware
+    min_value=datetime(2006, 3, 21),  # noqa: DTZ001 - bounds of a naive range; timezones= makes values aware
     max_value=datetime(2099, 12, 31, 23, 59, 59),  # noqa: DTZ001
     timezones=st.just(UTC),
 ).map(lambda at: at.replace(microsecond=at.microsecond // 1000 * 1000))
@@ -443,7 +454,8 @@ _EVENTS = st.builds(
     id=_IDS,
     user_id=_IDS,
     at=_TIMES,
-    user_name=st.none() | st.text(max_size=15),
+    # User names without control characters (those are rejected: `control_characters`).
+    user_name=st.none() | st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=15),
     followers=st.none() | st.integers(min_value=0, max_value=10**12),
     text=st.text(max_size=40),
     hashtags=_HASHTAGS,
@@ -455,6 +467,9 @@ _EVENTS = st.builds(
     reply_to_user=_OPTIONAL_IDS,
     quote_of=_OPTIONAL_IDS,
     quote_of_user=_OPTIONAL_IDS,
+).filter(
+    # A tweet referring to itself is rejected (`self_retweet`, `self_parent`, `self_reference`).
+    lambda e: e.id not in (e.retweet_of, e.parent_id, e.reply_to, e.quote_of)
 )
 
 
@@ -500,9 +515,11 @@ def test_native_created_at_accepts_epoch_ms_and_iso(created_at: Any, at: datetim
 
 
 @deterministic
-@given(st.integers(min_value=946_684_800_000, max_value=4_102_444_799_999))
+@given(st.integers(min_value=1_142_899_200_000, max_value=4_102_444_799_999))
 def test_native_epoch_ms_is_exact_to_the_millisecond(milliseconds: int) -> None:
-    """Any epoch-millisecond time in 2000-2100 becomes exactly that instant, with no float drift."""
+    """Any epoch-millisecond time from 2006-03-21 (Twitter's first day) to 2100 becomes exactly
+    that instant, with no float drift.
+    """
     event = _event({"id": "1", "user_id": "2", "created_at": milliseconds})
     assert event.at == datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=milliseconds)
 
@@ -545,6 +562,11 @@ def _json(payload: Any) -> bytes:
     return orjson.dumps(payload)
 
 
+def _raw_native(field: bytes) -> bytes:
+    """A native event's JSON with one more `"key": value` written as is: what orjson cannot write."""
+    return b'{"id": "1", "user_id": "2", "created_at": "2018-10-10T20:19:24Z", ' + field + b"}"
+
+
 def _without(payload: dict[str, Any], key: str) -> dict[str, Any]:
     """A copy of `payload` without `key`."""
     return {k: v for k, v in payload.items() if k != key}
@@ -560,6 +582,12 @@ REJECTIONS = [
     pytest.param(b"[1]", RejectReason.NOT_AN_OBJECT, "JSON object", id="not_an_object-in-batch"),
     pytest.param(b"2", RejectReason.NOT_AN_OBJECT, "JSON object", id="not_an_object"),
     pytest.param(b"[]", RejectReason.EMPTY_PAGE, "no tweets", id="empty_batch"),
+    pytest.param(
+        b"[" + b",".join([b"{}"] * 501) + b"]",
+        RejectReason.PAGE_TOO_LARGE,
+        "batch",
+        id="page_too_large-batch",
+    ),
     pytest.param(b'{"data": ["x"]}', RejectReason.NOT_AN_OBJECT, "JSON object", id="not_an_object-in-page"),
     pytest.param(
         b'{"id": "1", "text": "hi"}', RejectReason.UNKNOWN_FORMAT, "needs user", id="unknown_format"
@@ -581,7 +609,7 @@ REJECTIONS = [
         id="missing_field-v1",
     ),
     pytest.param(_json(_without(v2_tweet(), "id")), RejectReason.MISSING_FIELD, "id", id="missing_field-v2"),
-    pytest.param(_json(NATIVE | {"followers": -5}), RejectReason.WRONG_TYPE, "followers", id="wrong_type"),
+    pytest.param(_json(NATIVE | {"followers": "5"}), RejectReason.WRONG_TYPE, "followers", id="wrong_type"),
     pytest.param(_json(NATIVE | {"id": True}), RejectReason.WRONG_TYPE, "id", id="wrong_type-boolean-id"),
     pytest.param(
         _json(v1_status(user={"id_str": "1", "followers_count": "many"})),
@@ -642,6 +670,197 @@ REJECTIONS = [
     ),
     pytest.param(
         b'{"data": [], "meta": {"result_count": 0}}', RejectReason.EMPTY_PAGE, "no tweets", id="empty_page"
+    ),
+    # --- Hostile input (issue 18): each decidable from the one message ---
+    pytest.param(
+        b'{"text": "' + b"x" * 10 * 1024 * 1024 + b'"}',
+        RejectReason.TOO_LARGE,
+        "10485772 bytes",
+        id="too_large-10MB",
+    ),
+    pytest.param(b"[" * 10_000 + b"]" * 10_000, RejectReason.TOO_DEEP, "depth limit", id="too_deep-arrays"),
+    pytest.param(
+        b'{"a":' * 10_000 + b"1" + b"}" * 10_000, RejectReason.TOO_DEEP, "depth", id="too_deep-objects"
+    ),
+    pytest.param(
+        _raw_native(b'"followers": NaN'), RejectReason.NOT_FINITE, "invalid JSON", id="not_finite-nan"
+    ),
+    pytest.param(_raw_native(b'"followers": Infinity'), RejectReason.NOT_FINITE, "JSON", id="not_finite-inf"),
+    pytest.param(
+        _raw_native(b'"followers": -Infinity'), RejectReason.NOT_FINITE, "JSON", id="not_finite-minus-inf"
+    ),
+    pytest.param(
+        _raw_native(b'"followers": 1e999'), RejectReason.NOT_FINITE, "infinity", id="not_finite-1e999"
+    ),
+    pytest.param(
+        _raw_native(b'"followers": 18446744073709551616'),
+        RejectReason.NUMBER_TOO_LARGE,
+        "followers 18446744073709551616 does not fit in 64 bits",
+        id="number_too_large-count-65-bits",
+    ),
+    pytest.param(
+        b'{"id": 9223372036854775808, "user_id": "2", "created_at": "2018-10-10T20:19:24Z"}',
+        RejectReason.NUMBER_TOO_LARGE,
+        "id 9223372036854775808",
+        id="number_too_large-id-64-bits-unsigned",
+    ),
+    pytest.param(
+        _json(v1_status(id_str="123456789012345678901234567890")),
+        RejectReason.NUMBER_TOO_LARGE,
+        "id 123456789012345678901234567890",
+        id="number_too_large-v1-id-string",
+    ),
+    pytest.param(
+        _json(NATIVE | {"followers": -5}), RejectReason.NEGATIVE_COUNT, "followers is -5", id="negative_count"
+    ),
+    pytest.param(
+        _json(v1_status(user={"id_str": "1", "followers_count": -1})),
+        RejectReason.NEGATIVE_COUNT,
+        "user.followers_count is -1",
+        id="negative_count-v1",
+    ),
+    pytest.param(
+        _json(v2_tweet(id="higgs-user:5")), RejectReason.FOREIGN_ID, "id 'higgs-user:5'", id="foreign_id-v2"
+    ),
+    pytest.param(
+        _json(v1_status(entities={"user_mentions": [{"id_str": "@bob"}]})),
+        RejectReason.FOREIGN_ID,
+        "entities.user_mentions[].id '@bob'",
+        id="foreign_id-v1-mention",
+    ),
+    pytest.param(
+        _json(v1_status(user={"id_str": "1", "screen_name": "ali\x1b[2Jce"})),
+        RejectReason.CONTROL_CHARACTERS,
+        "user.screen_name holds control character U+001B at 3",
+        id="control_characters-v1",
+    ),
+    pytest.param(
+        _json(v2_tweet(author={"id": "2", "username": "bob\u0085"})),
+        RejectReason.CONTROL_CHARACTERS,
+        "author.username holds control character U+0085",
+        id="control_characters-v2-c1",
+    ),
+    pytest.param(
+        _json(NATIVE | {"user_name": "eve\nINFO forged log line"}),
+        RejectReason.CONTROL_CHARACTERS,
+        "user_name holds control character U+000A",
+        id="control_characters-native",
+    ),
+    pytest.param(
+        _raw_native(b'"text": "lone \\ud800 high"'),
+        RejectReason.INVALID_SURROGATE,
+        "surrogate",
+        id="invalid_surrogate-lone-high",
+    ),
+    pytest.param(
+        _raw_native(b'"text": "\\udc00 low first"'),
+        RejectReason.INVALID_SURROGATE,
+        "surrogate",
+        id="invalid_surrogate-lone-low",
+    ),
+    pytest.param(
+        _json(NATIVE | {"created_at": "2006-03-20T23:59:59Z"}),
+        RejectReason.TIMESTAMP_BEFORE_TWITTER,
+        "before Twitter existed (2006-03-21)",
+        id="timestamp_before_twitter",
+    ),
+    pytest.param(
+        _json(v1_status(created_at="Mon Jan 01 00:00:00 +0000 2001")),
+        RejectReason.TIMESTAMP_BEFORE_TWITTER,
+        "created_at 2001-01-01",
+        id="timestamp_before_twitter-v1",
+    ),
+    pytest.param(
+        _json(NATIVE | {"retweet_of": "1"}),
+        RejectReason.SELF_RETWEET,
+        "tweet 1 retweets itself",
+        id="self_retweet",
+    ),
+    pytest.param(
+        _json(v1_status(retweeted_status=v1_status())),
+        RejectReason.SELF_RETWEET,
+        "tweet 100 retweets itself",
+        id="self_retweet-v1",
+    ),
+    pytest.param(
+        _json(NATIVE | {"retweet_of": "9", "parent_id": "1"}),
+        RejectReason.SELF_PARENT,
+        "names itself as its parent_id",
+        id="self_parent",
+    ),
+    pytest.param(
+        _json(NATIVE | {"reply_to": "1"}),
+        RejectReason.SELF_REFERENCE,
+        "replies to itself",
+        id="self_reference",
+    ),
+    pytest.param(
+        _json(v2_tweet(referenced_tweets=[{"type": "quoted", "id": "200"}])),
+        RejectReason.SELF_REFERENCE,
+        "tweet 200 quotes itself",
+        id="self_reference-v2-quote",
+    ),
+    pytest.param(
+        _json(
+            v1_status(retweeted_status=v1_status(id_str="99", created_at="Thu Oct 11 20:19:24 +0000 2018"))
+        ),
+        RejectReason.REFERENCE_AFTER_TWEET,
+        "retweeted_status is dated 2018-10-11",
+        id="reference_after_tweet-v1",
+    ),
+    pytest.param(
+        _json(
+            {
+                "data": [v2_tweet(referenced_tweets=[{"type": "retweeted", "id": "9"}])],
+                "includes": {
+                    "tweets": [{"id": "9", "author_id": "90", "created_at": "2018-10-11T00:00:00Z"}]
+                },
+            }
+        ),
+        RejectReason.REFERENCE_AFTER_TWEET,
+        "the retweeted tweet 9 is dated 2018-10-11",
+        id="reference_after_tweet-v2-includes",
+    ),
+    pytest.param(
+        _json(NATIVE | {"mentions": [str(i) for i in range(10_000)]}),
+        RejectReason.TOO_MANY_MENTIONS,
+        "10000 mentions, more than the 100",
+        id="too_many_mentions",
+    ),
+    pytest.param(
+        _json(NATIVE | {"hashtags": [f"tag{i}" for i in range(10_000)]}),
+        RejectReason.TOO_MANY_HASHTAGS,
+        "10000 distinct hashtags",
+        id="too_many_hashtags-10000",
+    ),
+    pytest.param(
+        _json(NATIVE | {"text": "a" * 25_001}),
+        RejectReason.TEXT_TOO_LONG,
+        "text of 25001 characters",
+        id="text_too_long",
+    ),
+    pytest.param(
+        _json({"data": [v2_tweet(id=str(i)) for i in range(1, 10_001)]}),
+        RejectReason.PAGE_TOO_LARGE,
+        "page of 10000 tweets, more than the API's largest (500)",
+        id="page_too_large",
+    ),
+    pytest.param(
+        _json({"data": [v2_tweet()], "includes": {"tweets": [v2_tweet(author_id="3")]}}),
+        RejectReason.INCONSISTENT_PAGE,
+        "data[0] and includes.tweets disagree on author_id of id 200",
+        id="inconsistent_page-data-vs-includes",
+    ),
+    pytest.param(
+        _json(
+            {
+                "data": [v2_tweet()],
+                "includes": {"users": [{"id": "2", "username": "bob"}, {"id": "2", "username": "mallory"}]},
+            }
+        ),
+        RejectReason.INCONSISTENT_PAGE,
+        "two includes.users entries disagree on username of id 2",
+        id="inconsistent_page-users",
     ),
 ]
 # The clock the cases are judged against: after every case's time but the one in the future.
@@ -774,7 +993,7 @@ def test_absent_profile_fields_are_none(payload: dict[str, Any], profile: Profil
         ),
         pytest.param(
             v2_tweet(author={"id": "2", "public_metrics": {"tweet_count": -1}}),
-            RejectReason.WRONG_TYPE,
+            RejectReason.NEGATIVE_COUNT,
             "public_metrics.tweet_count",
             id="v2-count",
         ),

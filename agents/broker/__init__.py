@@ -7,10 +7,12 @@ its storage once, starts it in the background and waits until it answers; ``down
 from agents.broker.cache import KAFKA_VERSION, cache_root, fetch, is_fetched, lib_dir
 from agents.broker.errors import BrokerError, Progress
 from agents.broker.local import BrokerStatus, LocalKafka, default_home, free_ports
+from agents.broker.security import BrokerSecurity
 
 __all__ = [
     "KAFKA_VERSION",
     "BrokerError",
+    "BrokerSecurity",
     "BrokerStatus",
     "LocalKafka",
     "Progress",

@@ -15,9 +15,11 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
+from typing import Any
 
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
@@ -31,6 +33,7 @@ from agents.broker.cache import (
     package_text,
 )
 from agents.broker.errors import BrokerError, Progress, silent
+from agents.broker.security import LISTENER, BrokerSecurity
 
 HOST = "127.0.0.1"
 POLL_SECONDS = 0.2
@@ -110,12 +113,14 @@ class LocalKafka:
         partitions: int = 4,
         heap: str = "512m",
         progress: Progress = silent,
+        security: BrokerSecurity | None = None,
     ) -> None:
         """Describe an instance; nothing is started or written until :meth:`up`.
 
         ``home`` defaults to :func:`default_home` of ``port``; ``partitions`` is the number of
         partitions of auto-created topics; ``heap`` is the JVM's -Xmx; ``progress`` receives
-        one-line messages.
+        one-line messages; ``security``, when given, makes the client listener SASL_SSL (its
+        users are created when the storage is first formatted).
         """
         self.home = (home if home is not None else default_home(port)).resolve()
         self.port = port
@@ -124,6 +129,12 @@ class LocalKafka:
         self.partitions = partitions
         self.heap = heap
         self.progress = progress
+        self.security = security
+
+    @property
+    def client_options(self) -> Mapping[str, Any]:
+        """kafka-python options of a client of this broker (its own user's, when secured)."""
+        return {} if self.security is None else self.security.client_options()
 
     @property
     def bootstrap(self) -> str:
@@ -234,7 +245,10 @@ class LocalKafka:
             controller_port=self.controller_port,
             data_dir=self.data_dir,
             partitions=self.partitions,
+            client_listener="PLAINTEXT" if self.security is None else LISTENER,
         )
+        if self.security is not None:
+            rendered += "\n" + self.security.server_properties()
         self.config_file.write_text(rendered, encoding="utf-8")
         (self.home / "log4j2.properties").write_text(package_text("log4j2.properties"), encoding="utf-8")
 
@@ -260,6 +274,7 @@ class LocalKafka:
             "-Dresonance.kafka.log.level=WARN",
             "kafka.tools.StorageTool", "format", "--standalone",
             "-t", cluster_id, "-c", str(self.config_file),
+            *([] if self.security is None else self.security.format_arguments()),
         ]  # fmt: skip
         result = subprocess.run(  # noqa: S603 - fixed arguments, no shell
             command, capture_output=True, text=True, timeout=FORMAT_TIMEOUT_SECONDS, check=False
@@ -312,7 +327,7 @@ class LocalKafka:
                     f"{self.bootstrap}; last lines of {self.log_file}:\n{self.log_tail()}"
                 )
             remaining = deadline - time.monotonic()
-            if _port_answers(self.port) and _kafka_answers(self.bootstrap, remaining):
+            if _port_answers(self.port) and _kafka_answers(self.bootstrap, remaining, self.client_options):
                 return
             if time.monotonic() >= deadline:
                 break
@@ -365,8 +380,10 @@ def _port_free(port: int) -> bool:
         return True
 
 
-def _kafka_answers(bootstrap: str, remaining_seconds: float) -> bool:
-    """Tell whether the broker at ``bootstrap`` serves metadata and lists itself, unfenced."""
+def _kafka_answers(bootstrap: str, remaining_seconds: float, options: Mapping[str, Any]) -> bool:
+    """Tell whether the broker at ``bootstrap`` serves metadata and lists itself, unfenced, to a
+    client with ``options`` (security).
+    """
     timeout_ms = int(min(5.0, max(remaining_seconds, 0.5)) * 1000)
     try:
         admin = KafkaAdminClient(
@@ -374,6 +391,7 @@ def _kafka_answers(bootstrap: str, remaining_seconds: float) -> bool:
             client_id="resonance-broker-probe",
             request_timeout_ms=timeout_ms,
             bootstrap_timeout_ms=timeout_ms,
+            **options,
         )
     except (KafkaError, OSError):
         return False

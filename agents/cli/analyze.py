@@ -211,6 +211,11 @@ def _report(tally: Tally, analyzer: Analyzer, out: Path, elapsed: float, latenes
             "is not in time order): their parents were inferred among the tweets read so far, so trees "
             "are shallower than in time order; --sort analyzes in time order"
         )
+    if analyzer.conflicting_retweets:
+        say(
+            f"  {analyzer.conflicting_retweets} retweets ignored: their own id already roots a cascade "
+            "(a retweet cycle: A retweets B, then B retweets A) or they retweet themselves"
+        )
     if analyzer.dropped_events:
         say(
             f"  {analyzer.dropped_events} tweets came more than --lateness {format_duration(lateness)} "

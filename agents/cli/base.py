@@ -21,7 +21,19 @@ from agents.settings import MAX_TOPIC_NAME, is_topic_name
 
 
 class UsageError(Exception):
-    """A problem the user can fix; the message says how, in one line."""
+    """A problem the user can fix; the message says how, in one line. The command exits
+    `exit_code`.
+    """
+
+    exit_code = 2
+
+
+class NotRunning(UsageError):  # noqa: N818 - a verdict, as `raise NotRunning(...)` reads
+    """What a status command asked about does not run: exit 3, as LSB init scripts' `status`
+    does, so a script can tell it from a usage mistake (2).
+    """
+
+    exit_code = 3
 
 
 def kafka_unreachable(bootstrap: str, error: Exception) -> UsageError:
@@ -62,7 +74,7 @@ class PlainCommand(AppCommand):
     name: str  # set by faust from the handler's name
 
     def __call__(self, *args: Any, **kwargs: Any) -> NoReturn:
-        """Run the command; exit 0, 2 with a one-line error, or 130 on Ctrl-C."""
+        """Run the command; exit 0, 2 (3: not running) with a one-line error, or 130 on Ctrl-C."""
         # asyncio.run's own SIGINT handling only cancels a task that awaits, and ours block:
         # turn Ctrl-C (and `kill`) into KeyboardInterrupt at once.
         signal.signal(signal.SIGINT, _interrupt)
@@ -71,7 +83,7 @@ class PlainCommand(AppCommand):
             asyncio.run(self.execute(*(self.args + args), **{**self.kwargs, **kwargs}))
         except UsageError as error:
             print(f"resonance {self.name}: {error}", file=sys.stderr)  # noqa: T201 - CLI output
-            sys.exit(2)
+            sys.exit(error.exit_code)
         except KeyboardInterrupt:
             print(f"resonance {self.name}: interrupted", file=sys.stderr)  # noqa: T201
             sys.exit(130)

@@ -35,6 +35,7 @@ from agents.cli.kafka import local_broker
 from agents.cli.replay import Pacer, send_files
 from agents.instruments import ACCOUNTED
 from agents.kafka_admin import delete_topics, ensure_topics
+from agents.kafka_security import kafka_python_options
 from agents.local_prometheus import local_prometheus
 from agents.settings import Settings, as_variables
 from models.duration import format_duration
@@ -74,7 +75,7 @@ def demo_env(settings: Settings) -> dict[str, str]:
     """The environment of the demo's worker: this one, with every setting of `settings` (the
     demo's app id, topics and lateness included).
     """
-    return os.environ | dict(assignment.split("=", 1) for assignment in as_variables(settings))
+    return os.environ | dict(assignment.split("=", 1) for assignment in as_variables(settings, reveal=True))
 
 
 def is_demo_topic(settings: Settings, name: str) -> bool:
@@ -191,10 +192,18 @@ def register(app: faust.App, base_settings: Settings) -> None:
         recording = demo_stream(events, seed)
         log = Path(settings.data_dir) / "demo-worker.log"
         log.parent.mkdir(parents=True, exist_ok=True)
-        cleared = delete_topics(settings.bootstrap_servers, lambda name: is_demo_topic(settings, name))
+        security = kafka_python_options(settings)
+        cleared = delete_topics(
+            settings.bootstrap_servers, lambda name: is_demo_topic(settings, name), security=security
+        )
         if cleared:
             say(f"clean slate: deleted the {len(cleared)} topics of earlier demos")
-        ensure_topics(settings.bootstrap_servers, [settings.input_topic], partitions=settings.partitions)
+        ensure_topics(
+            settings.bootstrap_servers,
+            [settings.input_topic],
+            partitions=settings.partitions,
+            security=security,
+        )
         metrics_url = f"http://{settings.web_host}:{settings.web_port}/metrics"
         dashboard_url = f"http://{settings.web_host}:{settings.web_port}/dashboard/"
         with log.open("wb") as out:  # a clean slate: this demo's log only, not earlier ones' errors

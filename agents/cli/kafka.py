@@ -7,10 +7,15 @@ from typing import Any
 import click
 import faust
 from faust.cli import argument, option
+from kafka.errors import KafkaError
 
 from agents.broker import BrokerError, LocalKafka
-from agents.cli.base import PlainCommand, UsageError, say
+from agents.cli.base import NotRunning, PlainCommand, UsageError, say
+from agents.kafka_admin import connected
+from agents.kafka_security import kafka_python_options
 from agents.settings import Settings
+
+PROBE_TIMEOUT_MS = 5_000
 
 
 def local_broker(settings: Settings) -> LocalKafka:
@@ -33,9 +38,13 @@ def register(app: faust.App, settings: Settings) -> None:
 
         fetch: download the broker's jars from Maven Central once into ~/.cache/resonance;
         up: fetch if needed, start it in the background and wait until it answers;
-        down: stop it; status: say whether it runs. With KAFKA_BOOTSTRAP_SERVERS set, that
-        cluster is used and no local broker is managed.
+        down: stop it; status: say whether it runs, and exit 3 when it does not. With
+        KAFKA_BOOTSTRAP_SERVERS set, that cluster is used and no local broker is managed; status
+        then says whether it answers.
         """
+        if settings.broker_is_external and action == "status":
+            say(_external_status(settings))
+            return
         if settings.broker_is_external:
             say(
                 f"KAFKA_BOOTSTRAP_SERVERS={settings.bootstrap_servers}: using that cluster, "
@@ -51,6 +60,27 @@ def register(app: faust.App, settings: Settings) -> None:
             elif action == "down":
                 say("stopped" if broker.down() else "was not running")
             else:
-                say(str(broker.status()))
+                status = broker.status()
+                if not status.running:
+                    raise NotRunning(str(status))
+                say(str(status))
         except BrokerError as error:
             raise UsageError(str(error)) from None
+
+
+def _external_status(settings: Settings) -> str:
+    """One line saying that the configured cluster answers; raise NotRunning when it does not."""
+    bootstrap = settings.bootstrap_servers
+    try:
+        with connected(
+            bootstrap,
+            security=kafka_python_options(settings),
+            request_timeout_ms=PROBE_TIMEOUT_MS,
+            bootstrap_timeout_ms=PROBE_TIMEOUT_MS,
+        ) as admin:
+            brokers = admin.describe_cluster().get("brokers") or []
+    except UsageError as error:
+        raise NotRunning(str(error)) from None
+    except KafkaError as error:
+        raise NotRunning(f"Kafka at {bootstrap} does not answer ({error})") from None
+    return f"Kafka at {bootstrap} answers ({len(brokers)} broker(s)); KAFKA_BOOTSTRAP_SERVERS names it"

@@ -47,6 +47,7 @@ from tqdm import tqdm
 
 from agents.cli.base import PlainCommand, UsageError, check_topic, check_writable, say
 from agents.kafka_admin import assigned_consumer
+from agents.kafka_security import kafka_python_options
 from agents.recordings import read_messages
 from agents.settings import Settings
 from models.wire import Invalid
@@ -290,7 +291,13 @@ def _start_offsets(consumer: KafkaConsumer, assigned: list[TopicPartition], sinc
 
 def _consumer(settings: Settings, topic: str) -> tuple[KafkaConsumer, list[TopicPartition]]:
     check_topic(topic)
-    return assigned_consumer(settings.bootstrap_servers, topic, group_id=None, allow_auto_create_topics=False)
+    return assigned_consumer(
+        settings.bootstrap_servers,
+        topic,
+        security=kafka_python_options(settings),
+        group_id=None,
+        allow_auto_create_topics=False,
+    )
 
 
 def _check_arguments(

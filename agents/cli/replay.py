@@ -51,6 +51,7 @@ from agents.cli.base import PlainCommand, UsageError, check_recordings, check_to
 from agents.cli.batching import Message, TweetBatches
 from agents.cli.record import BadLine, RecordedMessage, StopSignals, is_recording, read_recording
 from agents.kafka_admin import ensure_topics
+from agents.kafka_security import kafka_python_options
 from agents.recordings import DamagedRecordingError, count_messages, read_messages
 from agents.settings import Settings
 from models.duration import format_duration, parse_duration
@@ -300,6 +301,7 @@ def _producer(settings: Settings) -> KafkaProducer:
             bootstrap_servers=settings.bootstrap_servers,
             linger_ms=5,
             max_request_size=max(settings.max_message_bytes * 2, 1_048_576),
+            **kafka_python_options(settings),
         )
     except KafkaError as error:
         raise kafka_unreachable(settings.bootstrap_servers, error) from None
@@ -519,7 +521,12 @@ def register(app: faust.App, settings: Settings) -> None:
             state = ResumeState(resume, identity)
         signals = StopSignals().install()
         signals.graceful = True  # the first Ctrl-C stops at a message boundary, progress saved
-        ensure_topics(settings.bootstrap_servers, [topic], partitions=settings.partitions)
+        ensure_topics(
+            settings.bootstrap_servers,
+            [topic],
+            partitions=settings.partitions,
+            security=kafka_python_options(settings),
+        )
         pacer = Pacer(speed, stopped=signals.is_requested)
         tally = send_files(
             settings, files, topic, pacer, window=window, resume=state, one_per_message=one_per_message

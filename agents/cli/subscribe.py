@@ -13,6 +13,7 @@ from faust.cli import argument, option
 
 from agents.cli.base import PlainCommand, UsageError, check_topic
 from agents.kafka_admin import assigned_consumer
+from agents.kafka_security import kafka_python_options
 from agents.settings import Settings
 from models.records import RECORD_KINDS, AlertType
 
@@ -102,6 +103,7 @@ def register(app: faust.App, settings: Settings) -> None:
         consumer, assigned = assigned_consumer(
             settings.bootstrap_servers,
             topic,
+            security=kafka_python_options(settings),
             consumer_timeout_ms=int(idle_timeout * 1000) if idle_timeout else float("inf"),
         )
         (consumer.seek_to_beginning if from_beginning else consumer.seek_to_end)(*assigned)

@@ -43,6 +43,13 @@ __all__ = [
 DEFAULT_MAX_BYTES = 1_048_576
 MAX_HASHTAGS = 100
 """Distinct hashtags a tweet may carry (see `_admissible`)."""
+MAX_MENTIONS = 100
+"""Mentions a tweet may carry (see `_admissible`)."""
+MAX_TEXT_CHARS = 25_000
+"""The longest text accepted: X's longest posts (Premium) hold 25,000 characters."""
+MAX_PAGE_TWEETS = 500
+"""Tweets a twarc2 page may hold: the API's largest page (full-archive search, `max_results=500`)."""
+_NON_FINITE = (b"NaN", b"Infinity", b"-Infinity")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,7 +72,30 @@ def _admissible(event: TweetEvent, not_after: datetime | None) -> TweetEvent:
     - More than `MAX_HASHTAGS` hashtags: its co-occurrence pairs grow with the square of them
       (15,000 hashtags, 112 million pairs, ran a worker out of memory, and a restarted worker
       read the same message again). A 280-character tweet holds at most 93.
+    - More than `MAX_MENTIONS` mentions, or a text over `MAX_TEXT_CHARS`: each mention is an edge
+      of the interaction graphs, so 10,000 of them from one message would make one account a hub;
+      no real tweet comes near either bound.
+    - A retweet of itself, a retweet whose parent (the tweet it came through) is itself, or a reply
+      to or quote of itself: a tweet cannot refer to what did not exist before it, and such a
+      self-loop would put a tweet in its own cascade.
     """
+    if event.retweet_of == event.id:
+        raise Invalid(RejectReason.SELF_RETWEET, f"tweet {event.id} retweets itself")
+    if event.parent_id == event.id:
+        raise Invalid(RejectReason.SELF_PARENT, f"tweet {event.id} names itself as its parent_id")
+    if event.id in (event.reply_to, event.quote_of):
+        what = "replies to" if event.reply_to == event.id else "quotes"
+        raise Invalid(RejectReason.SELF_REFERENCE, f"tweet {event.id} {what} itself")
+    if len(event.mentions) > MAX_MENTIONS:
+        raise Invalid(
+            RejectReason.TOO_MANY_MENTIONS,
+            f"{len(event.mentions)} mentions, more than the {MAX_MENTIONS} accepted",
+        )
+    if len(event.text) > MAX_TEXT_CHARS:
+        raise Invalid(
+            RejectReason.TEXT_TOO_LONG,
+            f"text of {len(event.text)} characters, more than the {MAX_TEXT_CHARS} of X's longest posts",
+        )
     if not_after is not None and event.at > not_after:
         raise Invalid(
             RejectReason.TIMESTAMP_IN_FUTURE,
@@ -94,7 +124,29 @@ def decode(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as error:
-        raise Invalid(RejectReason.BAD_JSON, f"invalid JSON: {error}") from None
+        raise Invalid(_json_reason(raw, error), f"invalid JSON: {error}") from None
+
+
+def _json_reason(raw: bytes, error: orjson.JSONDecodeError) -> RejectReason:
+    r"""Why orjson refused `raw`: the hostile cases by name, anything else `bad_json`.
+
+    orjson says which in its message (pinned by the tests): nesting deeper than its limit of 1,024
+    levels, a lone or misordered UTF-16 surrogate escape (`\ud800`: no character, and not
+    encodable as UTF-8 downstream), and a number too large for a double (`1e999`). NaN and
+    Infinity, which JSON does not have, are told by the token where it stopped.
+    """
+    message = str(error)
+    if "depth limit" in message:
+        return RejectReason.TOO_DEEP
+    if "surrogate" in message:
+        return RejectReason.INVALID_SURROGATE
+    if (
+        "infinity" in message
+        or raw[max(error.pos - 1, 0) :].startswith(_NON_FINITE)
+        or raw[error.pos :].startswith(_NON_FINITE)
+    ):
+        return RejectReason.NOT_FINITE
+    return RejectReason.BAD_JSON
 
 
 def _tweet(obj: Any, includes: Includes | None) -> TweetEvent:
@@ -117,19 +169,37 @@ def parse_object(obj: Any, *, not_after: datetime | None = None) -> list[TweetEv
     order. A tweet posted after `not_after` (when given) is rejected as `timestamp_in_future`.
     """
     if isinstance(obj, list):
-        if not obj:
-            return [Rejection(reason=RejectReason.EMPTY_PAGE, detail="a batch (JSON array) with no tweets")]
-        return [_one(tweet, None, index, not_after) for index, tweet in enumerate(obj)]
+        return _bounded(obj, "batch (JSON array)") or [
+            _one(tweet, None, index, not_after) for index, tweet in enumerate(obj)
+        ]
     if isinstance(obj, dict) and looks_like_v2_page(obj):
         tweets = page_tweets(obj)
-        if not tweets:
-            return [Rejection(reason=RejectReason.EMPTY_PAGE, detail="page has no tweets in data")]
+        refused = _bounded(tweets, "page")
+        if refused:
+            return refused
         try:
             includes = Includes.of_page(obj)
+            includes.check_against(tweets)
         except Invalid as invalid:
             return [Rejection(reason=invalid.reason, detail=invalid.detail)]
         return [_one(tweet, includes, index, not_after) for index, tweet in enumerate(tweets)]
     return [_one(obj, None, None, not_after)]
+
+
+def _bounded(tweets: list[Any], what: str) -> list[TweetEvent | Rejection]:
+    """The rejection of a page or batch with no tweets or more than `MAX_PAGE_TWEETS`; none when
+    its size is acceptable.
+    """
+    if not tweets:
+        return [Rejection(reason=RejectReason.EMPTY_PAGE, detail=f"{what} has no tweets")]
+    if len(tweets) > MAX_PAGE_TWEETS:
+        return [
+            Rejection(
+                reason=RejectReason.PAGE_TOO_LARGE,
+                detail=f"{what} of {len(tweets)} tweets, more than the API's largest ({MAX_PAGE_TWEETS})",
+            )
+        ]
+    return []
 
 
 def _one(

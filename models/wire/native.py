@@ -43,6 +43,7 @@ from models.wire.fields import (
     as_flag,
     as_id,
     as_list,
+    as_name,
     as_object,
     as_str,
     epoch_ms_time,
@@ -118,7 +119,7 @@ def parse_native(obj: dict[str, Any]) -> TweetEvent:
         id=as_id(require(obj, "id", ""), "id"),
         user_id=as_id(require(obj, "user_id", ""), "user_id"),
         at=_time(require(obj, "created_at", ""), "created_at"),
-        user_name=as_str(obj["user_name"], "user_name") if obj.get("user_name") is not None else None,
+        user_name=as_name(obj["user_name"], "user_name") if obj.get("user_name") is not None else None,
         followers=as_count(obj["followers"], "followers") if obj.get("followers") is not None else None,
         text=text,
         hashtags=hashtag_keys(

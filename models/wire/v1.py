@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from models.event import Profile, TweetEvent
 from models.wire.fields import (
+    Invalid,
+    RejectReason,
     as_count,
     as_flag,
-    as_id,
     as_list,
+    as_name,
     as_object,
     as_str,
     optional,
-    optional_id,
+    optional_twitter_id,
     require,
+    twitter_id,
     v1_time,
 )
 from models.wire.tags import hashtag_keys
@@ -26,12 +30,24 @@ def looks_like_v1(obj: dict[str, Any]) -> bool:
 
 
 def _status_id(status: dict[str, Any], where: str) -> str:
-    return as_id(status.get("id_str") or require(status, "id", where), f"{where}id")
+    return twitter_id(status.get("id_str") or require(status, "id", where), f"{where}id")
 
 
 def _user_id(status: dict[str, Any], where: str) -> str:
     user = as_object(require(status, "user", where), f"{where}user")
-    return as_id(user.get("id_str") or require(user, "id", f"{where}user."), f"{where}user.id")
+    return twitter_id(user.get("id_str") or require(user, "id", f"{where}user."), f"{where}user.id")
+
+
+def _not_after(nested: Any, at: datetime, what: str) -> None:
+    """Raise `Invalid` when the embedded `what` status is dated after the status (`at`) embedding it."""
+    if not isinstance(nested, dict) or nested.get("created_at") is None:
+        return
+    nested_at = v1_time(nested["created_at"], f"{what}.created_at")
+    if nested_at > at:
+        raise Invalid(
+            RejectReason.REFERENCE_AFTER_TWEET,
+            f"{what} is dated {nested_at.isoformat()}, after the status ({at.isoformat()}) that embeds it",
+        )
 
 
 def _full_text_and_entities(status: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
@@ -75,7 +91,7 @@ def parse_v1(status: dict[str, Any]) -> TweetEvent:
             for h in as_list(entities.get("hashtags"), "entities.hashtags")
         ]
         mentions = tuple(
-            as_id(m.get("id_str") or m.get("id"), "entities.user_mentions[].id")
+            twitter_id(m.get("id_str") or m.get("id"), "entities.user_mentions[].id")
             for m in (
                 as_object(x, "entities.user_mentions[]")
                 for x in as_list(entities.get("user_mentions"), "entities.user_mentions")
@@ -84,29 +100,32 @@ def parse_v1(status: dict[str, Any]) -> TweetEvent:
     retweeted = status.get("retweeted_status")
     quoted = status.get("quoted_status")
     followers = user.get("followers_count")
+    at = v1_time(require(status, "created_at", ""), "created_at")
+    _not_after(retweeted, at, "retweeted_status")
+    _not_after(quoted, at, "quoted_status")
     return TweetEvent(
         id=_status_id(status, ""),
         user_id=_user_id(status, ""),
-        at=v1_time(require(status, "created_at", ""), "created_at"),
-        user_name=as_str(user["screen_name"], "user.screen_name") if user.get("screen_name") else None,
+        at=at,
+        user_name=as_name(user["screen_name"], "user.screen_name") if user.get("screen_name") else None,
         followers=None if followers is None else as_count(followers, "user.followers_count"),
         text=text,
         hashtags=hashtag_keys(tags, text),
         mentions=mentions,
         retweet_of=_status_id(retweeted, "retweeted_status.") if isinstance(retweeted, dict) else None,
         retweet_of_user=_user_id(retweeted, "retweeted_status.") if isinstance(retweeted, dict) else None,
-        reply_to=optional_id(
+        reply_to=optional_twitter_id(
             status.get("in_reply_to_status_id_str") or status.get("in_reply_to_status_id"),
             "in_reply_to_status_id",
         ),
-        reply_to_user=optional_id(
+        reply_to_user=optional_twitter_id(
             status.get("in_reply_to_user_id_str") or status.get("in_reply_to_user_id"),
             "in_reply_to_user_id",
         ),
         quote_of=(
             _status_id(quoted, "quoted_status.")
             if isinstance(quoted, dict)
-            else optional_id(status.get("quoted_status_id_str"), "quoted_status_id_str")
+            else optional_twitter_id(status.get("quoted_status_id_str"), "quoted_status_id_str")
         ),
         quote_of_user=_user_id(quoted, "quoted_status.") if isinstance(quoted, dict) else None,
         profile=_profile(user),
