@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -162,6 +163,7 @@ class Stream:
     """
 
     messages: list[tuple[bytes, bytes]]
+    times: list[datetime]  # each message's event time
     generated: int
     root_id: str
     root_user: str
@@ -171,15 +173,18 @@ class Stream:
     def build(cls, events: int, seed: int, tag: str) -> Stream:
         """`events` generated tweets, then an original and one retweet of it one second later."""
         messages: list[tuple[bytes, bytes]] = []
+        times: list[datetime] = []
         latest_ms = 0
         for event in generate(StreamSpec(events=events, seed=seed)):
             messages.append((event.cascade_key.encode(), orjson.dumps(to_native(event))))
+            times.append(event.at)
             latest_ms = max(latest_ms, int(event.at.timestamp() * 1000))
         root_id, root_user = f"{tag}-root", f"{tag}-author"
         original = {"id": root_id, "user_id": root_user, "created_at": latest_ms + 1000, "text": "bench"}
         messages.append((root_id.encode(), orjson.dumps(original)))
         messages.append(retweet_message(root_id, root_user, f"{tag}-rt-0", latest_ms + 2000))
-        return cls(messages, events, root_id, root_user, latest_ms + 3000)
+        times += [datetime.fromtimestamp((latest_ms + later) / 1000, tz=UTC) for later in (1000, 2000)]
+        return cls(messages, times, events, root_id, root_user, latest_ms + 3000)
 
     @property
     def tweets(self) -> int:
@@ -190,12 +195,14 @@ class Stream:
         """Every tweet in a message of its own, keyed by cascade (Kafka picks the partition)."""
         return [(None, key, value) for key, value in self.messages]
 
-    def batched(self, partitions: int) -> list[Outgoing]:
-        """The tweets in batches, as `resonance replay` sends them (`agents.cli.batching`)."""
-        batches = TweetBatches(range(partitions))
+    def batched(self, partitions: int, lateness: timedelta) -> list[Outgoing]:
+        """The tweets in batches, as `resonance replay` sends them to a worker with `lateness`
+        (`agents.cli.batching`).
+        """
+        batches = TweetBatches(range(partitions), span=lateness / 2)
         out: list[Outgoing] = []
-        for key, value in self.messages:
-            out += batches.add(key, value)
+        for (key, value), at in zip(self.messages, self.times, strict=True):
+            out += batches.add(key, value, at)
         return out + batches.flush()
 
     def write_jsonl(self, path: Path) -> Path:
@@ -545,7 +552,7 @@ class Load:
 
     def _run(self) -> None:
         producer = KafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=5, max_request_size=2_097_152)
-        batches = TweetBatches(range(self.partitions))
+        batches = TweetBatches(range(self.partitions), span=timedelta(seconds=1))  # flushed every 0.1 s
         per_tick, started, tick = self.rate // 10, time.monotonic(), 0
         try:
             while not self._stop.is_set():
@@ -558,7 +565,8 @@ class Load:
                             value[name] += round_tag
                     value["created_at"] = now_ms
                     key = value.get("retweet_of", value["id"]).encode()
-                    for partition, batch_key, batch in batches.add(key, orjson.dumps(value)):
+                    at = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
+                    for partition, batch_key, batch in batches.add(key, orjson.dumps(value), at):
                         producer.send(self.topic, key=batch_key, value=batch, partition=partition)
                     self.sent += 1
                 for partition, batch_key, batch in batches.flush():

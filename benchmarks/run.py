@@ -34,7 +34,7 @@ from report import REPO, Section, Table, footer_text, header_text, load_average,
 
 from agents.cli.batching import BATCH_TWEETS
 from agents.settings import Settings
-from models.duration import format_duration
+from models.duration import format_duration, parse_duration
 
 HERE = Path(__file__).resolve().parent
 HIGGS = REPO.parent / "shared" / "datasets" / "higgs_twitter" / "higgs-activity_time.txt.gz"
@@ -613,7 +613,10 @@ def bench_live(tmp: Path, sizes: Sizes, chosen: set[str], partitions: int) -> li
         single = live.Deployment.new(bootstrap, tmp, partitions, IDLE_FLUSH, LIVE_LATENESS)
         batched = live.Deployment.new(bootstrap, tmp, partitions, IDLE_FLUSH, LIVE_LATENESS)
         stream = live.Stream.build(events, SEED, single.app_id)
-        inputs = {"single": stream.one_per_message(), "batched": stream.batched(partitions)}
+        inputs = {
+            "single": stream.one_per_message(),
+            "batched": stream.batched(partitions, parse_duration(LIVE_LATENESS)),
+        }
         produced = {}
         for name, deployment in (("single", single), ("batched", batched)):
             say(f"live: producing {len(inputs[name]):,} messages ({name}) to {deployment.input_topic}")

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from support import RESONANCE, Deployment, Final, assert_final
+from support import RESONANCE, Deployment, Final, analyze_options, assert_final
 from synth import StreamSpec, write_stream
 
 SETTINGS = {
@@ -18,7 +18,6 @@ SETTINGS = {
     "RESONANCE_LATENESS": "10m",  # arrival disorder across partitions stays within it
     "RESONANCE_CHECKPOINT_EVERY": "1s",
 }
-OFFLINE_ARGS = ("--window", "2h", "--lateness", "10m", "--top", "20")  # the same as SETTINGS
 EVENTS = 4_000
 SPEED = 5  # event time / wall time: the stream's 2.5 minutes flow for about 30 s
 
@@ -36,7 +35,9 @@ def expect(deployment: Deployment, directory: Path) -> Expected:
     """A synthetic stream written in `directory`, with the offline run's final records."""
     recording = directory / "stream.jsonl"
     total = write_stream(StreamSpec(events=EVENTS, seed=9), recording)
-    offline = deployment.analyze(recording, directory / "offline.jsonl", *OFFLINE_ARGS, **SETTINGS)
+    offline = deployment.analyze(
+        recording, directory / "offline.jsonl", *analyze_options(SETTINGS), **SETTINGS
+    )
     return Expected(recording=recording, total=total, final=Final.of(offline))
 
 

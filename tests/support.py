@@ -22,6 +22,8 @@ from kafka.admin import NewTopic
 from prometheus_client.parser import text_string_to_metric_families
 
 from agents.broker import free_ports
+from agents.settings import Settings
+from models.duration import format_duration
 from synth import StreamSpec
 
 REPO = Path(__file__).resolve().parents[1]
@@ -272,6 +274,20 @@ def comparable(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k != "trigger"}
 
 
+def analyze_options(settings: dict[str, str]) -> tuple[str, ...]:
+    """The `analyze` options that match a worker run with `settings` (its environment, which sets
+    the window and lateness): the same top N, and the worker's cadence of records and refreshes,
+    which the final communities depend on (each refresh warm-starts from the last).
+    """
+    defaults = Settings()
+    return (
+        *("--window", settings["RESONANCE_WINDOW"], "--lateness", settings["RESONANCE_LATENESS"]),
+        *("--top", settings.get("RESONANCE_TOP_N", str(defaults.top_n))),
+        *("--every", settings.get("RESONANCE_EMIT_EVERY", format_duration(defaults.emit_every))),
+        *("--refresh", settings.get("RESONANCE_REFRESH_EVERY", format_duration(defaults.refresh_every))),
+    )
+
+
 EVERY_KIND = (
     "influence_summary",
     "influence",
@@ -280,6 +296,8 @@ EVERY_KIND = (
     "communities",
     "hashtag_polarization",
     "coordination",
+    "cascade_tree",
+    "user_graph",
 )
 """Every kind of record the conversation stage's final view holds (hashtag counts come apart)."""
 
@@ -293,11 +311,15 @@ class Final:
 
     @classmethod
     def of(cls, offline: list[dict[str, Any]]) -> Final:
-        """The final records of an `analyze` output."""
-        assert {r["kind"] for r in offline} >= {"cascade", "influence", "communities"}
+        """The final records (trigger `end`) of an `analyze` output."""
+        final = [r for r in offline if r.get("trigger") == "end"]
+        assert {r["kind"] for r in final} >= {"cascade", "influence", "communities"}
         return cls(
-            views={kind: [comparable(r) for r in offline if r["kind"] == kind] for kind in EVERY_KIND},
-            tags={r["tag"]: (r["count"], r["users"]) for r in offline if r["kind"] == "hashtag"},
+            views={
+                kind: in_view_order(kind, [comparable(r) for r in final if r["kind"] == kind])
+                for kind in EVERY_KIND
+            },
+            tags={r["tag"]: (r["count"], r["users"]) for r in final if r["kind"] == "hashtag"},
         )
 
     def differences(self, messages: list[Any]) -> dict[str, Any]:
@@ -346,14 +368,21 @@ def last_view(live: list[Any], kind: str) -> list[dict[str, Any]]:
     idle = [(ts, r) for ts, r in idle if r["trigger"] == "idle"]
     last, at = max((ts, r["at"]) for ts, r in idle if r["kind"] == "influence_summary")
     view = [r for ts, r in idle if r["kind"] == kind and r["at"] == at and last - 900 <= ts <= last + 60_000]
-    order = {
+    return in_view_order(kind, view)
+
+
+def in_view_order(kind: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`records` of `kind` in one order, whatever order they were published or written in."""
+    order: dict[str, Callable[[dict[str, Any]], Any]] = {
         "influence": lambda r: r["rank"],
         "cascade": lambda r: (-r["size"], r["root_id"]),
         "communities": lambda r: r["layer"],
         "hashtag_polarization": lambda r: r["tag"],
         "coordination": lambda r: r["key"],
+        "cascade_tree": lambda r: (-r["size"], r["root_id"]),
+        "user_graph": lambda r: r["layer"],
     }
-    return sorted(view, key=order.get(kind, lambda _: 0))
+    return sorted(records, key=order.get(kind, lambda _: 0))
 
 
 @dataclass(frozen=True)

@@ -234,7 +234,7 @@ def test_replay_batches_each_cascade_in_its_own_partition_in_file_order(
     messages = consume(deployment.bootstrap, deployment.input_topic, until=lambda m: len(tweets(m)) >= total)
     assert len(messages) < total / 10
     sent = tweets(messages)
-    batches = TweetBatches(range(2))  # the test deployment's RESONANCE_PARTITIONS
+    batches = TweetBatches(range(2), span=timedelta(0))  # the test deployment's RESONANCE_PARTITIONS
     order = {
         event.id: number for number, event in enumerate(e for line in lines for e in parse_message(line))
     }

@@ -323,7 +323,8 @@ class _Batch:
         """Send `message`: its tweets into the batches, or the message itself, alone."""
         if self.tweets is not None and message.events:
             for tweet in message.events:
-                self._send_all(self.tweets.add(tweet.cascade_key.encode(), orjson.dumps(to_native(tweet))))
+                native = orjson.dumps(to_native(tweet))
+                self._send_all(self.tweets.add(tweet.cascade_key.encode(), native, tweet.at))
             return
         # kafka-python cannot send a null header value: it goes out empty
         headers = [(name, value or b"") for name, value in message.headers]
@@ -380,7 +381,9 @@ def send_files(
     done, sent_before = resume.load() if resume else (0, 0)
     total = sum(count_messages(path) for path in files)
     producer = _producer(settings)
-    tweets = None if one_per_message else TweetBatches(producer.partitions_for(topic) or [0])
+    # Half the worker's lateness: what one round of batches puts out of order stays well inside it.
+    span = settings.lateness / 2
+    tweets = None if one_per_message else TweetBatches(producer.partitions_for(topic) or [0], span=span)
     batch = _Batch(producer, topic, tweets)
     position = 0  # messages of the replay order done: sent, or outside the range
     first: datetime | None = None  # the first event time of the replay order
