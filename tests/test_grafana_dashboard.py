@@ -14,6 +14,7 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from agents import loop_lag
 from agents.instruments import Instruments
 from models.records import (
     Alert,
@@ -150,7 +151,8 @@ def exported_names() -> set[str]:
     instruments.late.labels("hashtag", "admitted").inc()
     instruments.checkpoint_seconds.labels("conversation", "encode").observe(0.2)
     instruments.checkpoint_bytes.labels("conversation").set(1e6)
-    instruments.idle_view_seconds.labels("encode").observe(0.2)
+    instruments.idle_view_seconds.labels("compute").observe(0.2)
+    loop_lag.watcher(registry)  # registers the loop's lag instruments (the watching is not started)
     text = generate_latest(registry).decode()
     return {sample.name for family in text_string_to_metric_families(text) for sample in family.samples}
 
