@@ -642,12 +642,12 @@ def latency_under_load(  # noqa: PLR0913 - each is one independent parameter of 
         load.stop()
         producer.close()
         consumer.close()
-    after = accounted(deployment.metrics() or {})
+    answered = deployment.metrics()  # None: the worker's /metrics did not answer within 5 s
     return {
         "offered": load.sent,
         "offered_per_s": load.sent / elapsed,
         "sender_behind_s": load.behind_s,
-        "accounted_during": after - before,
+        "accounted_during": None if answered is None else accounted(answered) - before,
         "seconds": elapsed,
         "sent": k,
         "timeouts": timeouts,

@@ -910,10 +910,12 @@ def _latency_under_load(deployment: live.Deployment, stream: live.Stream, second
         f"{result['offered']:,} tweets, {result['offered_per_s']:,.0f}/s "
         f"(the sender fell behind its schedule by {result['sender_behind_s']:.2f} s at worst)",
     )
-    share = result["accounted_during"] / max(result["offered"], 1)
+    during = result["accounted_during"]
     section.add(
         "accounted by the worker during the phase",
-        f"{result['accounted_during']:,.0f} ({share:.2f} of offered)",
+        "unknown: its /metrics did not answer within 5 s at the end"
+        if during is None
+        else f"{during:,.0f} ({during / max(result['offered'], 1):.2f} of offered)",
     )
     arrival = result["arrival_s"]
     section.add(
