@@ -460,23 +460,12 @@ def measure_latency(  # noqa: PLR0913 - each is one independent parameter of the
     each, the wall time from just before the send to the arrival of its cascade change record at
     a kafka-python consumer, and to that record's CreateTime (when the worker produced it).
     """
-    consumer = KafkaConsumer(
-        bootstrap_servers=deployment.bootstrap,
-        enable_auto_commit=False,
-        group_id=None,
-        fetch_max_wait_ms=LATENCY_FETCH_WAIT_MS,
-    )
+    consumer = _metrics_from_now(deployment)
     producer = KafkaProducer(bootstrap_servers=deployment.bootstrap, linger_ms=0)
     arrival: list[float] = []
     published: list[float] = []
     timeouts = 0
     try:
-        found = consumer.partitions_for_topic(deployment.metrics_topic) or set()
-        assigned = [TopicPartition(deployment.metrics_topic, p) for p in sorted(found)]
-        consumer.assign(assigned)
-        consumer.seek_to_end(*assigned)
-        for partition in assigned:
-            consumer.position(partition)  # resolve "end" now, before anything is sent
         for k, pause in enumerate(pauses, start=first):
             time.sleep(pause)
             key, value = retweet_message(
@@ -496,6 +485,23 @@ def measure_latency(  # noqa: PLR0913 - each is one independent parameter of the
         producer.close()
         consumer.close()
     return {"sent": len(pauses), "timeouts": timeouts, "arrival_s": arrival, "published_s": published}
+
+
+def _metrics_from_now(deployment: Deployment) -> KafkaConsumer:
+    """A consumer of the metrics topic positioned at its end now, before anything is sent."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=deployment.bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        fetch_max_wait_ms=LATENCY_FETCH_WAIT_MS,
+    )
+    found = consumer.partitions_for_topic(deployment.metrics_topic) or set()
+    assigned = [TopicPartition(deployment.metrics_topic, p) for p in sorted(found)]
+    consumer.assign(assigned)
+    consumer.seek_to_end(*assigned)
+    for partition in assigned:
+        consumer.position(partition)  # resolve "end" now
+    return consumer
 
 
 def _await_change(consumer: KafkaConsumer, root_id: str, size: int) -> Any:
@@ -596,24 +602,13 @@ def latency_under_load(  # noqa: PLR0913 - each is one independent parameter of 
     """
     pool = [orjson.loads(value) for _, value in stream.messages[:-2]]  # the sentinel's are not reused
     load = Load(deployment.bootstrap, deployment.input_topic, deployment.partitions, rate, pool)
-    consumer = KafkaConsumer(
-        bootstrap_servers=deployment.bootstrap,
-        enable_auto_commit=False,
-        group_id=None,
-        fetch_max_wait_ms=LATENCY_FETCH_WAIT_MS,
-    )
+    consumer = _metrics_from_now(deployment)
     producer = KafkaProducer(bootstrap_servers=deployment.bootstrap, linger_ms=0)
     root_id, root_user = f"{deployment.app_id}-load-root", f"{deployment.app_id}-load-author"
     arrival: list[float] = []
     timeouts = 0
     before = accounted(deployment.metrics() or {})
     try:
-        found = consumer.partitions_for_topic(deployment.metrics_topic) or set()
-        assigned = [TopicPartition(deployment.metrics_topic, p) for p in sorted(found)]
-        consumer.assign(assigned)
-        consumer.seek_to_end(*assigned)
-        for partition in assigned:
-            consumer.position(partition)
         original = {
             "id": root_id,
             "user_id": root_user,
