@@ -5,5 +5,6 @@ COPY models models
 COPY streams streams
 COPY synth synth
 COPY agents agents
+COPY cli cli
 RUN pip install --no-cache-dir .
 CMD ["resonance", "worker", "-l", "info"]

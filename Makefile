@@ -19,13 +19,13 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
-# The per-event core compiled to C by mypyc (agents/native.py says what and why), rebuilt when
+# The per-event core compiled to C by mypyc (cli/native.py says what and why), rebuilt when
 # any source of the core changes.
 NATIVE_BUILT := $(VENV)/.native
 
-$(NATIVE_BUILT): $(INSTALLED) $(wildcard models/*.py models/wire/*.py streams/*.py agents/native.py)
+$(NATIVE_BUILT): $(INSTALLED) $(wildcard models/*.py models/wire/*.py streams/*.py cli/native.py)
 	@echo "compiling the core with mypyc (about a minute; log in $(VENV)/native.log)"
-	@$(BIN)/python -m agents.native >$(VENV)/native.log 2>&1 || { tail -30 $(VENV)/native.log; exit 1; }
+	@$(BIN)/python -m cli.native >$(VENV)/native.log 2>&1 || { tail -30 $(VENV)/native.log; exit 1; }
 	@touch $@
 
 native: $(NATIVE_BUILT)

@@ -1,6 +1,6 @@
 """The composition root: `create_app(settings, registry)` builds the whole Faust app.
 
-Nothing happens at import time; the command line (`agents.__main__`) calls this once.
+Nothing happens at import time; the command line (`cli.__main__`) calls this once.
 """
 
 from __future__ import annotations

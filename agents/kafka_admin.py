@@ -16,7 +16,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from agents.cli.base import UsageError, kafka_unreachable
+from agents.errors import SetupError, kafka_unreachable
 
 PLAINTEXT: Mapping[str, Any] = MappingProxyType({})
 """No security options: a cluster that takes plain connections."""
@@ -58,7 +58,7 @@ def assigned_consumer(
         consumer.close()
         more = len(ours) - _HINTED
         shown = ", ".join(ours[:_HINTED]) + (f" and {more} more" if more > 0 else "")
-        raise UsageError(f"no topic {topic!r} on {bootstrap}; existing: {shown or 'none'}")
+        raise SetupError(f"no topic {topic!r} on {bootstrap}; existing: {shown or 'none'}")
     assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
     consumer.assign(assigned)
     return consumer, assigned
@@ -87,7 +87,7 @@ def partition_counts(
     bootstrap: str, names: list[str], *, security: Mapping[str, Any] = PLAINTEXT
 ) -> dict[str, int] | None:
     """The partition count of each of `names` that exists; None when the broker answers but the
-    request fails. Raises UsageError, naming the fix, when no broker answers at `bootstrap`.
+    request fails. Raises SetupError, naming the fix, when no broker answers at `bootstrap`.
     """
     with connected(
         bootstrap, security=security, request_timeout_ms=5_000, bootstrap_timeout_ms=5_000

@@ -11,7 +11,7 @@ import ipaddress
 import socket
 from pathlib import Path
 
-from agents.cli.base import UsageError
+from agents.errors import SetupError
 from agents.followers import FollowerFileError, read_follower_graph
 from agents.kafka_admin import ensure_topics, partition_counts
 from agents.kafka_security import kafka_python_options
@@ -20,7 +20,7 @@ from agents.topics import read_topics
 
 
 def preflight(settings: Settings, argv: list[str]) -> None:
-    """Raise UsageError, naming the fix, when the worker could not run: an unreadable follower
+    """Raise SetupError, naming the fix, when the worker could not run: an unreadable follower
     graph (`RESONANCE_FOLLOWERS`), pages exposed beyond this machine without a token, a taken web
     port, no broker, or input topics with another partition count; then create the topics it reads.
     """
@@ -28,12 +28,12 @@ def preflight(settings: Settings, argv: list[str]) -> None:
         try:
             read_follower_graph(Path(settings.followers))
         except FollowerFileError as error:
-            raise UsageError(f"RESONANCE_FOLLOWERS: {error}") from None
+            raise SetupError(f"RESONANCE_FOLLOWERS: {error}") from None
     problem = (
         exposed_without_token(settings, argv) or port_taken(settings, argv) or partition_mismatch(settings)
     )
     if problem:
-        raise UsageError(problem)
+        raise SetupError(problem)
     create_read_topics(settings)
 
 

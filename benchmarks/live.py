@@ -34,9 +34,9 @@ from kafka.errors import TopicAlreadyExistsError
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
-from agents.broker import LocalKafka, free_ports
-from agents.cli.batching import TweetBatches
 from agents.instruments import ACCOUNTED
+from cli.batching import TweetBatches
+from cli.broker import LocalKafka, free_ports
 from models.wire import to_native
 from synth import StreamSpec, generate
 
@@ -197,7 +197,7 @@ class Stream:
 
     def batched(self, partitions: int, lateness: timedelta) -> list[Outgoing]:
         """The tweets in batches, as `resonance replay` sends them to a worker with `lateness`
-        (`agents.cli.batching`).
+        (`cli.batching`).
         """
         batches = TweetBatches(range(partitions), span=lateness / 2)
         out: list[Outgoing] = []

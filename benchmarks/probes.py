@@ -8,10 +8,10 @@ last line of stdout. The parent (`benchmarks/run.py`) starts it with the progres
 Probes:
 
 ``parse``
-    the baseline: `agents.recordings.read_messages` + `models.wire.parse_line` over a file,
+    the baseline: `cli.recordings.read_messages` + `models.wire.parse_line` over a file,
     counting what comes out, nothing else.
 ``analyze``
-    `agents.cli.analyze.run_analysis` exactly as `resonance analyze` calls it (a progress-bar
+    `cli.analyze.run_analysis` exactly as `resonance analyze` calls it (a progress-bar
     line count first, dedup, the analyzer, the final flush), records written to /dev/null.
 ``stages``
     the same work split into stages run one after another (count lines; read + parse into a
@@ -98,7 +98,7 @@ def _analysis_config(window: timedelta) -> Any:
 
 def probe_parse(path: Path) -> dict[str, Any]:
     """Read and parse every line of `path`; count the events and rejections."""
-    from agents.recordings import read_messages  # noqa: PLC0415 - the import is not measured
+    from cli.recordings import read_messages  # noqa: PLC0415 - the import is not measured
     from models.wire import Rejection, parse_line  # noqa: PLC0415 - as above
 
     imported = memory_kib()
@@ -116,8 +116,8 @@ def probe_parse(path: Path) -> dict[str, Any]:
 
 def probe_analyze(path: Path, window: timedelta) -> dict[str, Any]:
     """`run_analysis` on `path` with a `window` span, writing the records to /dev/null."""
-    from agents.cli.analyze import run_analysis  # noqa: PLC0415 - the import is not measured
     from agents.settings import Settings  # noqa: PLC0415 - as above
+    from cli.analyze import run_analysis  # noqa: PLC0415 - the import is not measured
     from streams.analyzer import Analyzer  # noqa: PLC0415 - as above
 
     config = _analysis_config(window)
@@ -144,7 +144,7 @@ def probe_analyze(path: Path, window: timedelta) -> dict[str, Any]:
 
 def probe_stages(path: Path, window: timedelta) -> dict[str, Any]:
     """The work of `run_analysis`, one stage after another, each timed."""
-    from agents.recordings import count_messages  # noqa: PLC0415 - import not measured
+    from cli.recordings import count_messages  # noqa: PLC0415 - import not measured
     from streams.analyzer import Analyzer  # noqa: PLC0415 - as above
     from streams.dedup import SeenIds  # noqa: PLC0415 - as above
 
@@ -163,7 +163,7 @@ def _timed_stages(
     path: Path, clock: Clock, analyzer: Any, seen: Any, imported: dict[str, int]
 ) -> dict[str, Any]:
     """`probe_stages` after the line count: read + parse, dedup + observe, flush, serialise."""
-    from agents.recordings import read_messages  # noqa: PLC0415 - import not measured
+    from cli.recordings import read_messages  # noqa: PLC0415 - import not measured
     from models.wire import Rejection, parse_line  # noqa: PLC0415 - as above
 
     events = [

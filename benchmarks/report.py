@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agents import native
+from cli import native
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -32,8 +32,8 @@ import polarization
 from prometheus_client.samples import Sample
 from report import REPO, Section, Table, footer_text, header_text, load_average, machine_facts, mib, rate
 
-from agents.cli.batching import BATCH_TWEETS
 from agents.settings import Settings
+from cli.batching import BATCH_TWEETS
 from models.duration import format_duration, parse_duration
 
 HERE = Path(__file__).resolve().parent
@@ -178,9 +178,9 @@ def bench_analyze(tmp: Path, sizes: Sizes, cpu: int, repeat: int) -> Section:
         f"  in a fresh interpreter pinned to core {cpu} (sched_setaffinity), progress bars off,",
         "  numeric libraries on one thread, and the garbage collector tuned as the `resonance`",
         "  command tunes it (agents/gc_policy.py).",
-        "baseline: a bare loop of agents.recordings.read_messages + models.wire.parse_line, counting",
+        "baseline: a bare loop of cli.recordings.read_messages + models.wire.parse_line, counting",
         "  the events (no dedup, no analyzer).",
-        "analyze: agents.cli.analyze.run_analysis with --window 8d (192 h, covers the week),",
+        "analyze: cli.analyze.run_analysis with --window 8d (192 h, covers the week),",
         f"  the default lateness ({LATENESS}) and reconstruction ({DEFAULTS.reconstruction}), no --every",
         "  or --top, records to /dev/null; it counts the lines once first (for its progress bar),",
         "  as the command does.",

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from agents.broker import BrokerError, BrokerSecurity, LocalKafka, free_ports
-from agents.native import stale_warning
+from cli.broker import BrokerError, BrokerSecurity, LocalKafka, free_ports
+from cli.native import stale_warning
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -21,14 +21,14 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from prometheus_client.parser import text_string_to_metric_families
 
-from agents.broker import free_ports
 from agents.settings import Settings
+from cli.broker import free_ports
 from models.duration import format_duration
 from synth import StreamSpec
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO.parent / "shared" / "datasets"
-RESONANCE = [sys.executable, "-m", "agents"]
+RESONANCE = [sys.executable, "-m", "cli"]
 
 T = TypeVar("T")
 

@@ -14,8 +14,8 @@ import networkx as nx
 import orjson
 import pytest
 
-from agents.cli.analyze import run_analysis
-from agents.recordings import read_messages
+from cli.analyze import run_analysis
+from cli.recordings import read_messages
 from models.event import TweetEvent
 from models.records import RECORD_KINDS
 from models.wire import parse_message, to_native

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.recordings import read_messages
+from cli.recordings import read_messages
 from models.event import Profile, TweetEvent
 from models.wire import parse_message
 from streams.botness import EDGES, bot_likeness, components, distribution, sigmoid

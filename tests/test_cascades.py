@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.recordings import read_messages
+from cli.recordings import read_messages
 from models.event import TweetEvent
 from models.records import Trigger
 from models.wire import parse_message

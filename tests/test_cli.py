@@ -14,7 +14,7 @@ from support import REPO, RESONANCE, new_deployment
 
 
 def resonance(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `resonance` (as `python -m agents`) to completion."""
+    """Run `resonance` (as `python -m cli`) to completion."""
     return subprocess.run(
         [*RESONANCE, *args], capture_output=True, text=True, timeout=60, check=False, cwd=REPO, env=env
     )

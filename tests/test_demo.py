@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from agents.cli.demo import demo_env, demo_settings
 from agents.settings import Settings
+from cli.demo import demo_env, demo_settings
 
 
 def test_the_demo_lateness_covers_the_drift_at_its_speed_and_reaches_the_worker() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("models", "streams", "synth", "agents")
+PACKAGES = ("models", "streams", "synth", "agents", "cli")
 
 
 def _docstrings(path: Path) -> list[tuple[str, int, str]]:
@@ -53,9 +53,9 @@ CASES = _cases()
 
 
 def test_the_examples_are_found() -> None:
-    """Docstring examples exist in the core, the records and the app, so this suite runs them."""
+    """Docstring examples exist in the core, the records and the commands, so this suite runs them."""
     modules = {case.values[0].split(".")[0] for case in CASES}
-    assert {"models", "streams", "agents"} <= modules
+    assert {"models", "streams", "cli"} <= modules
 
 
 @pytest.mark.parametrize(("module", "name", "line", "doc"), CASES)

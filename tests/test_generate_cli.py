@@ -16,7 +16,7 @@ from synth import StreamSpec, ground_truth, write_stream
 
 
 def resonance(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """Run `resonance` (as `python -m agents`) to completion."""
+    """Run `resonance` (as `python -m cli`) to completion."""
     return subprocess.run(
         [*RESONANCE, *map(str, args)], capture_output=True, text=True, timeout=60, check=False, cwd=REPO
     )

@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 
-from agents.broker import (
+from cli.broker import (
     KAFKA_VERSION,
     BrokerError,
     LocalKafka,

@@ -9,7 +9,7 @@ import json
 import os
 from typing import TYPE_CHECKING
 
-from agents import native
+from cli import native
 
 if TYPE_CHECKING:
     from pathlib import Path

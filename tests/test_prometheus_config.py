@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.local_prometheus import scrape_config
+from cli.local_prometheus import scrape_config
 from support import REPO, prometheus_config
 
 SKIPPED_FOLDERS = {".venv", ".git", "node_modules", ".mypy_cache", ".ruff_cache", ".pytest_cache"}

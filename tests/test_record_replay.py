@@ -18,10 +18,10 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from agents.cli.batching import TweetBatches
-from agents.cli.replay import PAGE_KEY, Pacer, replay_order
 from agents.kafka_admin import ensure_topics
-from agents.recordings import read_messages
+from cli.batching import TweetBatches
+from cli.recordings import read_messages
+from cli.replay import PAGE_KEY, Pacer, replay_order
 from models.event import TweetEvent
 from models.wire import parse_line, parse_message, to_native
 from support import DATASETS, RESONANCE, Deployment, consume, new_deployment, wait_for

@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from agents.recordings import DamagedRecordingError, count_messages, read_messages
+from cli.recordings import DamagedRecordingError, count_messages, read_messages
 
 Write = Callable[[bytes], Path]
 

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from agents.recordings import read_messages
+from cli.recordings import read_messages
 from models.event import TweetEvent
 from models.wire import parse_message, to_native
 from support import DATASETS, Final, analyze_options, assert_final, new_deployment, running_worker

@@ -20,8 +20,8 @@ from kafka.admin import (
 )
 from kafka.errors import TopicAuthorizationFailedError
 
-from agents.broker import LocalKafka
-from agents.cli.record import RecordedMessage, read_recording
+from cli.broker import LocalKafka
+from cli.record import RecordedMessage, read_recording
 from models.wire import parse_message
 from support import RESONANCE, Deployment, new_deployment, running_worker, wait_for
 

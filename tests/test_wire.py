@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.recordings import read_messages
+from cli.recordings import read_messages
 from models.event import Kind, Profile, TweetEvent
 from models.wire import Rejection, RejectReason, parse_message, to_native
 from models.wire.native import parse_native

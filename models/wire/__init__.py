@@ -21,7 +21,7 @@ from models.event import TweetEvent
 
 # Compiled by mypyc, this package gets a wrong `__path__`: a submodule is found only when this
 # module imports it, as it does every one.
-from models.wire import batch
+from models.wire import batch, recording
 from models.wire.conover import looks_like_conover, parse_conover
 from models.wire.fields import Invalid, RejectReason
 from models.wire.higgs import parse_higgs
@@ -37,6 +37,7 @@ __all__ = [
     "parse_line",
     "parse_message",
     "parse_object",
+    "recording",
     "to_native",
 ]
 

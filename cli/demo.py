@@ -29,15 +29,15 @@ from faust.cli import option
 from prometheus_client.parser import text_string_to_metric_families
 from tqdm import tqdm
 
-from agents.broker import BrokerError, cache_root
-from agents.cli.base import PlainCommand, UsageError, say
-from agents.cli.kafka import local_broker
-from agents.cli.replay import Pacer, send_files
 from agents.instruments import ACCOUNTED
 from agents.kafka_admin import delete_topics, ensure_topics
 from agents.kafka_security import kafka_python_options
-from agents.local_prometheus import local_prometheus
 from agents.settings import Settings, as_variables
+from cli.base import PlainCommand, UsageError, say
+from cli.broker import BrokerError, cache_root
+from cli.kafka import local_broker
+from cli.local_prometheus import local_prometheus
+from cli.replay import Pacer, send_files
 from models.duration import format_duration
 from synth.generator import StreamSpec
 from synth.truth import write_stream

@@ -23,10 +23,10 @@ from faust.cli import argument, option
 from tqdm import tqdm
 
 from agents import gc_policy
-from agents.cli.base import PlainCommand, UsageError, check_recordings, check_writable, say
 from agents.followers import FollowerFileError, read_follower_graph
-from agents.recordings import DamagedRecordingError, count_messages, read_messages
 from agents.settings import Settings
+from cli.base import PlainCommand, UsageError, check_recordings, check_writable, say
+from cli.recordings import DamagedRecordingError, count_messages, read_messages
 from models.duration import format_duration, parse_duration
 from models.event import TweetEvent
 from models.records import Record

@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agents.broker.errors import BrokerError, Progress, silent
+from cli.broker.errors import BrokerError, Progress, silent
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -59,7 +59,7 @@ def lib_dir(version: str = KAFKA_VERSION) -> Path:
 
 def package_text(name: str) -> str:
     """Return the text of one of this package's data files (pom.xml, *.properties)."""
-    return resources.files("agents.broker").joinpath(name).read_text(encoding="utf-8")
+    return resources.files("cli.broker").joinpath(name).read_text(encoding="utf-8")
 
 
 def find_java() -> Path:
@@ -179,7 +179,7 @@ def _check_classpath(staged: Path, version: str) -> None:
     for pattern in (f"kafka_2.13-{version}.jar", "log4j-core-*.jar", "log4j-slf4j-impl-*.jar"):
         if not any(staged.glob(pattern)):
             raise BrokerError(
-                f"Maven finished but {pattern} is missing from the classpath: check agents/broker/pom.xml"
+                f"Maven finished but {pattern} is missing from the classpath: check cli/broker/pom.xml"
             )
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
-from agents.broker.cache import (
+from cli.broker.cache import (
     KAFKA_VERSION,
     fetch,
     file_lock,
@@ -32,8 +32,8 @@ from agents.broker.cache import (
     kafka_cache,
     package_text,
 )
-from agents.broker.errors import BrokerError, Progress, silent
-from agents.broker.security import LISTENER, BrokerSecurity
+from cli.broker.errors import BrokerError, Progress, silent
+from cli.broker.security import LISTENER, BrokerSecurity
 
 HOST = "127.0.0.1"
 POLL_SECONDS = 0.2
@@ -103,7 +103,7 @@ def new_cluster_id() -> str:
 class LocalKafka:
     """One single-node Kafka (combined broker and controller) listening on 127.0.0.1 only."""
 
-    def __init__(  # noqa: PLR0913 - each is a plain, independent setting with a default
+    def __init__(
         self,
         home: Path | None = None,
         port: int = 9092,

@@ -1,4 +1,4 @@
-"""Reading recordings: JSON lines (optionally gzip), or one JSON array of messages."""
+"""Reading recording files (optionally gzip) into messages, in `models.wire.recording`'s format."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import gzip
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, cast
 
-import orjson
-
-from agents.cli.base import UsageError
+from cli.base import UsageError
+from models.wire import recording
 
 
 class DamagedRecordingError(UsageError):
@@ -36,37 +35,32 @@ def _open(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
-def _array_items(path: Path) -> list[Any] | None:
-    """The elements of a file that is one JSON array, or None when it is not one."""
+def _array_messages(path: Path) -> list[bytes] | None:
+    """The messages of a file that is one JSON array, or None when it is not one."""
     with _open(path) as stream:
-        if not stream.read(4096).lstrip().startswith(b"["):
+        if not recording.looks_like_array(stream.read(recording.ARRAY_PROBE_BYTES)):
             return None
         stream.seek(0)
-        try:
-            items = orjson.loads(stream.read())
-        except orjson.JSONDecodeError:
-            return None  # JSON lines whose first message happens to start with "["
-    return items if isinstance(items, list) else None
+        return recording.array_messages(stream.read())
 
 
 def read_messages(path: Path) -> Iterator[tuple[int, bytes]]:
     """Yield (line number, message bytes) for each message of a recording, in file order.
 
     A JSON-lines file yields each non-blank line as it is, unreadable ones included (the caller
-    decides what to do with them). A file holding one JSON array (as some API clients save
-    responses) yields each element re-encoded, numbered from 1.
+    decides what to do with them). A file holding one JSON array yields each element re-encoded,
+    numbered from 1. The format is `models.wire.recording`'s; this reads files, gzip or not.
     """
     read = 0  # lines read whole
     try:
-        items = _array_items(path)
-        if items is not None:
-            for number, item in enumerate(items, start=1):
-                yield number, orjson.dumps(item)
+        messages = _array_messages(path)
+        if messages is not None:
+            yield from enumerate(messages, start=1)
             return
         with _open(path) as stream:
             for read, line in enumerate(stream, start=1):
-                message = line.rstrip(b"\r\n")
-                if message.strip():
+                message = recording.line_message(line)
+                if message is not None:
                     yield read, message
     # A truncated gzip ends in EOFError, a corrupt one in BadGzipFile (an OSError) or zlib.error.
     except (EOFError, OSError, zlib.error) as error:

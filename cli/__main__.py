@@ -10,12 +10,12 @@ from faust.cli.faust import cli as faust_cli
 from prometheus_client import CollectorRegistry
 
 from agents.app import create_app
-from agents.cli import analyze, demo, generate, kafka, record, replay, subscribe
-from agents.cli.base import UsageError
+from agents.errors import SetupError
 from agents.gc_policy import tune_for_long_lived_state
-from agents.native import stale_warning
 from agents.preflight import preflight
 from agents.settings import Settings, SettingsError, as_variables
+from cli import analyze, demo, generate, kafka, record, replay, subscribe
+from cli.native import stale_warning
 
 OVERVIEW = """Resonance: who really has influence in a stream of tweets, live or offline.
 
@@ -80,7 +80,7 @@ def main() -> None:
     if sys.argv[1:2] == ["worker"] and "--help" not in sys.argv:  # about to start a worker
         try:
             preflight(settings, sys.argv)
-        except UsageError as error:
+        except SetupError as error:
             fail(str(error))
     app = build_cli_app(settings)
     tune_for_long_lived_state()

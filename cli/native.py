@@ -1,4 +1,4 @@
-"""The core compiled to C: what is compiled, how (`python -m agents.native`), and if it is current.
+"""The core compiled to C: what is compiled, how (`python -m cli.native`), and if it is current.
 
 `make native` (run by `make test`, `demo` and `bench`) compiles the per-event core with mypyc,
 which ships with mypy: the same typed sources, 1.3 to 1.8 times as fast in `analyze` on the Higgs

@@ -59,7 +59,7 @@ class BrokerSecurity:
         )
         return "\n".join(
             (
-                "# SASL_SSL (agents.broker.security): TLS, then SCRAM-SHA-512.",
+                "# SASL_SSL (cli.broker.security): TLS, then SCRAM-SHA-512.",
                 f"sasl.enabled.mechanisms={MECHANISM}",
                 f"sasl.mechanism.inter.broker.protocol={MECHANISM}",
                 f"listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config={jaas}",

@@ -4,10 +4,10 @@
 its storage once, starts it in the background and waits until it answers; ``down()`` stops it.
 """
 
-from agents.broker.cache import KAFKA_VERSION, cache_root, fetch, is_fetched, lib_dir
-from agents.broker.errors import BrokerError, Progress
-from agents.broker.local import BrokerStatus, LocalKafka, default_home, free_ports
-from agents.broker.security import BrokerSecurity
+from cli.broker.cache import KAFKA_VERSION, cache_root, fetch, is_fetched, lib_dir
+from cli.broker.errors import BrokerError, Progress
+from cli.broker.local import BrokerStatus, LocalKafka, default_home, free_ports
+from cli.broker.security import BrokerSecurity
 
 __all__ = [
     "KAFKA_VERSION",

@@ -2,7 +2,8 @@
 
 Faust runs an `AppCommand` inside a mode Worker, which logs a traceback for any error and prints
 a banner. Our tools (broker control, replay, subscribe) need neither the app's services nor the
-banner, so they run their coroutine directly and turn a `UsageError` into one line and exit 2.
+banner, so they run their coroutine directly and turn a `SetupError` (a `UsageError` among
+them) into one line and exit 2.
 """
 
 from __future__ import annotations
@@ -17,15 +18,14 @@ from typing import Any, ClassVar, NoReturn
 
 from faust.cli.base import AppCommand
 
+from agents.errors import SetupError
 from agents.settings import MAX_TOPIC_NAME, is_topic_name
 
 
-class UsageError(Exception):
-    """A problem the user can fix; the message says how, in one line. The command exits
-    `exit_code`.
+class UsageError(SetupError):
+    """A mistake in a command's arguments or environment; the message says how to fix it, in one
+    line. Commands catch `SetupError`, so the worker's own set-up errors read the same.
     """
-
-    exit_code = 2
 
 
 class NotRunning(UsageError):  # noqa: N818 - a verdict, as `raise NotRunning(...)` reads
@@ -34,11 +34,6 @@ class NotRunning(UsageError):  # noqa: N818 - a verdict, as `raise NotRunning(..
     """
 
     exit_code = 3
-
-
-def kafka_unreachable(bootstrap: str, error: Exception) -> UsageError:
-    """The one-line error for a broker that does not answer, naming the fix."""
-    return UsageError(f"cannot reach Kafka at {bootstrap} ({error}); start it with `resonance kafka up`")
 
 
 def check_recordings(paths: Iterable[Path], kinds: str = "") -> None:
@@ -81,7 +76,7 @@ class PlainCommand(AppCommand):
         signal.signal(signal.SIGTERM, _interrupt)
         try:
             asyncio.run(self.execute(*(self.args + args), **{**self.kwargs, **kwargs}))
-        except UsageError as error:
+        except SetupError as error:
             print(f"resonance {self.name}: {error}", file=sys.stderr)  # noqa: T201 - CLI output
             sys.exit(error.exit_code)
         except KeyboardInterrupt:

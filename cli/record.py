@@ -45,11 +45,11 @@ from faust.cli import argument, option
 from kafka import KafkaConsumer, TopicPartition
 from tqdm import tqdm
 
-from agents.cli.base import PlainCommand, UsageError, check_topic, check_writable, say
 from agents.kafka_admin import assigned_consumer
 from agents.kafka_security import kafka_python_options
-from agents.recordings import read_messages
 from agents.settings import Settings
+from cli.base import PlainCommand, UsageError, check_topic, check_writable, say
+from cli.recordings import read_messages
 from models.wire import Invalid
 from models.wire.fields import iso_time
 

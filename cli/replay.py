@@ -9,7 +9,7 @@ What goes out, file after file:
   timestamps; partitions follow the keys.
 - JSON lines or a JSON array, in any tweet format, and the research formats (SNAP Higgs
   activity, Conover et al. 2011 edge lists): each tweet as the native JSON event it stands for,
-  many to a message (`agents.cli.batching`); with `--one-per-message`, each line as it is (a
+  many to a message (`cli.batching`); with `--one-per-message`, each line as it is (a
   research line as its native event), as another producer would send it.
 
 Tweets go to the partition of their cascade (`TweetEvent.cascade_key`: a retweet by the tweet it
@@ -47,13 +47,14 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from tqdm import tqdm
 
-from agents.cli.base import PlainCommand, UsageError, check_recordings, check_topic, kafka_unreachable, say
-from agents.cli.batching import Message, TweetBatches
-from agents.cli.record import BadLine, RecordedMessage, StopSignals, is_recording, read_recording
+from agents.errors import kafka_unreachable
 from agents.kafka_admin import ensure_topics
 from agents.kafka_security import kafka_python_options
-from agents.recordings import DamagedRecordingError, count_messages, read_messages
 from agents.settings import Settings
+from cli.base import PlainCommand, UsageError, check_recordings, check_topic, say
+from cli.batching import Message, TweetBatches
+from cli.record import BadLine, RecordedMessage, StopSignals, is_recording, read_recording
+from cli.recordings import DamagedRecordingError, count_messages, read_messages
 from models.duration import format_duration, parse_duration
 from models.event import TweetEvent
 from models.wire import Invalid, Rejection, parse_line, parse_message, to_native
@@ -372,7 +373,7 @@ def send_files(
 ) -> Tally:
     """Send every message of `files` to `topic`, with a progress bar; return the tally.
 
-    The tweets of plain lines go out in batches (`agents.cli.batching`), as native JSON, unless
+    The tweets of plain lines go out in batches (`cli.batching`), as native JSON, unless
     `one_per_message`: then each line goes out as it is, alone. Stops early, after saving its
     progress, once `pacer.stopped()` returns True (then `tally.interrupted` is set).
     """

@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from agents.broker import free_ports
+from cli.broker import free_ports
 
 PREFERRED_PORT = 9090
 SCRAPE_INTERVAL = "5s"

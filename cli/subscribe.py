@@ -11,10 +11,10 @@ import faust
 import orjson
 from faust.cli import argument, option
 
-from agents.cli.base import PlainCommand, UsageError, check_topic
 from agents.kafka_admin import assigned_consumer
 from agents.kafka_security import kafka_python_options
 from agents.settings import Settings
+from cli.base import PlainCommand, UsageError, check_topic
 from models.records import RECORD_KINDS, AlertType
 
 _HEADER_PREFIX = "resonance."

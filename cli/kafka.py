@@ -9,11 +9,12 @@ import faust
 from faust.cli import argument, option
 from kafka.errors import KafkaError
 
-from agents.broker import BrokerError, LocalKafka
-from agents.cli.base import NotRunning, PlainCommand, UsageError, say
+from agents.errors import SetupError
 from agents.kafka_admin import connected
 from agents.kafka_security import kafka_python_options
 from agents.settings import Settings
+from cli.base import NotRunning, PlainCommand, UsageError, say
+from cli.broker import BrokerError, LocalKafka
 
 PROBE_TIMEOUT_MS = 5_000
 
@@ -79,7 +80,7 @@ def _external_status(settings: Settings) -> str:
             bootstrap_timeout_ms=PROBE_TIMEOUT_MS,
         ) as admin:
             brokers = admin.describe_cluster().get("brokers") or []
-    except UsageError as error:
+    except SetupError as error:
         raise NotRunning(str(error)) from None
     except KafkaError as error:
         raise NotRunning(f"Kafka at {bootstrap} does not answer ({error})") from None

@@ -19,8 +19,8 @@ import faust
 from faust.cli import option
 from tqdm import tqdm
 
-from agents.cli.base import PlainCommand, UsageError, check_writable, say
 from agents.settings import Settings
+from cli.base import PlainCommand, UsageError, check_writable, say
 from models.duration import format_duration
 from synth.generator import StreamSpec
 from synth.truth import write_stream
