@@ -208,7 +208,7 @@ def register(app: faust.App, base_settings: Settings) -> None:
         dashboard_url = f"http://{settings.web_host}:{settings.web_port}/dashboard/"
         with log.open("wb") as out:  # a clean slate: this demo's log only, not earlier ones' errors
             worker = subprocess.Popen(
-                [sys.executable, "-m", "agents", "worker", "-l", "info"],
+                [sys.executable, "-m", "cli", "worker", "-l", "info"],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=demo_env(settings),
