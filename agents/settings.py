@@ -261,27 +261,45 @@ def _convert(name: str, raw: str, kind: Any) -> Any:
         raise SettingsError(f"{name}={raw!r} is invalid: {error}") from None
 
 
-def conversation_config(
-    settings: Settings, follower_graph: Mapping[str, frozenset[str]] | None = None
+def analyzer_config(
+    settings: Settings,
+    *,
+    every: timedelta | None,
+    top: int | None,
+    follower_graph: Mapping[str, frozenset[str]] | None = None,
+    live: bool,
 ) -> AnalyzerConfig:
-    """The conversation stage's core configuration these settings choose: the analyzer as
-    `resonance analyze` runs it, with a cascade record on every retweet (for live dashboards) and
-    without hashtag counts (the hashtag-window stage computes them, partitioned by tag).
+    """The core's configuration these settings choose: the one translation from settings to the
+    analyzer, for the worker and for `resonance analyze` (which sets its options in `settings`).
+    Records come every `every` of event time (None: at the end only), for the `top` hashtags and
+    users (None: all). `live`: a cascade record on every retweet (for live dashboards), without
+    hashtag counts (the hashtag-window stage computes them, partitioned by tag).
     """
     return AnalyzerConfig.build(
         window=settings.window,
         lateness=settings.lateness,
-        every=settings.emit_every,
-        top=settings.top_n,
+        every=every,
+        top=top,
         reconstruction=ReconstructionConfig(
             method=cast("Method", settings.reconstruction), follower_graph=follower_graph
         ),
         burst_bucket=settings.burst_bucket,
         burst_history=settings.burst_history,
-        cascade_updates=True,
-        include_hashtags=False,
+        cascade_updates=live,
+        include_hashtags=not live,
         refresh=settings.refresh_every,
         alerts=settings.alerts(),
+    )
+
+
+def conversation_config(
+    settings: Settings, follower_graph: Mapping[str, frozenset[str]] | None = None
+) -> AnalyzerConfig:
+    """The conversation stage's core configuration: `analyzer_config` live, with records every
+    RESONANCE_EMIT_EVERY for the RESONANCE_TOP_N best.
+    """
+    return analyzer_config(
+        settings, every=settings.emit_every, top=settings.top_n, follower_graph=follower_graph, live=True
     )
 
 

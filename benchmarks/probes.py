@@ -43,7 +43,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import orjson
 
@@ -84,16 +84,9 @@ class Clock:
 
 def _analysis_config(window: timedelta) -> Any:
     """The analyzer `resonance analyze --window WINDOW` builds with the default settings."""
-    from agents.settings import Settings  # noqa: PLC0415 - imported inside the probe that is measured
-    from streams.analyzer import AnalyzerConfig  # noqa: PLC0415 - as above
-    from streams.reconstruction import Method, ReconstructionConfig  # noqa: PLC0415 - as above
+    from agents.settings import Settings, analyzer_config  # noqa: PLC0415 - imported inside the probe
 
-    defaults = Settings()
-    return AnalyzerConfig.build(
-        window=window,
-        lateness=defaults.lateness,
-        reconstruction=ReconstructionConfig(method=cast("Method", defaults.reconstruction)),
-    )
+    return analyzer_config(Settings(window=window), every=None, top=None, live=False)
 
 
 def probe_parse(path: Path) -> dict[str, Any]:

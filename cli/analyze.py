@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 
 import click
 import faust
@@ -24,16 +24,15 @@ from tqdm import tqdm
 
 from agents import gc_policy
 from agents.followers import FollowerFileError, read_follower_graph
-from agents.settings import Settings
+from agents.settings import Settings, analyzer_config
 from cli.base import PlainCommand, UsageError, check_recordings, check_writable, say
 from cli.recordings import DamagedRecordingError, count_messages, read_messages
 from models.duration import format_duration, parse_duration
 from models.event import TweetEvent
 from models.records import Record
 from models.wire import Rejection, parse_line
-from streams.analyzer import Analyzer, AnalyzerConfig
+from streams.analyzer import Analyzer
 from streams.dedup import SeenIds
-from streams.reconstruction import Method, ReconstructionConfig
 
 _GRAPH_WRITERS: dict[str, Callable[[nx.DiGraph[str], Path], None]] = {
     ".graphml": nx.write_graphml,
@@ -310,17 +309,16 @@ def register(app: faust.App, settings: Settings) -> None:
         if top is not None and top <= 0:
             raise UsageError("--top must be positive, e.g. --top 50; omit it for everything")
         follower_graph = _follower_graph(followers, reconstruction)
-        config = AnalyzerConfig.build(
+        # The follower graph is read from --followers, not from RESONANCE_FOLLOWERS.
+        chosen = replace(
+            settings,
             window=window,
             lateness=lateness,
-            every=every,
-            top=top,
-            reconstruction=ReconstructionConfig(
-                method=cast("Method", reconstruction), follower_graph=follower_graph
-            ),
-            refresh=refresh,
-            alerts=settings.alerts(),
+            refresh_every=refresh,
+            reconstruction=reconstruction,
+            followers="",
         )
+        config = analyzer_config(chosen, every=every, top=top, follower_graph=follower_graph, live=False)
         analyzer = Analyzer(config)
         started = time.perf_counter()
         with out.open("wb") as sink:
