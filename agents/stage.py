@@ -4,10 +4,15 @@ caused sent on in batches, and each accounted for by the stage's checkpoints.
 What the messages caused is flushed (`agents.outbox`) when the input has nothing more waiting, so
 a backlog goes out in large batches and a trickle goes out at once; and before any of them is
 marked processed, so a checkpoint never holds an event whose outputs are not with the producer.
+Before such a flush the stage lingers once, `LINGER_SECONDS`: a producer that sends one tweet
+per message keeps the consumer's buffer nearly empty, and without the wait each of its tweets
+would travel on alone, paying every later stage's per-message cost (and a round trip to the
+analyzer process) for one tweet. A trickle pays the linger once per stage.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -15,6 +20,7 @@ from agents.checkpoints import Checkpointed
 from agents.outbox import Outbox
 
 MAX_HELD = 1_000  # input messages processed before a flush, however many more are waiting
+LINGER_SECONDS = 0.005  # waited once before a flush of fewer than MAX_HELD, for more input
 
 
 async def run(
@@ -27,13 +33,19 @@ async def run(
     """Run `process` on every event of `stream` that `checkpoints` admits, until the stream ends."""
     channel = stream.channel
     held: list[Any] = []
+    lingered = False
     async for event in stream.noack().events():
         if checkpoints.admit(event):
             await process(event)
         held.append(event)
-        if len(held) >= MAX_HELD or channel.empty() or any(outbox.full for outbox in outboxes):
+        full = len(held) >= MAX_HELD or any(outbox.full for outbox in outboxes)
+        if not full and channel.empty() and not lingered:
+            lingered = True
+            await asyncio.sleep(LINGER_SECONDS)
+        if full or channel.empty():
             for outbox in outboxes:
                 await outbox.flush()
             for done in held:
                 await checkpoints.processed(stream, done)
             held.clear()
+            lingered = False
