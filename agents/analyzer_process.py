@@ -9,18 +9,25 @@ while its loop goes on with everything else; the analyzer is the same `streams.a
 `resonance analyze` runs, so the records are the same.
 
 The child (`python -m agents.analyzer_process`) reads requests from stdin and answers each on
-stdout, in order; it exits when stdin closes (the worker stopped or died). Frames are an opcode
-byte and a 4-byte big-endian length, then the payload; answers are a length and a payload.
+stdout; it exits when stdin closes (the worker stopped or died). A request is an opcode byte, a
+4-byte big-endian request number and length, then the payload; an answer is the request's number,
+a length and a payload. Batches are answered at once, in order. A snapshot or a view is computed
+in a fork of the child (`os.fork`: a copy-on-write image of the analyzer as it stands between two
+batches), so however large the window, the child takes the next batch while the fork encodes
+(its cost to the child is the fork itself: milliseconds, plus the pages the two then write); it
+is answered when the fork is done, possibly after later batches.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import os
 import pickle
+import selectors
 import struct
 import sys
-from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -35,7 +42,8 @@ from models.wire.batch import decode_events
 from models.wire.native import parse_native
 from streams.analyzer import Analyzer
 
-_LENGTH = struct.Struct(">I")
+_HEADER = struct.Struct(">cII")  # a request: opcode, number, payload length
+_ANSWER = struct.Struct(">II")  # an answer: the request's number, payload length
 _START, _OBSERVE, _SNAPSHOT, _VIEW = b"C", b"O", b"S", b"V"
 _FAILED = b"!"  # an answer's first byte when the child could not do what was asked
 STREAM_LIMIT = 1 << 30  # the largest answer the pipe reader takes (a snapshot of a huge window)
@@ -70,19 +78,23 @@ class AnalyzerProcess:
     (`agents.settings.conversation_config`, the follower graph read from its file there), and
     continuing from snapshot data when given.
 
-    Requests go to the child the moment they are made, and are answered in that order: a
-    snapshot asked for between two batches holds the first and not the second. Batches are
-    pipelined (up to `MAX_IN_FLIGHT` unanswered), so the child always has the next one at hand;
-    what each caused is handed on (`observe`'s `then`) before any later answer is read, so when
-    a snapshot's answer arrives, the records of every batch before it have been handed on.
+    Requests go to the child the moment they are made: a snapshot asked for between two batches
+    holds the first and not the second. Batches are pipelined (up to `MAX_IN_FLIGHT` unanswered),
+    so the child always has the next one at hand, and answered in order; what each caused is
+    handed on (`observe`'s `then`) before any later answer is read. A snapshot or view is answered
+    when its fork is done, after the batches before it (so the records of every batch it holds
+    have been handed on) and possibly after some sent later.
     """
 
     MAX_IN_FLIGHT = 8
 
     def __init__(self, settings: Settings, restore: dict[str, Any] | None = None) -> None:
         """Nothing starts until the first request."""
-        self._unsent: list[bytes] | None = [_frame(_START, pickle.dumps((settings, restore)))]
-        self._waiting: deque[_Waiting] = deque()
+        self._numbers = itertools.count()
+        self._unsent: list[bytes] | None = [
+            _frame(_START, next(self._numbers), pickle.dumps((settings, restore)))
+        ]
+        self._waiting: dict[int, _Waiting] = {}
         self._room = asyncio.Event()
         self._child: asyncio.subprocess.Process | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -135,11 +147,12 @@ class AnalyzerProcess:
         if self.failure is not None:
             waiting.answer.set_exception(self.failure)
             return waiting.answer
-        if not self._tasks:  # the first request: the start's answer comes first
-            self._waiting.append(_Waiting(loop.create_future()))
+        if not self._tasks:  # the first request: the start's answer (number 0) comes first
+            self._waiting[0] = _Waiting(loop.create_future())
             self._tasks.append(asyncio.ensure_future(self._start()))
-        self._waiting.append(waiting)
-        frame = _frame(op, payload)
+        number = next(self._numbers)
+        self._waiting[number] = waiting
+        frame = _frame(op, number, payload)
         if self._unsent is None:
             assert self._child is not None  # noqa: S101 - started: nothing is left unsent
             assert self._child.stdin is not None  # noqa: S101 - created with a pipe
@@ -157,6 +170,9 @@ class AnalyzerProcess:
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 limit=STREAM_LIMIT,
+                # One BLAS thread: the child forks for snapshots and views, and a fork keeps only
+                # the thread that made it.
+                env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
             )
         except OSError as error:
             self._fail(AnalyzerFailedError(f"the analyzer process did not start: {error}"))
@@ -172,12 +188,12 @@ class AnalyzerProcess:
         started = False
         while True:
             try:
-                (length,) = _LENGTH.unpack(await answers.readexactly(_LENGTH.size))
+                number, length = _ANSWER.unpack(await answers.readexactly(_ANSWER.size))
                 answer = await answers.readexactly(length)
             except (ConnectionError, asyncio.IncompleteReadError) as error:
                 self._fail(AnalyzerFailedError(f"the analyzer process is gone ({error!r})"))
                 return
-            waiting = self._waiting.popleft()
+            waiting = self._waiting.pop(number)
             self._room.set()
             if answer[:1] == _FAILED:
                 reason = answer[1:].decode(errors="replace")
@@ -197,15 +213,15 @@ class AnalyzerProcess:
         """Fail every request waiting and every later one."""
         self.failure = failure
         self._room.set()
-        while self._waiting:
-            answer = self._waiting.popleft().answer
+        waiting, self._waiting = self._waiting, {}
+        for answer in (request.answer for request in waiting.values()):
             if not answer.done():
                 answer.set_exception(failure)
                 answer.exception()  # retrieved: a request nobody awaits (a batch) is not an error to log
 
 
-def _frame(op: bytes, payload: bytes) -> bytes:
-    return op + _LENGTH.pack(len(payload)) + payload
+def _frame(op: bytes, number: int, payload: bytes) -> bytes:
+    return _HEADER.pack(op, number, len(payload)) + payload
 
 
 def _follower_graph(settings: Settings) -> Mapping[str, frozenset[str]] | None:
@@ -213,63 +229,141 @@ def _follower_graph(settings: Settings) -> Mapping[str, frozenset[str]] | None:
     return read_follower_graph(Path(settings.followers)) if settings.followers else None
 
 
-def _answer(out: BinaryIO, payload: bytes) -> None:
-    out.write(_LENGTH.pack(len(payload)) + payload)
-    out.flush()
+def _observed(analyzer: Analyzer, payload: bytes) -> bytes:
+    """What a batch caused, pickled: its records, late and dropped counts, disordered before and
+    after. A tuple, not an `Observed`: this module runs as __main__ here, and pickle names classes
+    by their module.
+    """
+    late, dropped, disordered = (
+        analyzer.late_events,
+        analyzer.dropped_events,
+        analyzer.disordered_retweets,
+    )
+    records = []
+    for _, native in decode_events(payload):
+        records += analyzer.observe(parse_native(native))
+    return pickle.dumps(
+        (
+            records,
+            analyzer.late_events - late,
+            analyzer.dropped_events - dropped,
+            (disordered, analyzer.disordered_retweets),
+        )
+    )
 
 
-def _serve(analyzer: Analyzer, op: bytes, payload: bytes) -> bytes:
-    """The answer to one request."""
-    if op == _OBSERVE:
-        late, dropped, disordered = (
-            analyzer.late_events,
-            analyzer.dropped_events,
-            analyzer.disordered_retweets,
-        )
-        records = []
-        for _, native in decode_events(payload):
-            records += analyzer.observe(parse_native(native))
-        # A tuple, not an `Observed`: this module runs as __main__ here, and pickle names classes
-        # by their module.
-        return pickle.dumps(
-            (
-                records,
-                analyzer.late_events - late,
-                analyzer.dropped_events - dropped,
-                (disordered, analyzer.disordered_retweets),
-            )
-        )
-    if op == _SNAPSHOT:
-        with gc_policy.paused():
+def _encoded(analyzer: Analyzer, op: bytes) -> bytes:
+    """A snapshot (JSON) or a view (pickled records) of the analyzer: the work a fork does."""
+    with gc_policy.paused():
+        if op == _SNAPSHOT:
             return orjson.dumps(analyzer.snapshot())
-    if op == _VIEW:
-        with gc_policy.paused():
-            return pickle.dumps(analyzer.view(Trigger.IDLE))
-    raise ValueError(f"unknown request {op!r}")
+        return pickle.dumps(analyzer.view(Trigger.IDLE))
 
 
-def main(source: BinaryIO, out: BinaryIO) -> None:
-    """Serve requests from `source` until it closes."""
-    gc_policy.tune_for_long_lived_state()
-    analyzer: Analyzer | None = None
-    while header := source.read(1 + _LENGTH.size):
-        op, (length,) = header[:1], _LENGTH.unpack(header[1:])
-        payload = source.read(length)
+def _requests(buffer: bytearray) -> Iterator[tuple[bytes, int, bytes]]:
+    """Take every whole request (opcode, number, payload) off the front of `buffer`."""
+    while len(buffer) >= _HEADER.size:
+        op, number, length = _HEADER.unpack_from(buffer)
+        end = _HEADER.size + length
+        if len(buffer) < end:
+            return
+        payload = bytes(buffer[_HEADER.size : end])
+        del buffer[:end]
+        yield op, number, payload
+
+
+class _Child:
+    """The child's side: one analyzer, the requests on `source`, the answers on `out`."""
+
+    def __init__(self, source: int, out: BinaryIO) -> None:
+        self._source = source
+        self._out = out
+        self._analyzer: Analyzer | None = None
+        self._selector = selectors.DefaultSelector()
+        self._forks: dict[int, tuple[int, int, bytearray]] = {}  # pipe -> (pid, request, bytes so far)
+
+    def serve(self) -> None:
+        """Answer requests until the source closes."""
+        buffer = bytearray()
+        self._selector.register(self._source, selectors.EVENT_READ)
+        while True:
+            for key, _ in self._selector.select():
+                if key.fd != self._source:
+                    self._read_fork(key.fd)
+                    continue
+                chunk = os.read(self._source, 1 << 20)
+                if not chunk:
+                    return
+                buffer += chunk
+                for op, number, payload in _requests(buffer):
+                    self._handle(op, number, payload)
+
+    def _answer(self, number: int, payload: bytes) -> None:
+        self._out.write(_ANSWER.pack(number, len(payload)) + payload)
+        self._out.flush()
+
+    def _handle(self, op: bytes, number: int, payload: bytes) -> None:
         try:
             if op == _START:
                 settings, restore = pickle.loads(payload)  # noqa: S301 - from our parent
                 config = conversation_config(settings, _follower_graph(settings))
-                analyzer = Analyzer(config) if restore is None else Analyzer.restore(config, restore)
+                self._analyzer = Analyzer(config) if restore is None else Analyzer.restore(config, restore)
                 answer = b""
-            elif analyzer is None:
+            elif self._analyzer is None:
                 raise ValueError("a request before the analyzer was started")  # noqa: TRY301 - answered below
+            elif op == _OBSERVE:
+                answer = _observed(self._analyzer, payload)
+            elif op in (_SNAPSHOT, _VIEW):
+                self._fork(self._analyzer, op, number)
+                return
             else:
-                answer = _serve(analyzer, op, payload)
+                raise ValueError(f"unknown request {op!r}")  # noqa: TRY301 - answered below
         except Exception as error:  # noqa: BLE001 - every failure is answered, the parent raises it
-            _answer(out, _FAILED + repr(error).encode())
+            self._answer(number, _FAILED + repr(error).encode())
         else:
-            _answer(out, b"+" + answer)
+            self._answer(number, b"+" + answer)
+
+    def _fork(self, analyzer: Analyzer, op: bytes, number: int) -> None:
+        """Compute a snapshot or view in a fork, which writes it to a pipe and exits."""
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the fork: encode, write, exit without running the child's exit handlers
+            try:
+                os.close(read)
+                try:
+                    result = b"+" + _encoded(analyzer, op)
+                except Exception as error:  # noqa: BLE001 - answered by the child
+                    result = _FAILED + repr(error).encode()
+                with os.fdopen(write, "wb") as pipe:
+                    pipe.write(result)
+            finally:  # whatever happens (the child gone, the pipe broken), never return into it
+                os._exit(0)
+        os.close(write)
+        os.set_blocking(read, False)
+        self._forks[read] = (pid, number, bytearray())
+        self._selector.register(read, selectors.EVENT_READ)
+
+    def _read_fork(self, pipe: int) -> None:
+        """Take what a fork wrote; answer its request once it is done."""
+        pid, number, got = self._forks[pipe]
+        chunk = os.read(pipe, 1 << 20)
+        if chunk:
+            got += chunk
+            return
+        self._selector.unregister(pipe)
+        os.close(pipe)
+        del self._forks[pipe]
+        _, status = os.waitpid(pid, 0)  # it closed the pipe: it has exited, or is about to
+        if not got:
+            got += _FAILED + f"the snapshot process ended without an answer (status {status})".encode()
+        self._answer(number, bytes(got))
+
+
+def main(source: int, out: BinaryIO) -> None:
+    """Serve requests from the file descriptor `source` until it closes."""
+    gc_policy.tune_for_long_lived_state()
+    _Child(source, out).serve()
 
 
 if __name__ == "__main__":
-    main(sys.stdin.buffer, sys.stdout.buffer)
+    main(sys.stdin.fileno(), sys.stdout.buffer)
