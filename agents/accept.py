@@ -17,7 +17,7 @@ from typing import Any
 import faust
 
 from agents import stage
-from agents.checkpoints import Checkpointed, in_process
+from agents.checkpoints import Checkpointed, Codec
 from agents.instruments import Instruments
 from agents.outbox import Outbox
 from agents.topics import Topics
@@ -36,9 +36,7 @@ def register(
         "accept",
         topic=topics.events.get_topic_name(),
         partitions=topics.events.partitions,
-        create=lambda: SeenIds(horizon),
-        encode=in_process(SeenIds.snapshot),
-        load=lambda data: SeenIds.restore(horizon, data),
+        codec=Codec.of_core(SeenIds, horizon),
         every_seconds=checkpoint_seconds,
         instruments=instruments,
     )

@@ -47,9 +47,12 @@ from faust.types import TP
 from agents import gc_policy
 from agents.instruments import Instruments
 from models.wire.batch import Position
+from streams.state import Core, Snapshotting
 
 S = TypeVar("S")
 T = TypeVar("T")
+C = TypeVar("C")
+K = TypeVar("K", bound=Snapshotting)
 
 CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
 # Bump when a checkpoint's envelope or any stage's state snapshot changes shape: an older
@@ -118,6 +121,39 @@ def in_process(dump: Callable[[S], Any]) -> Callable[[S], Awaitable[bytes]]:
     return encode
 
 
+@dataclass(frozen=True, slots=True)
+class Codec(Generic[S]):
+    """How a stage's state is made, saved and read back.
+
+    `create` makes an empty state; `encode` gives the state's JSON bytes (what `load` reads back,
+    decoded): it takes the state as it is when called, and may finish later (`in_process`
+    encodes at once); `close` releases a state this worker no longer holds.
+    """
+
+    create: Callable[[], S]
+    encode: Callable[[S], Awaitable[bytes]]
+    load: Callable[[Any], S]
+    close: Callable[[S], Awaitable[None]] | None = None
+
+    @staticmethod
+    def of_core(kind: Core[C, K], config: C) -> Codec[K]:
+        """A stateful core kept in this process (`streams.state.Core`), under `config`."""
+        return Codec(
+            create=lambda: kind(config),
+            encode=in_process(_snapshot_of),
+            load=lambda data: kind.restore(config, data),
+        )
+
+    @staticmethod
+    def stateless() -> Codec[None]:
+        """No state: the checkpoint holds the input's offsets and source positions only."""
+        return Codec(create=lambda: None, encode=in_process(lambda _: None), load=lambda _: None)
+
+
+def _snapshot_of(state: Snapshotting) -> Any:
+    return state.snapshot()
+
+
 @dataclass(slots=True)
 class StagePartition(Generic[S]):
     """One input partition of a stage: its state, where its input stands, what awaits a checkpoint."""
@@ -157,25 +193,19 @@ class StagePartition(Generic[S]):
 class Checkpointed(Generic[S]):
     """One stage's state per input partition, restored from and saved to a Faust table."""
 
-    def __init__(  # noqa: PLR0913 - each says how to build, dump or load the state, or when to save
+    def __init__(  # noqa: PLR0913 - each says where the input is, what the state is, or when to save
         self,
         app: faust.App,
         name: str,
         *,
         topic: str,
         partitions: int,
-        create: Callable[[], S],
-        encode: Callable[[S], Awaitable[bytes]],
-        load: Callable[[Any], S],
+        codec: Codec[S],
         every_seconds: float,
         instruments: Instruments,
-        close: Callable[[S], Awaitable[None]] | None = None,
     ) -> None:
-        """Declare the stage's checkpoint table on `app`; `instruments` time the checkpoints.
-
-        `encode` gives the state's JSON bytes (what `load` reads back, decoded): it takes the
-        state as it is when called, and may finish later (`in_process` encodes at once).
-        `close` releases a state this worker no longer holds.
+        """Declare the stage's checkpoint table on `app`, for the state `codec` makes and saves;
+        `instruments` time the checkpoints.
         """
         self._table = app.Table(
             f"{name}-checkpoints",
@@ -189,7 +219,7 @@ class Checkpointed(Generic[S]):
             # A checkpoint is one message: let it be as large as the producer may send.
             extra_topic_configs={"max.message.bytes": str(CHECKPOINT_MAX_BYTES)},
         )
-        self._create, self._encode, self._load, self._close = create, encode, load, close
+        self._codec = codec
         self._every = every_seconds
         self._encode_seconds = instruments.checkpoint_seconds.labels(name, "encode")
         self._write_seconds = instruments.checkpoint_seconds.labels(name, "write")
@@ -235,7 +265,7 @@ class Checkpointed(Generic[S]):
                 return None
             saved = self._table.get(str(partition).encode())
             restored = None if saved is None else self.restore(partition, saved)
-            entry = restored or StagePartition(self._create(), SourcePositions())
+            entry = restored or StagePartition(self._codec.create(), SourcePositions())
             if restored is not None:
                 self._adopted.add(partition)
             self._partitions[partition] = entry
@@ -249,7 +279,7 @@ class Checkpointed(Generic[S]):
         try:
             data = _checkpoint_data(saved)
             return StagePartition(
-                self._load(data["state"]),
+                self._codec.load(data["state"]),
                 SourcePositions.restore(data["positions"]),
                 next_offset=data["next_offset"],
             )
@@ -307,8 +337,8 @@ class Checkpointed(Generic[S]):
         checkpoint, and its input sought back to it, as if taken over from another worker.
         """
         gone = self._partitions.pop(partition, None)
-        if gone is not None and self._close is not None:
-            await self._close(gone.state)
+        if gone is not None and self._codec.close is not None:
+            await self._codec.close(gone.state)
 
     def adopted(self) -> set[int]:
         """The partitions whose state was restored from a checkpoint since the last call. A stage
@@ -402,7 +432,7 @@ class Checkpointed(Generic[S]):
             return
         taken = Taken(len(entry.pending), entry.next_offset, entry.positions.snapshot(), time.monotonic())
         with gc_policy.paused():
-            state = self._encode(entry.state)
+            state = self._codec.encode(entry.state)
         # Tracked by the app, which cancels it when the worker stops (the events then stay unacked).
         entry.writing = self._app.add_future(self._write(partition, entry, taken, state))
 

@@ -22,7 +22,7 @@ import faust
 
 from agents import stage
 from agents.analyzer_process import AnalyzerFailedError, AnalyzerProcess, Observed
-from agents.checkpoints import Checkpointed
+from agents.checkpoints import Checkpointed, Codec
 from agents.input_warnings import LateEvents, warn_disorder
 from agents.instruments import Instruments
 from agents.publish import send_records
@@ -70,10 +70,12 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         "conversation",
         topic=topics.conversation.get_topic_name(),
         partitions=topics.conversation.partitions,
-        create=lambda: AnalyzerProcess(settings),
-        encode=AnalyzerProcess.snapshot,
-        load=lambda data: AnalyzerProcess(settings, data),
-        close=AnalyzerProcess.close,
+        codec=Codec(
+            create=lambda: AnalyzerProcess(settings),
+            encode=AnalyzerProcess.snapshot,
+            load=lambda data: AnalyzerProcess(settings, data),
+            close=AnalyzerProcess.close,
+        ),
         every_seconds=checkpoint_seconds,
         instruments=instruments,
     )

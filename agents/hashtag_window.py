@@ -1,7 +1,7 @@
 """Stage 3: rolling per-hashtag counts, published on the metrics topic and to Prometheus.
 
-Each partition of the hashtag-use topic has its own `HashtagMetrics` (tags are disjoint across
-partitions, so workers split the work), checkpointed so a restarted worker resumes it. Boundary
+Each partition of the hashtag-use topic has its own core (`streams.hashtag_uses`; tags are
+disjoint across partitions, so workers split the work), checkpointed so a restarted worker resumes it. Boundary
 records are final and deterministic; when a partition goes quiet for `idle_flush` of wall time,
 a provisional view of everything received is published too, so a finished replay shows its
 last numbers without waiting for more events; so is one of every partition taken over from a
@@ -12,51 +12,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import faust
 
 from agents import stage
-from agents.checkpoints import Checkpointed, in_process
+from agents.checkpoints import Checkpointed, Codec
 from agents.input_warnings import LateEvents
 from agents.instruments import Instruments
 from agents.publish import send_records
 from agents.topics import Topics
-from models.records import HashtagUse, Record, Trigger
+from models.records import Record, Trigger
 from models.wire.batch import decode_uses
-from streams.alerts import AlertConfig, BurstAlerts
-from streams.hashtag_metrics import HashtagMetrics, HashtagMetricsConfig
-
-
-@dataclass(slots=True)
-class PartitionState:
-    """One hashtag-use partition's core state: its rolling metrics and its ongoing bursts."""
-
-    metrics: HashtagMetrics
-    bursts: BurstAlerts
-
-    def observe(self, uses: Iterable[HashtagUse]) -> list[Record]:
-        """Count `uses`; the records due (at window boundaries) and the bursts they show."""
-        records: list[Record] = []
-        for use in uses:
-            counted = self.metrics.observe((use.tag,), use.user_id, use.at)
-            if counted:  # at boundaries only
-                records += [*counted, *self.bursts.judge(counted)]
-        return records
-
-    def snapshot(self) -> dict[str, Any]:
-        """Plain data for `restore`."""
-        return {"metrics": self.metrics.snapshot(), "bursts": self.bursts.snapshot()}
-
-    @classmethod
-    def restore(
-        cls, config: HashtagMetricsConfig, alerts: AlertConfig, data: dict[str, Any]
-    ) -> PartitionState:
-        """The state `snapshot` described."""
-        return cls(
-            HashtagMetrics.restore(config, data["metrics"]), BurstAlerts.restore(alerts, data["bursts"])
-        )
+from streams.alerts import AlertConfig
+from streams.hashtag_metrics import HashtagMetricsConfig
+from streams.hashtag_uses import HashtagUses, HashtagUsesConfig
 
 
 def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collaborator
@@ -70,14 +40,12 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
     checkpoint_seconds: float,
 ) -> Any:
     """Add the hashtag-window agent and its idle-flush timer to `app`."""
-    windows: Checkpointed[PartitionState] = Checkpointed(
+    windows: Checkpointed[HashtagUses] = Checkpointed(
         app,
         "hashtag-window",
         topic=topics.hashtag_uses.get_topic_name(),
         partitions=topics.hashtag_uses.partitions,
-        create=lambda: PartitionState(HashtagMetrics(config), BurstAlerts(alerts)),
-        encode=in_process(PartitionState.snapshot),
-        load=lambda data: PartitionState.restore(config, alerts, data),
+        codec=Codec.of_core(HashtagUses, HashtagUsesConfig(config, alerts)),
         every_seconds=checkpoint_seconds,
         instruments=instruments,
     )

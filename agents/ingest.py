@@ -18,7 +18,7 @@ from typing import Any
 import faust
 
 from agents import stage
-from agents.checkpoints import Checkpointed, in_process
+from agents.checkpoints import Checkpointed, Codec
 from agents.instruments import Instruments
 from agents.outbox import Outbox
 from agents.publish import send
@@ -58,9 +58,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         "ingest",
         topic=topics.tweets.get_topic_name(),
         partitions=topics.tweets.partitions,
-        create=lambda: None,
-        encode=in_process(lambda _: None),
-        load=lambda _: None,
+        codec=Codec.stateless(),
         every_seconds=checkpoint_seconds,
         instruments=instruments,
     )

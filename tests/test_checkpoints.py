@@ -19,6 +19,7 @@ from agents.checkpoints import (
     CHECKPOINT_FORMAT,
     HOLE_GIVE_UP_SECONDS,
     Checkpointed,
+    Codec,
     SourcePositions,
     StagePartition,
     in_process,
@@ -39,9 +40,7 @@ def _stage(
         "stage",
         topic="in",
         partitions=2,
-        create=list,
-        encode=encode or in_process(list),
-        load=list,
+        codec=Codec(create=list, encode=encode or in_process(list), load=list),
         every_seconds=every_seconds,
         instruments=instruments or Instruments.create(CollectorRegistry(), top_n=5),
     )
