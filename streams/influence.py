@@ -71,7 +71,6 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-from scipy import stats  # type: ignore[import-untyped, unused-ignore]
 
 from models.event import TweetEvent
 from models.records import InfluenceRecord, InfluenceSummary, Trigger
@@ -202,6 +201,8 @@ def spearman(x: list[int], y: list[int]) -> float | None:
     # scipy would return nan, with a warning, for a constant vector.
     if len(x) < 3 or len(set(x)) < 2 or len(set(y)) < 2:
         return None
+    from scipy import stats  # noqa: PLC0415 - see `_percentiles`
+
     return float(stats.spearmanr(x, y).statistic)
 
 
@@ -217,6 +218,10 @@ def _decode_post(data: list[Any]) -> Post:
 
 
 def _percentiles(values: Floats) -> Floats:
+    # scipy.stats takes half a second to import, half of what every command and the analyzer
+    # process spend starting: it is imported where used, at records and refreshes.
+    from scipy import stats  # noqa: PLC0415
+
     ranks = np.asarray(stats.rankdata(values, method="average"), dtype=np.float64)
     return np.where(values > 0, (ranks - 0.5) / len(values), 0.0)
 
