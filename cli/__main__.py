@@ -14,7 +14,7 @@ from agents.errors import SetupError
 from agents.gc_policy import tune_for_long_lived_state
 from agents.preflight import preflight
 from agents.settings import Settings, SettingsError, as_variables
-from cli import analyze, demo, generate, kafka, record, replay, subscribe
+from cli import analyze, demo, generate, kafka, record, replay, source, subscribe
 from cli.native import stale_warning
 
 OVERVIEW = """Resonance: who really has influence in a stream of tweets, live or offline.
@@ -28,6 +28,7 @@ OVERVIEW = """Resonance: who really has influence in a stream of tweets, live or
       resonance kafka up                  start the local broker (KRaft, 127.0.0.1:9092)
       resonance worker -l info            analyze RESONANCE_INPUT_TOPIC live
       resonance replay FILE.jsonl.gz      send a recording to the input topic
+      resonance source bluesky            send Bluesky's live network to the input topic
       resonance subscribe metrics         print the records as they are published
       resonance analyze FILE --out OUT    the same analysis offline, without Kafka
 
@@ -55,7 +56,7 @@ WORKER_HELP = """Run the live analyzer until Ctrl-C.
 def build_cli_app(settings: Settings) -> faust.App:
     """The app with every command registered, and help that describes Resonance, not Faust."""
     app = create_app(settings, CollectorRegistry())
-    for module in (analyze, demo, generate, kafka, record, replay, subscribe):
+    for module in (analyze, demo, generate, kafka, record, replay, source, subscribe):
         module.register(app, settings)
     faust_cli.help = OVERVIEW
     faust_cli.commands["worker"].help = WORKER_HELP.format(settings="\n      ".join(as_variables(settings)))

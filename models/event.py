@@ -14,6 +14,7 @@ class Kind(StrEnum):
     RETWEET = "retweet"
     QUOTE = "quote"
     REPLY = "reply"
+    LIKE = "like"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +45,11 @@ class TweetEvent:
     `retweet_of` (the original) and, when the source knows it, `parent_id`: the tweet it came
     through, itself the original or an earlier retweet of it. `profile` is the author's account as
     the tweet described it, or None when the source carried none of it.
+
+    A like (Bluesky's `app.bsky.feed.like`) is an event too, though not a post: `like_of` names the
+    post liked and `like_of_user` its author. It carries no text and joins no cascade; the core
+    counts it only as engagement the liked author received (`streams.influence`). Twitter's
+    formats carry no likes, so for them both fields stay None.
     """
 
     id: str
@@ -62,6 +68,8 @@ class TweetEvent:
     quote_of: str | None = None
     quote_of_user: str | None = None
     profile: Profile | None = None
+    like_of: str | None = None
+    like_of_user: str | None = None
 
     @property
     def cascade_key(self) -> str:
@@ -76,6 +84,8 @@ class TweetEvent:
     @property
     def kind(self) -> Kind:
         """The tweet's relation to another tweet; a retweet wins over a quote or reply."""
+        if self.like_of is not None:
+            return Kind.LIKE
         if self.retweet_of is not None:
             return Kind.RETWEET
         if self.quote_of is not None:

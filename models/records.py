@@ -193,6 +193,7 @@ class InfluenceRecord(Record):
     mean_structural_virality: float | None
     pagerank: float
     micro_influencer: bool
+    likes_received: int = 0  # Bluesky's likes; 0 for networks whose data carries none
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

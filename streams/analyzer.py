@@ -147,8 +147,26 @@ class Analyzer:
         self._every = self.config.tick
 
     def observe(self, event: TweetEvent) -> list[Record]:
-        """Take one accepted tweet; return the records that became due."""
+        """Take one accepted tweet; return the records that became due.
+
+        A like (`TweetEvent.like_of`) is engagement, not a post: it only credits the liked author
+        in influence, and moves the watermark like any event.
+        """
         records: list[Record] = []
+        if event.like_of is not None:
+            self.influence.observe(event)
+        else:
+            self._post(event, records)
+        self._watermark.observe(event.at)
+        if self._orphans:  # most streams hold none
+            records.extend(self._converse(self._orphans.overdue(self._watermark.current)))
+        watermark = self._watermark.current
+        if self._ticked is None or (watermark is not None and watermark >= self._ticked + self._every):
+            records.extend(self._tick())  # a boundary passed; most events pass none
+        return records
+
+    def _post(self, event: TweetEvent, records: list[Record]) -> None:
+        """Count a post in every window, and attach it to its cascade (or hold it for its parent)."""
         if self.config.include_hashtags:
             counted = self.hashtags.observe(event.hashtags, event.user_id, event.at)
             if counted:  # at boundaries only: most events count without a record
@@ -166,13 +184,6 @@ class Analyzer:
             self._orphans.hold(event, parent)
         else:
             records.extend(self._converse([event]))
-        self._watermark.observe(event.at)
-        if self._orphans:  # most streams hold none
-            records.extend(self._converse(self._orphans.overdue(self._watermark.current)))
-        watermark = self._watermark.current
-        if self._ticked is None or (watermark is not None and watermark >= self._ticked + self._every):
-            records.extend(self._tick())  # a boundary passed; most events pass none
-        return records
 
     @property
     def late_events(self) -> int:

@@ -33,6 +33,11 @@ Expiry (span 10; `expire` called with the watermark shown)::
     expire(14)              [------------------------)                B left: 2 < 14 - 10
     expire(19)                          [------------------------)    A left: 8 < 19 - 10
 
+A record's `reconstruction` says where its tree came from: ``observed`` when the data named every
+retweet's parent (Bluesky's `via`, a native `parent_id`), ``observed+<method>`` when it named
+some and the method inferred the others, and the method alone (`ReconstructionConfig.describe`)
+when it named none, or for a cascade without retweets.
+
 Depth and structural virality are also ranked among the held cascades of similar size
 (`SizePercentiles`, Juul & Ugander 2021), kept incrementally: a cascade that changed has its old
 (size, value) observations replaced by its new ones, and removed when it expires. The
@@ -121,6 +126,7 @@ class TreeSnapshot(TypedDict):
     cascade: CascadeSnapshot
     candidates: CandidatesSnapshot
     user_ids: list[str]  # aligned with cascade["node_ids"]
+    inferred: NotRequired[int]  # `_Tree.inferred` (absent from older snapshots: every parent inferred)
 
 
 class CascadeForestSnapshot(TypedDict):
@@ -138,6 +144,7 @@ class CascadeForestSnapshot(TypedDict):
 class _Tree:
     cascade: Cascade
     candidates: Candidates
+    inferred: int = 0  # retweets whose parent the method chose (the data did not name it)
 
 
 @dataclass(slots=True, eq=False)
@@ -282,6 +289,8 @@ class CascadeForest:
         if not choice.explicit and event.at < cascade.last_at:
             self.disordered += 1
         cascade.add(event.id, choice.parent_id, event.at)
+        if not choice.explicit:
+            tree.inferred += 1
         tree.candidates.add(Participant.of(event))
         self._nodes[event.id] = (root_id, event.user_id)
         self._changed.add(root_id)
@@ -411,8 +420,16 @@ class CascadeForest:
             growth_rate_per_hour=cascade.growth_rate_per_hour,
             depth_percentile=self._depths.percentile(size, depth) if ranked else None,
             virality_percentile=self._viralities.percentile(size, virality or 0.0) if ranked else None,
-            reconstruction=self.config.reconstruction.describe(),
+            reconstruction=self._provenance(root_id, size),
         )
+
+    def _provenance(self, root_id: str, size: int) -> str:
+        """How the tree of `root_id` was built (see the module docstring)."""
+        method = self.config.reconstruction.describe()
+        tree = self._trees.get(root_id)
+        if tree is None or size < 2 or tree.inferred == size - 1:
+            return method
+        return "observed" if tree.inferred == 0 else f"observed+{method}"
 
     def tree_record(
         self, root_id: str, trigger: Trigger, *, at: datetime, max_nodes: int = TREE_MAX_NODES
@@ -495,6 +512,7 @@ class CascadeForest:
                     "cascade": cascade,
                     "candidates": tree.candidates.snapshot(),
                     "user_ids": [nodes[node_id][1] for node_id in cascade["node_ids"]],
+                    "inferred": tree.inferred,
                 }
             )
         return {
@@ -525,7 +543,7 @@ class CascadeForest:
             node_ids = saved["cascade"]["node_ids"]
             if len(saved["user_ids"]) != len(node_ids) or candidates.root.node_id != root_id:
                 raise ValueError(f"cascade forest snapshot: tree {root_id!r} is inconsistent")
-            forest._trees[root_id] = _Tree(cascade, candidates)
+            forest._trees[root_id] = _Tree(cascade, candidates, saved.get("inferred", len(node_ids) - 1))
             for node_id, user_id in zip(node_ids, saved["user_ids"], strict=True):
                 forest._nodes[node_id] = (root_id, user_id)
             if cascade.root_user_id != UNKNOWN_USER:

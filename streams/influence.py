@@ -17,6 +17,8 @@ quote      `quotes_received` of the quoted user.
 reply      `replies_received` of the replied-to user.
 mention    `mentions_received` of each distinct mentioned user, except the replied-to user in a
            reply (clients prefix replies with "@user", which would count it twice).
+like       `likes_received` of the liked post's author (Bluesky's likes; Twitter's formats carry
+           none, so their scores are unchanged). Nothing else: a like is not a post.
 ========== =====================================================================================
 
 The retweet graph holds the window's retweets whose attributed parent user is known and is not
@@ -33,7 +35,7 @@ Score (in [0, 1), followers deliberately absent)::
     score = 0.35 * pct(retweets + quotes received)      amplification: posts that travel
           + 0.25 * pct(mean cascade size - 1)           reach per post, every generation counted
           + 0.25 * pct(pagerank)                        being relayed by accounts that are relayed
-          + 0.15 * pct(replies + mentions received)     conversation
+          + 0.15 * pct(replies + mentions + likes received)   engagement without spread
 
 where `pct(v)` is v's mid-rank percentile among active users, `(average rank - 1/2) / n` on
 (0, 1), and 0 when v is 0 (no evidence is not median evidence). See `SCORE_WEIGHTS` for why
@@ -80,7 +82,8 @@ from streams.window import Admission, SlidingWindow, bump
 
 SNAPSHOT_VERSION = 1
 
-_RETWEET, _EDGE, _QUOTE, _REPLY, _MENTION = "rt", "to", "qt", "re", "at"
+_RETWEET, _EDGE, _QUOTE, _REPLY, _MENTION, _LIKE = "rt", "to", "qt", "re", "at", "lk"
+_RECEIVED = (_RETWEET, _QUOTE, _REPLY, _MENTION, _LIKE)  # the counters kept per user
 _CONVERSATION = frozenset((_REPLY, _MENTION))  # the conversation layer's interactions
 
 Credit = tuple[str, str]
@@ -118,6 +121,7 @@ retweet graph (credit flows from retweeter to the attributed parent) adds transi
 relayed by accounts that are themselves relayed, and credits relays inside cascades. These two
 complete the picture of travel at equal weight. Conversation (replies + mentions, Cha et al.'s
 mention influence) is engagement, but not spread, and replies may be hostile: lowest weight.
+Likes, where the network has them, join this term: engagement received that spreads nothing.
 Travel thus carries 0.85 of the score, and followers none, so a small account whose posts spread
 outranks a large one whose posts do not.
 """
@@ -164,6 +168,9 @@ def interactions(event: TweetEvent, parent_user_id: str | None = None) -> tuple[
     """
     author = event.user_id
     found: list[Credit] = []
+    if event.like_of is not None:
+        liked = event.like_of_user
+        return ((_LIKE, liked),) if liked is not None and liked != author else ()
     if event.retweet_of is not None:
         if event.retweet_of_user is not None and event.retweet_of_user != author:
             found.append((_RETWEET, event.retweet_of_user))
@@ -301,7 +308,7 @@ class Influence:
         """Start empty."""
         self._posts = SlidingWindow(self.config.span)
         self._roots = SlidingWindow(self.config.span)
-        self._received = {code: {} for code in (_RETWEET, _QUOTE, _REPLY, _MENTION)}
+        self._received = {code: {} for code in _RECEIVED}
 
     # -- input ------------------------------------------------------------------------------
 
@@ -430,17 +437,14 @@ class Influence:
         position = dict(zip(users, range(len(users)), strict=True))
         self._refresh_pagerank()
         pagerank = _aligned(self._pagerank, position, np.float64)
-        received = {
-            code: _aligned(self._received[code], position, np.int64)
-            for code in (_RETWEET, _QUOTE, _REPLY, _MENTION)
-        }
+        received = {code: _aligned(self._received[code], position, np.int64) for code in _RECEIVED}
         cascades = {user: _summarize_roots(roots) for user, roots in self._user_roots.items()}
         reach = {user: mean_size - 1 for user, (_, mean_size, _) in cascades.items()}
         columns = {
             "amplification": received[_RETWEET] + received[_QUOTE],
             "cascade_reach": _aligned(reach, position, np.float64),
             "pagerank": pagerank,
-            "conversation": received[_REPLY] + received[_MENTION],
+            "conversation": received[_REPLY] + received[_MENTION] + received[_LIKE],
         }
         total = np.zeros(len(users))
         for name, weight in SCORE_WEIGHTS.items():
@@ -507,9 +511,7 @@ class Influence:
             "lateness": self.config.lateness,
             "trigger": trigger,
         }
-        retweets, quotes, replies, mentions = (
-            ranking.received[c] for c in (_RETWEET, _QUOTE, _REPLY, _MENTION)
-        )
+        retweets, quotes, replies, mentions, likes = (ranking.received[c] for c in _RECEIVED)
         records = []
         for rank, i in enumerate(ranking.order[:top], start=1):
             user = ranking.users[i]
@@ -526,6 +528,7 @@ class Influence:
                     quotes_received=quotes[i],
                     replies_received=replies[i],
                     mentions_received=mentions[i],
+                    likes_received=likes[i],
                     cascades_started=started,
                     mean_cascade_size=mean_size,
                     mean_structural_virality=mean_virality,

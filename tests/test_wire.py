@@ -862,6 +862,12 @@ REJECTIONS = [
         "two includes.users entries disagree on username of id 2",
         id="inconsistent_page-users",
     ),
+    pytest.param(
+        _json({"did": "did:plc:ufbl4k27gp6kzas5glhz7fim", "time_us": 1725516665234703, "kind": "identity"}),
+        RejectReason.NOT_A_POST,
+        "a Jetstream identity event, not a post",
+        id="not_a_post",
+    ),
 ]
 # The clock the cases are judged against: after every case's time but the one in the future.
 NOT_AFTER = datetime(2090, 1, 1, tzinfo=UTC)

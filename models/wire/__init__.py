@@ -5,7 +5,9 @@ rejections carrying a reason.
 Accepted shapes, told apart by their keys: a Twitter API v1.1 status (`user` object), an API v2
 tweet (`author_id`), a twarc2 page (`data`, fanned out into its tweets, with `includes` resolving
 authors and referenced tweets), a twarc2 flattened tweet (`author`), and the native schema
-(`user_id`; see `models.wire.native`). A JSON array of tweets, in any of these formats, is a batch:
+(`user_id`; see `models.wire.native`), a Bluesky Jetstream event (`kind` and `time_us`; see
+`models.wire.bluesky`), a Mastodon status (`account` and `uri`) or streaming event (`event` and
+`payload`; see `models.wire.mastodon`). A JSON array of tweets, in any of these formats, is a batch:
 fanned out into its tweets like a page (Resonance's own producers send many tweets per message).
 """
 
@@ -21,7 +23,7 @@ from models.event import TweetEvent
 
 # Compiled by mypyc, this package gets a wrong `__path__`: a submodule is found only when this
 # module imports it, as it does every one.
-from models.wire import batch, recording
+from models.wire import batch, bluesky, mastodon, recording
 from models.wire.conover import looks_like_conover, parse_conover
 from models.wire.fields import Invalid, RejectReason
 from models.wire.higgs import parse_higgs
@@ -34,6 +36,8 @@ __all__ = [
     "RejectReason",
     "Rejection",
     "batch",
+    "bluesky",
+    "mastodon",
     "parse_line",
     "parse_message",
     "parse_object",
@@ -159,9 +163,16 @@ def _tweet(obj: Any, includes: Includes | None) -> TweetEvent:
         return parse_v1(obj)
     if looks_like_native(obj):
         return parse_native(obj)
+    if bluesky.looks_like_jetstream(obj):
+        return bluesky.parse_jetstream(obj)
+    if mastodon.looks_like_mastodon_status(obj):
+        return mastodon.parse_status(obj)
+    if mastodon.looks_like_mastodon_event(obj):
+        return mastodon.parse_event(obj)
     raise Invalid(
         RejectReason.UNKNOWN_FORMAT,
-        "not a v1.1 status, a v2 tweet or page, or a native event (needs user, author_id, data or user_id)",
+        "not a v1.1 status, a v2 tweet or page, a native event, a Jetstream event or a Mastodon status "
+        "(needs user, author_id, data, user_id, kind and time_us, account and uri, or event and payload)",
     )
 
 

@@ -62,6 +62,7 @@ class RejectReason(StrEnum):
     TEXT_TOO_LONG = "text_too_long"
     PAGE_TOO_LARGE = "page_too_large"
     INCONSISTENT_PAGE = "inconsistent_page"
+    NOT_A_POST = "not_a_post"  # a network's event that is no post: a delete, an edit, an identity change
 
 
 class Invalid(ValueError):  # noqa: N818 - reads as `raise Invalid(...)`, a verdict, not an error class

@@ -14,6 +14,7 @@
 | parent_id | id: the tweet a retweet came through (the original or an earlier retweet of it) | |
 | reply_to, reply_to_user | ids | |
 | quote_of, quote_of_user | ids | |
+| like_of, like_of_user | ids: the post a like is of and its author (such an event is a like, not a post) | |
 | profile | object: the author's account, with exactly the keys below, each optional | |
 
 `profile` (absent or null when the source carried no account data):
@@ -62,6 +63,8 @@ _OPTIONAL_IDS = (
     "reply_to_user",
     "quote_of",
     "quote_of_user",
+    "like_of",
+    "like_of_user",
 )
 NATIVE_KEYS = frozenset(
     (
