@@ -9,6 +9,7 @@ so they compare with the CreateTime timestamps of the records the worker publish
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import os
 import statistics
@@ -85,12 +86,17 @@ class Deployment:
     partitions: int
     idle_flush: str
     lateness: str
+    settings: tuple[tuple[str, str], ...] = ()  # more of the worker's environment
 
     @classmethod
     def new(cls, bootstrap: str, home: Path, partitions: int, idle_flush: str, lateness: str) -> Deployment:
         """A deployment with unique names."""
         app_id = f"bench{uuid.uuid4().hex[:10]}"
         return cls(bootstrap, app_id, free_ports(1)[0], home / app_id, partitions, idle_flush, lateness)
+
+    def with_settings(self, settings: dict[str, str]) -> Deployment:
+        """The same deployment, its worker run with `settings` (environment variables) too."""
+        return dataclasses.replace(self, settings=tuple(settings.items()))
 
     @property
     def input_topic(self) -> str:
@@ -118,7 +124,7 @@ class Deployment:
             "RESONANCE_PARTITIONS": str(self.partitions),
             "OMP_NUM_THREADS": "1",
             "OPENBLAS_NUM_THREADS": "1",
-        }
+        } | dict(self.settings)
 
     def metrics(self) -> dict[str, float] | None:
         """The worker's Prometheus samples summed over labels, or None while it does not answer."""
@@ -240,6 +246,16 @@ def produce(bootstrap: str, topic: str, messages: Sequence[Outgoing]) -> dict[st
     elapsed = time.time() - started
     producer.close()
     return {"messages": len(messages), "wall_s": elapsed, "per_s": len(messages) / elapsed}
+
+
+def topic_messages(bootstrap: str, topic: str) -> int:
+    """How many messages `topic` holds (the sum of its partitions' end offsets)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        return sum(consumer.end_offsets(partitions).values())
+    finally:
+        consumer.close()
 
 
 def bare_kafka_python(bootstrap: str, topic: str, partitions_count: int, total: int) -> dict[str, float]:

@@ -2,7 +2,7 @@
 """Benchmark Resonance and print a report: ratios against baselines measured in the same run.
 
 Usage: .venv/bin/python benchmarks/run.py [--quick | --full]
-[--only analyze,live,latency,generate,communities,polarization] [--json FILE].
+[--only analyze,live,latency,replay,generate,communities,polarization] [--json FILE].
 See benchmarks/README.md for what each section measures and how.
 
 Nothing here fails on slow numbers: it measures and reports. Progress goes to stderr; the report
@@ -29,6 +29,7 @@ from typing import Any
 import live
 import orjson
 import polarization
+import replay
 from prometheus_client.samples import Sample
 from report import REPO, Section, Table, footer_text, header_text, load_average, machine_facts, mib, rate
 
@@ -39,11 +40,12 @@ from models.duration import format_duration, parse_duration
 HERE = Path(__file__).resolve().parent
 HIGGS = REPO.parent / "shared" / "datasets" / "higgs_twitter" / "higgs-activity_time.txt.gz"
 HIGGS_WINDOW_HOURS = 8 * 24  # covers the whole week of the Higgs data
+HIGGS_EVENTS = 563_069  # lines of the Higgs file (its README)
 ANALYZE_TARGET_PER_S = 50_000  # issue 3
 LATENCY_TARGET_S = 1.0  # issue 3
 STEADY_PAUSE = 0.1  # seconds between retweets sent in succession
 REFRESH_TARGET_S = 2.0  # the issue: a one-million-edge window refreshed in at most 2 s
-SECTIONS = ("analyze", "live", "latency", "generate", "communities", "polarization")
+SECTIONS = ("analyze", "live", "latency", "replay", "generate", "communities", "polarization")
 SEED = 7
 DEFAULTS = Settings()
 IDLE_FLUSH = format_duration(DEFAULTS.idle_flush)  # the worker's default
@@ -1040,6 +1042,10 @@ def main(argv: list[str]) -> None:
             sections.append(bench_analyze(tmp, sizes, cpu, args.repeat))
         if args.chosen & {"live", "latency"}:
             sections.extend(bench_live(tmp, sizes, args.chosen, args.partitions))
+        if "replay" in args.chosen:
+            higgs = _higgs_input(tmp, sizes.analyze_lines)
+            events = sizes.analyze_lines or HIGGS_EVENTS
+            sections.append(replay.bench_replay(tmp, higgs, events, args.partitions, say))
         if "generate" in args.chosen:
             sections.append(bench_generate(tmp, sizes, cpu))
         if "communities" in args.chosen:
