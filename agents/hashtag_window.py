@@ -1,11 +1,12 @@
 """Stage 3: rolling per-hashtag counts, published on the metrics topic and to Prometheus.
 
-Each partition of the hashtag-use topic has its own core (`streams.hashtag_uses`; tags are
-disjoint across partitions, so workers split the work), checkpointed so a restarted worker resumes it. Boundary
-records are final and deterministic; when a partition goes quiet for `idle_flush` of wall time,
-a provisional view of everything received is published too, so a finished replay shows its
-last numbers without waiting for more events; so is one of every partition taken over from a
-checkpoint, whose last owner may have stopped before publishing its own.
+Each partition of the hashtag-use topic has its own core (`streams.hashtags.uses`; tags are
+disjoint across partitions, so workers split the work), checkpointed so a restarted worker
+resumes it. Boundary records are final and deterministic; when a partition goes quiet for
+`idle_flush` of wall time, a provisional view of everything received is published too, so a
+finished replay shows its last numbers without waiting for more events; so is one of every
+partition taken over from a checkpoint, whose last owner may have stopped before publishing its
+own.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from agents.publish import send_records
 from agents.topics import Topics
 from models.records import Record, Trigger
 from models.wire.batch import decode_uses
-from streams.alerts import AlertConfig
-from streams.hashtag_metrics import HashtagMetricsConfig
-from streams.hashtag_uses import HashtagUses, HashtagUsesConfig
+from streams.alerts.rules import AlertConfig
+from streams.hashtags.metrics import HashtagMetricsConfig
+from streams.hashtags.uses import HashtagUses, HashtagUsesConfig
 
 
 def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collaborator

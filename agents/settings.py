@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any, cast
 
 from models.duration import format_duration, parse_duration
-from streams.alerts import AlertConfig
+from streams.alerts.rules import AlertConfig
 from streams.analyzer import AnalyzerConfig
-from streams.hashtag_metrics import HashtagMetricsConfig
-from streams.reconstruction import Method, ReconstructionConfig
+from streams.cascades.reconstruction import Method, ReconstructionConfig
+from streams.hashtags.metrics import HashtagMetricsConfig
 
 LOCAL_BOOTSTRAP = "127.0.0.1:9092"
 # Kafka's rule for topic names (kafka.common.internals.Topic): these characters, at most 249.

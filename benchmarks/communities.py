@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from streams.communities import CommunityConfig, CommunityTracker
+from streams.chambers.communities import CommunityConfig, CommunityTracker
 
 CAMPS = 2
 COMMUNITY_SIZE = 500

@@ -5,9 +5,9 @@ Usage: .venv/bin/python benchmarks/polarization.py [--datasets DIR]
 
 Each topic's graph (`retweet_graph_<topic>_threshold_largest_CC.txt`: `user_a,user_b,weight`,
 undirected, weight >= 2, already its largest component) goes through the product's code as a
-window's retweet graph would: `streams.polarization.segregation` (METIS split, exact RWC, 20
+window's retweet graph would: `streams.chambers.polarization.segregation` (METIS split, exact RWC, 20
 rewired nulls) on the unweighted graph, and the two-camp share of the camps that
-`streams.communities.CommunityTracker` finds (default `CommunityConfig`, a cold refresh) on the
+`streams.chambers.communities.CommunityTracker` finds (default `CommunityConfig`, a cold refresh) on the
 weighted edges, i.e. what the worker publishes. Controversial and non-controversial topics are
 printed in two groups. The clock is read here, around the calls, never inside `streams/`.
 """
@@ -22,8 +22,8 @@ from pathlib import Path
 
 import networkx as nx
 
-from streams.communities import CommunityConfig, CommunityTracker
-from streams.polarization import segregation
+from streams.chambers.communities import CommunityConfig, CommunityTracker
+from streams.chambers.polarization import segregation
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO.parent / "shared" / "datasets"

@@ -225,7 +225,7 @@ def probe_louvain(edges: int, seed: int) -> dict[str, Any]:
     import networkx as nx  # noqa: PLC0415 - the import is not measured
     from communities import planted_edges  # noqa: PLC0415 - as above
 
-    from streams.communities import CommunityConfig, CommunityTracker  # noqa: PLC0415 - as above
+    from streams.chambers.communities import CommunityConfig, CommunityTracker  # noqa: PLC0415 - as above
 
     imported = memory_kib()
     mapping, _ = planted_edges(edges, seed)

@@ -48,7 +48,7 @@ class TweetEvent:
 
     A like (Bluesky's `app.bsky.feed.like`) is an event too, though not a post: `like_of` names the
     post liked and `like_of_user` its author. It carries no text and joins no cascade; the core
-    counts it only as engagement the liked author received (`streams.influence`). Twitter's
+    counts it only as engagement the liked author received (`streams.influence.tracker`). Twitter's
     formats carry no likes, so for them both fields stay None.
     """
 
@@ -75,7 +75,7 @@ class TweetEvent:
     def cascade_key(self) -> str:
         """The Kafka key that keeps a cascade's tweets on one partition, in their order: the id
         of the tweet it retweets, or its own id. Inferred parents are chosen among the tweets of
-        a cascade that came before (`streams.reconstruction`), so that order must survive every
+        a cascade that came before (`streams.cascades.reconstruction`), so that order must survive every
         stage; and every copy of a tweet has the same key, so deduplication by partition still
         meets every repeat.
         """

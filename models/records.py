@@ -102,7 +102,7 @@ class Record:
 class HashtagCount(Record):
     """Uses of one hashtag (by distinct tweets) and the distinct users behind them, over the
     window `[at - window, at)` in event time, and `burst_z`: the hashtag's count in the latest
-    closed burst bucket as a z-score against its own recent history (`streams.bursts`; None when
+    closed burst bucket as a z-score against its own recent history (`streams.hashtags.bursts`; None when
     it was not used in that bucket or no bucket has closed yet).
     """
 
@@ -177,7 +177,7 @@ class CascadeTree(Record):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InfluenceRecord(Record):
-    """One user's engaged influence over the window (see `streams.influence` for the formula)."""
+    """One user's engaged influence over the window (see `streams.influence.tracker` for the formula)."""
 
     kind: ClassVar[str] = "influence"
     user_id: str

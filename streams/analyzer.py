@@ -7,7 +7,7 @@ same code, so a recording analyzed offline gives the records the live run publis
 Time: a watermark (latest event time minus `lateness`) moves every window's end forward in
 steps of `tick`; records are due at multiples of `every` (when set) and at `flush`. Cascade
 records can also be emitted on every retweet (`cascade_updates`, for live dashboards).
-Communities, polarization and coordination (`streams.watch`) are refreshed at multiples of
+Communities, polarization and coordination (`streams.alerts.watch`) are refreshed at multiples of
 `refresh` (when `every` is set) and at `flush`; alerts come out when their condition is met:
 viral cascades are judged at every tick, bursts with the hashtag records.
 """
@@ -23,17 +23,17 @@ import networkx as nx
 
 from models.event import TweetEvent
 from models.records import Alert, CascadeRecord, HashtagGraph, Record, Trigger, UserGraph
-from streams.alerts import AlertConfig, Stamp
-from streams.cascades import CascadeForest, CascadeForestConfig
-from streams.chambers import ChamberConfig
-from streams.cooccurrence import CooccurrenceGraph, GraphSummary
-from streams.coordination import CoordinationConfig
-from streams.hashtag_counts import HashtagWindowConfig
-from streams.hashtag_metrics import HashtagMetrics, HashtagMetricsConfig
-from streams.influence import Influence, InfluenceConfig
-from streams.orphans import Orphans
-from streams.reconstruction import ReconstructionConfig
-from streams.watch import Watch, WatchConfig
+from streams.alerts.rules import AlertConfig, Stamp
+from streams.alerts.watch import Watch, WatchConfig
+from streams.cascades.forest import CascadeForest, CascadeForestConfig
+from streams.cascades.orphans import Orphans
+from streams.cascades.reconstruction import ReconstructionConfig
+from streams.chambers.echo import ChamberConfig
+from streams.coordination.coretweets import CoordinationConfig
+from streams.hashtags.cooccurrence import CooccurrenceGraph, GraphSummary
+from streams.hashtags.counts import HashtagWindowConfig
+from streams.hashtags.metrics import HashtagMetrics, HashtagMetricsConfig
+from streams.influence.tracker import Influence, InfluenceConfig
 from streams.window import Watermark, boundaries, from_ms, to_ms
 
 DEFAULT_TICK = timedelta(minutes=1)

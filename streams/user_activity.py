@@ -5,7 +5,7 @@ Communities are described by their members' hashtags, and a hashtag's polarizati
 users split over camps; coordination evidence carries the accounts' bot-likeness. Both need, per
 live user, the window's hashtags (`tags_of`, `users_of`) and the latest profile heuristic
 (`bot_likeness`). Items enter when the window's end passes them and are reverted when they
-leave, as in `streams.influence`; the caller drives the window with `advance(end)`.
+leave, as in `streams.influence.tracker`; the caller drives the window with `advance(end)`.
 
 Nothing here reads a clock or does I/O.
 """

@@ -220,7 +220,7 @@ def _profiles(
     spec: StreamSpec, n: int, *, rings: tuple[tuple[int, ...], ...], celebrities: tuple[int, ...]
 ) -> tuple[Profile, ...]:
     """Accounts as their tweets describe them. Ring members look automated by the BotRuler rules
-    (`streams.botness`): weeks old, following thousands, tweeting a hundred times a day, default
+    (`streams.coordination.botness`): weeks old, following thousands, tweeting a hundred times a day, default
     theme; everyone else looks like a person (years old, hundreds followed, a few tweets a day).
     Drawn from a random stream of their own, so the rest of the stream is as without profiles.
     """

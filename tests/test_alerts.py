@@ -14,7 +14,7 @@ from models.records import (
     Severity,
     Trigger,
 )
-from streams.alerts import (
+from streams.alerts.rules import (
     AlertConfig,
     BurstAlerts,
     ClusterNames,

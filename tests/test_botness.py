@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from cli.recordings import read_messages
 from models.event import Profile, TweetEvent
 from models.wire import parse_message
-from streams.botness import EDGES, bot_likeness, components, distribution, sigmoid
+from streams.coordination.botness import EDGES, bot_likeness, components, distribution, sigmoid
 
 REAL_TWEETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "real_tweets"
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.bursts import BurstTracker
+from streams.hashtags.bursts import BurstTracker
 
 t0 = datetime(2024, 1, 1, tzinfo=UTC)
 minute = timedelta(minutes=1)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.cascade import Cascade
+from streams.cascades.tree import Cascade
 
 t0 = datetime(2024, 1, 1, tzinfo=UTC)
 

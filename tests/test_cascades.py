@@ -17,9 +17,9 @@ from cli.recordings import read_messages
 from models.event import TweetEvent
 from models.records import Trigger
 from models.wire import parse_message
-from streams.cascades import UNKNOWN_USER, Attachment, CascadeForest, CascadeForestConfig
-from streams.reconstruction import ReconstructionConfig
-from streams.size_percentile import SizePercentiles
+from streams.cascades.forest import UNKNOWN_USER, Attachment, CascadeForest, CascadeForestConfig
+from streams.cascades.reconstruction import ReconstructionConfig
+from streams.cascades.size_percentile import SizePercentiles
 
 t0 = datetime(2024, 1, 1, tzinfo=UTC)
 

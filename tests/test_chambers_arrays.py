@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from models.records import Trigger
-from streams.alerts import Stamp
-from streams.chambers import ChamberConfig, EchoChambers
-from streams.communities import UserGraph
-from streams.polarization import (
+from streams.alerts.rules import Stamp
+from streams.chambers.communities import UserGraph
+from streams.chambers.echo import ChamberConfig, EchoChambers
+from streams.chambers.polarization import (
     Adjacency,
     ei_index_of,
     label_assortativity_of,
@@ -166,7 +166,7 @@ def test_segregation_of_arrays_equals_segregation_of_rwc_graph() -> None:
 
 
 class _Influence:
-    """The part of `streams.influence.Influence` a refresh reads."""
+    """The part of `streams.influence.tracker.Influence` a refresh reads."""
 
     def __init__(self, retweets: Edges, talk: Edges, ranks: dict[str, int]) -> None:
         self._retweets, self._talk, self._ranks = retweets, talk, ranks

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.communities import CommunityConfig, CommunityTracker, Partition
+from streams.chambers.communities import CommunityConfig, CommunityTracker, Partition
 
 CONOVER = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "polarization" / "conover_icwsm2011"
 

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.wire import Rejection, parse_message
-from streams.cooccurrence import CooccurrenceGraph, GraphSummary
-from streams.hashtag_counts import HashtagWindowConfig
+from streams.hashtags.cooccurrence import CooccurrenceGraph, GraphSummary
+from streams.hashtags.counts import HashtagWindowConfig
 
 t0 = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.event import TweetEvent
-from streams.coordination import Cluster, CoordinationConfig, CoRetweets
+from streams.coordination.coretweets import Cluster, CoordinationConfig, CoRetweets
 from streams.window import Watermark, boundaries, to_ms
 from synth.generator import StreamSpec, generate
 from synth.truth import ground_truth

@@ -8,7 +8,7 @@ import pytest
 
 from models.records import CascadeRecord, CascadeTree, Record, UserGraph
 from streams.analyzer import GRAPH_EDGES, GRAPH_USERS, TREES, Analyzer, AnalyzerConfig
-from streams.cascades import TREE_MAX_NODES
+from streams.cascades.forest import TREE_MAX_NODES
 from synth import StreamSpec, generate
 
 SPEC = StreamSpec(events=6_000, seed=11, rings=1)

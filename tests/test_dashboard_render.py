@@ -18,7 +18,7 @@ from agents.dashboard.store import ALERTS_KEPT, LIVE_MAX_BYTES, Store, encode_bo
 from agents.dashboard.web import STATIC_FILES, guard
 from models.records import CascadeTree, HashtagCount, Record, UserGraph
 from streams.analyzer import GRAPH_EDGES, GRAPH_USERS
-from streams.cascades import TREE_MAX_NODES
+from streams.cascades.forest import TREE_MAX_NODES
 from support import REPO, free_ports
 
 RENDER_MS = 200

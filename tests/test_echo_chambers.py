@@ -14,7 +14,7 @@ import pytest
 from models.event import TweetEvent
 from models.records import Alert, CommunitiesRecord, CoordinationRecord, HashtagPolarization, Record
 from models.wire.conover import parse_conover
-from streams.alerts import AlertConfig
+from streams.alerts.rules import AlertConfig
 from streams.analyzer import Analyzer, AnalyzerConfig
 from synth import StreamSpec, generate
 from synth.truth import ground_truth

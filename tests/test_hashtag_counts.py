@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.records import HashtagCount, Trigger
-from streams.hashtag_counts import HashtagCounts, HashtagWindowConfig
+from streams.hashtags.counts import HashtagCounts, HashtagWindowConfig
 
 t0 = datetime(2024, 1, 1, tzinfo=UTC)  # a multiple of every cadence used here since the epoch
 second = timedelta(seconds=1)

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import igraph  # type: ignore[import-untyped, unused-ignore]
 
-from streams.igraph_random import seeded
+from streams.chambers.igraph_random import seeded
 
 
 def _random_graph(seed: int) -> list[tuple[int, int]]:

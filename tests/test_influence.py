@@ -22,9 +22,9 @@ from scipy import stats
 
 from models.event import Kind, TweetEvent
 from models.records import InfluenceRecord, Trigger
-from streams.cascade import Cascade
-from streams.influence import PAGERANK_L1_TOL, PAGERANK_MAX_ITER, Influence, InfluenceConfig
-from streams.pagerank import pagerank
+from streams.cascades.tree import Cascade
+from streams.influence.pagerank import pagerank
+from streams.influence.tracker import PAGERANK_L1_TOL, PAGERANK_MAX_ITER, Influence, InfluenceConfig
 
 t0 = datetime(2024, 1, 1, tzinfo=UTC)
 

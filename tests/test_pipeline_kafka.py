@@ -193,6 +193,10 @@ BAD_MESSAGES: dict[str, bytes] = {
     "text_too_long": _native(text="a" * 25_001),
     "page_too_large": orjson.dumps({"data": [_v2(id=str(i)) for i in range(1, 10_001)]}),
     "inconsistent_page": orjson.dumps({"data": [_v2()], "includes": {"tweets": [_v2(author_id="3")]}}),
+    # Jetstream's documented identity event: a handle change, no post.
+    "not_a_post": orjson.dumps(
+        {"did": "did:plc:ufbl4k27gp6kzas5glhz7fim", "time_us": 1725516665234703, "kind": "identity"}
+    ),
 }
 
 

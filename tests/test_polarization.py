@@ -11,7 +11,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from streams.polarization import (
+from streams.chambers.polarization import (
     Segregation,
     bisect,
     ei_index,
@@ -286,7 +286,7 @@ def test_docstring_examples_hold():
     """Every example in the module's docstrings gives the output it shows."""
     import doctest  # noqa: PLC0415 - only this test needs it
 
-    import streams.polarization as module  # noqa: PLC0415 - the module under doctest
+    import streams.chambers.polarization as module  # noqa: PLC0415 - the module under doctest
 
     failed, attempted = doctest.testmod(module, extraglobs={"nx": nx})
     assert attempted > 0

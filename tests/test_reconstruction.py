@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from models.event import TweetEvent
-from streams.reconstruction import (
+from streams.cascades.reconstruction import (
     Candidates,
     Participant,
     ReconstructionConfig,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.size_percentile import SizePercentiles, size_bin
+from streams.cascades.size_percentile import SizePercentiles, size_bin
 
 # Deterministic: the same examples on every run and machine, and no example database.
 deterministic = settings(derandomize=True, database=None, deadline=None, max_examples=150)

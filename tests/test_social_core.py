@@ -13,9 +13,9 @@ import social
 from models.event import TweetEvent
 from models.records import CascadeRecord, InfluenceRecord, Trigger
 from models.wire import parse_message
-from streams.cascades import CascadeForest, CascadeForestConfig
-from streams.influence import Influence, InfluenceConfig
-from streams.reconstruction import ReconstructionConfig
+from streams.cascades.forest import CascadeForest, CascadeForestConfig
+from streams.cascades.reconstruction import ReconstructionConfig
+from streams.influence.tracker import Influence, InfluenceConfig
 
 T0 = datetime(2024, 9, 9, 19, 46, tzinfo=UTC)
 

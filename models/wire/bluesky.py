@@ -10,7 +10,7 @@ one per repository change. What becomes an event:
   quote.
 - `commit` `create` of `app.bsky.feed.repost`: a retweet of `subject.uri` (its author: the DID in
   that URI). `via`, when present, is the repost it came through: the parent, observed, not
-  inferred (`parent_id`; cascade records then say `observed`, see `streams.cascades`).
+  inferred (`parent_id`; cascade records then say `observed`, see `streams.cascades.forest`).
 - `commit` `create` of `app.bsky.feed.like`: a like of `subject.uri` (`TweetEvent.like_of`),
   engagement received, no post.
 - a `commit` `delete` or `update`, another collection, `identity`, `account`: rejected as

@@ -4,7 +4,7 @@ A tweet that is not a retweet (an original, and also a quote or a reply) can be 
 held as a lone root, a few facts and no tree, until its first retweet arrives. A retweet joins
 the cascade holding the tweet it names (`retweet_of`): the original, or in some sources an
 earlier retweet, whose cascade it then joins. Its parent there is chosen by
-`streams.reconstruction` (explicit data first, then the configured method).
+`streams.cascades.reconstruction` (explicit data first, then the configured method).
 
 When the original was never seen, its cascade is created by its first retweet: root id =
 `retweet_of`, root user = `retweet_of_user` (or ``"unknown"``), root time = that retweet's time
@@ -56,8 +56,7 @@ from typing import NamedTuple, NotRequired, TypedDict
 
 from models.event import TweetEvent
 from models.records import CascadeRecord, CascadeTree, Trigger
-from streams.cascade import Cascade, CascadeSnapshot
-from streams.reconstruction import (
+from streams.cascades.reconstruction import (
     Candidates,
     CandidatesSnapshot,
     Participant,
@@ -65,7 +64,8 @@ from streams.reconstruction import (
     Reconstructor,
     retweeted_names,
 )
-from streams.size_percentile import SizePercentiles, size_bin
+from streams.cascades.size_percentile import SizePercentiles, size_bin
+from streams.cascades.tree import Cascade, CascadeSnapshot
 
 SNAPSHOT_VERSION = 1
 # A published tree holds at most this many tweets: enough to draw, bounded however big the cascade.
@@ -215,7 +215,7 @@ class CascadeForest:
         """Take one tweet: a retweet joins its cascade (returned), anything else registers a root.
 
         None for a root, a repeated tweet id, or a retweet of itself. Costs O(depth) plus the
-        reconstruction's cost (see `streams.reconstruction`).
+        reconstruction's cost (see `streams.cascades.reconstruction`).
         """
         located = self._nodes.get(event.id)
         if located is not None:

@@ -41,7 +41,7 @@ change community instead of about 8% with two iterations. One iteration already 
 guarantee that every community is connected.
 
 Randomness: igraph draws random numbers from a process-wide generator; Leiden runs inside
-`streams.igraph_random.seeded`, so results depend on the seed only, from any thread.
+`streams.chambers.igraph_random.seeded`, so results depend on the seed only, from any thread.
 
 Nothing here reads a clock or does I/O.
 
@@ -67,7 +67,7 @@ import igraph  # type: ignore[import-untyped, unused-ignore]
 import numpy as np
 from numpy.typing import NDArray
 
-from streams.igraph_random import seeded
+from streams.chambers.igraph_random import seeded
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -112,7 +112,7 @@ class UserGraph:
     """A layer's interactions on its users sorted by id, as index arrays.
 
     Built once per layer and refresh, and shared by everything computed from it: the partition
-    here, the polarization scores and group descriptions in `streams.chambers`. Self-loops and
+    here, the polarization scores and group descriptions in `streams.chambers.echo`. Self-loops and
     non-positive counts are dropped, with users seen only in them.
     """
 

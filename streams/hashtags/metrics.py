@@ -1,5 +1,5 @@
-"""Everything per hashtag: rolling counts (`streams.hashtag_counts`) with burst z-scores
-(`streams.bursts`) attached, one object per stream or per partition of hashtags.
+"""Everything per hashtag: rolling counts (`streams.hashtags.counts`) with burst z-scores
+(`streams.hashtags.bursts`) attached, one object per stream or per partition of hashtags.
 
 Burst buckets close as the same watermark passes them, so a record's `burst_z` is the score of
 the latest bucket closed before the record's time: deterministic, like the counts.
@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from models.records import HashtagCount, Trigger
-from streams.bursts import BurstTracker
-from streams.hashtag_counts import HashtagCounts, HashtagWindowConfig
+from streams.hashtags.bursts import BurstTracker
+from streams.hashtags.counts import HashtagCounts, HashtagWindowConfig
 from streams.window import boundaries
 
 

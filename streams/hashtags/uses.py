@@ -1,5 +1,5 @@
 """The hashtag-window stage's core: one partition of hashtag uses counted in rolling windows
-(`streams.hashtag_metrics`), and the bursts those counts show (`streams.alerts.BurstAlerts`).
+(`streams.hashtags.metrics`), and the bursts those counts show (`streams.alerts.rules.BurstAlerts`).
 
 The live worker splits hashtag uses by tag over partitions; each partition runs one of these.
 """
@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.records import HashtagUse, Record
-from streams.alerts import AlertConfig, BurstAlerts
-from streams.hashtag_metrics import HashtagMetrics, HashtagMetricsConfig
+from streams.alerts.rules import AlertConfig, BurstAlerts
+from streams.hashtags.metrics import HashtagMetrics, HashtagMetricsConfig
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,8 +76,8 @@ import numpy as np
 
 from models.event import TweetEvent
 from models.records import InfluenceRecord, InfluenceSummary, Trigger
-from streams.communities import UserGraph
-from streams.pagerank import pagerank
+from streams.chambers.communities import UserGraph
+from streams.influence.pagerank import pagerank
 from streams.window import Admission, SlidingWindow, bump
 
 SNAPSHOT_VERSION = 1
@@ -300,7 +300,7 @@ class Influence:
     _pagerank: dict[str, float] = field(default_factory=dict)
     _pagerank_stale: bool = False
     # The retweet graph as index arrays, built on demand and kept until an edge changes: PageRank
-    # and the retweet layer of `streams.chambers` read the same one.
+    # and the retweet layer of `streams.chambers.echo` read the same one.
     _endorsements: UserGraph | None = None
     _ranked: _Ranking | None = None  # the last `_ranking`, until anything changes
 

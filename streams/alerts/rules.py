@@ -9,14 +9,14 @@ new condition with a new key (its onset time is part of the key).
     generations, deeper than `viral_depth_percentile` of cascades of similar size (Juul &
     Ugander 2021: raw depth grows with size).
 `hashtag_burst`, key `hashtag_burst:<tag>:<onset>`
-    a hashtag's burst z-score (against its own history, `streams.bursts`) reaches `burst_z`,
+    a hashtag's burst z-score (against its own history, `streams.hashtags.bursts`) reaches `burst_z`,
     once the stream has run `burst_warmup` (before, histories are too short to judge); it
     lapses below the threshold.
 `echo_chamber`, key `echo_chamber:<layer>:<onset>`
     a layer's segregation beyond chance reaches `echo_min_segregation` with z >= `echo_min_z`
     (significant), or rises `echo_rise` above the level last alerted.
 `coordinated_amplification`, key `coordinated_amplification:<cluster key>`
-    a co-retweet cluster is found (`streams.coordination`); the same cluster, grown or shrunk,
+    a co-retweet cluster is found (`streams.coordination.coretweets`); the same cluster, grown or shrunk,
     keeps its key (`ClusterNames`).
 
 Nothing here reads a clock or does I/O: `at` is the event time the condition was judged at.

@@ -6,11 +6,11 @@ Group-level scores of a given partition (`membership`, node id -> community labe
 * `ei_index`, Krackhardt & Stern's (E - I) / (E + I) over tie weights, on [-1, 1];
 * `label_assortativity`, Newman's categorical assortativity of the labels.
 
-(Modularity comes with the partition, from `streams.communities`.)
+(Modularity comes with the partition, from `streams.chambers.communities`.)
 
 Each metric takes a networkx graph, as in networkx, and has a twin ending in `_of` on index
 arrays (edges as node index pairs, labels as an array, the RWC graph as a CSR `Adjacency`): the
-first converts once and calls the second, and `streams.chambers` calls the second with arrays it
+first converts once and calls the second, and `streams.chambers.echo` calls the second with arrays it
 builds once per refresh (on 300k users, networkx graphs cost more than every metric together).
 
 The headline number, `segregation`, follows the protocol fixed in the research notes ("Our own
@@ -51,7 +51,7 @@ from scipy import sparse  # type: ignore[import-untyped, unused-ignore]
 from scipy.sparse import csgraph  # type: ignore[import-untyped, unused-ignore]
 from scipy.sparse import linalg as sparse_linalg  # type: ignore[import-untyped, unused-ignore]
 
-from streams.igraph_random import seeded
+from streams.chambers.igraph_random import seeded
 
 __all__ = [
     "Adjacency",

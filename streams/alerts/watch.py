@@ -5,7 +5,7 @@ chambers, coordinated amplification), refreshed on a cadence, and the alerts it 
 the analyzer's window ends like every other part, and on `refresh` turns the window into
 `communities`, `hashtag_polarization` and `coordination` records plus the alerts they trigger.
 Cascades are judged for `viral_cascade` alerts as they change, hashtag records for
-`hashtag_burst` (when the analyzer computes hashtags). See `streams.alerts` for the rules.
+`hashtag_burst` (when the analyzer computes hashtags). See `streams.alerts.rules` for the rules.
 
 Nothing here reads a clock or does I/O.
 """
@@ -25,7 +25,7 @@ from models.records import (
     HashtagCount,
     Record,
 )
-from streams.alerts import (
+from streams.alerts.rules import (
     AlertConfig,
     BurstAlerts,
     ClusterNames,
@@ -34,11 +34,11 @@ from streams.alerts import (
     ViralAlerts,
     coordination_alert,
 )
-from streams.botness import bot_likeness, distribution
-from streams.chambers import ChamberConfig, EchoChambers
-from streams.communities import Partition
-from streams.coordination import CoordinationConfig, CoRetweets
-from streams.influence import Influence
+from streams.chambers.communities import Partition
+from streams.chambers.echo import ChamberConfig, EchoChambers
+from streams.coordination.botness import bot_likeness, distribution
+from streams.coordination.coretweets import CoordinationConfig, CoRetweets
+from streams.influence.tracker import Influence
 from streams.user_activity import UserActivity
 
 SNAPSHOT_VERSION = 1

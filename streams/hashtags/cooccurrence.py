@@ -40,7 +40,7 @@ import networkx as nx
 
 # Imported at run time, not only for type checking: compiled by mypyc, a dataclass needs the
 # classes its fields are annotated with.
-from streams.hashtag_counts import HashtagWindowConfig
+from streams.hashtags.counts import HashtagWindowConfig
 from streams.window import Admission, SlidingWindow, Watermark, boundaries, from_ms, to_ms
 
 if TYPE_CHECKING:

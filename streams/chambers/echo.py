@@ -5,11 +5,11 @@ Two layers, as Conover et al. 2011 found them to differ: `retweet` (endorsement:
 whom; partisan and segregated) and `conversation` (replies and mentions; people argue across
 camps). Per layer and refresh (`refresh`):
 
-1. Communities and camps (`streams.communities`): Leiden on the layer's undirected weighted
+1. Communities and camps (`streams.chambers.communities`): Leiden on the layer's undirected weighted
    graph, warm-started from the previous refresh so ids stay stable; camps are the same at a low
    resolution, because a modularity-optimal partition splits a two-camp network into hundreds
    of small groups.
-2. Polarization between camps (`streams.polarization`): modularity (fine partition), E-I index
+2. Polarization between camps (`streams.chambers.polarization`): modularity (fine partition), E-I index
    and label assortativity (camps), and segregation beyond chance: the exact Random Walk
    Controversy score of a balanced METIS bisection of the layer's threshold graph (a pair joined
    by at least `tau` interactions, largest component, unweighted), minus its mean over
@@ -22,7 +22,7 @@ camps). Per layer and refresh (`refresh`):
    users split over camps, the split's entropy, and its own calibrated segregation (the same
    score on the threshold graph among its users).
 
-Each layer's graph is built once per refresh, as index arrays (`streams.communities.UserGraph`),
+Each layer's graph is built once per refresh, as index arrays (`streams.chambers.communities.UserGraph`),
 and every step above reads it: networkx graphs of 300k users cost more than all the metrics.
 
 Nothing here reads a clock or does I/O.
@@ -39,10 +39,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from models.records import CommunitiesRecord, Group, HashtagPolarization, Trigger
-from streams import polarization
-from streams.alerts import Stamp
-from streams.communities import CommunityConfig, CommunityTracker, Labels, Partition, UserGraph
-from streams.influence import Influence
+from streams.alerts.rules import Stamp
+from streams.chambers import polarization
+from streams.chambers.communities import CommunityConfig, CommunityTracker, Labels, Partition, UserGraph
+from streams.influence.tracker import Influence
 from streams.user_activity import UserActivity
 
 LAYERS = ("retweet", "conversation")

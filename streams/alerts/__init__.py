@@ -1,0 +1,3 @@
+"""Alerts: the rules that raise them (`rules`) and the refresh of communities, polarization
+and coordination that feeds them (`watch`).
+"""
