@@ -53,6 +53,8 @@ COMPILED = {
             "hashtags/cooccurrence",
             "hashtags/counts",
             "hashtags/metrics",
+            "influence/credits",
+            "influence/reports",
             "influence/tracker",
             "user_activity",
             "window",

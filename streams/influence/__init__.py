@@ -1,3 +1,5 @@
-"""Influence: engagement received over a window, credited by interaction (`tracker`), ranked
-by engagement and by PageRank on the retweet graph (`pagerank`).
+"""Influence: whose posts travel. `tracker` keeps the window's engagement received per user, as
+each event credits it (`credits`); `scoring` ranks the active users (the score's formula and
+weights), `pagerank` runs on the retweet graph, `reports` makes the records, `export` the graph
+for Gephi; `config` holds the parameters.
 """

@@ -2,55 +2,18 @@
 followed (Cha et al. 2010, "The Million Follower Fallacy"; Bakshy et al. 2011).
 
 Every event adds an item to a `SlidingWindow`, stamped with its event time; when the window's end
-passes it the item's interactions are counted, and when it leaves (older than `end - span`) they
-are reverted. Counters and the weighted retweet graph are thus kept incrementally; only PageRank,
-percentiles and rank correlations are computed on demand, by `records`, at emission boundaries.
-
-What an event credits (self-interactions are never credited):
-
-========== =====================================================================================
-retweet    `retweets_received` of the original author (Cha et al.'s "retweets"), and weight 1 on
-           the edge retweeter -> attributed parent's user (the original author when the cascade
-           reconstruction gave no parent). Its mentions are the original's text ("RT @a: ..."),
-           so they credit nothing.
-quote      `quotes_received` of the quoted user.
-reply      `replies_received` of the replied-to user.
-mention    `mentions_received` of each distinct mentioned user, except the replied-to user in a
-           reply (clients prefix replies with "@user", which would count it twice).
-like       `likes_received` of the liked post's author (Bluesky's likes; Twitter's formats carry
-           none, so their scores are unchanged). Nothing else: a like is not a post.
-========== =====================================================================================
+passes it the item's interactions (`streams.influence.credits`) are counted, and when it leaves
+(older than `end - span`) they are reverted. Counters and the weighted retweet graph are thus kept
+incrementally; only PageRank, the score's percentiles and rank correlations are computed on
+demand (`streams.influence.scoring`), by `records` (`streams.influence.reports`), at emission
+boundaries.
 
 The retweet graph holds the window's retweets whose attributed parent user is known and is not
 the retweeter; its nodes are exactly those edges' ends. A user's `followers` is the latest known
 count (by event time) among their live posts, None for users only seen as targets.
 
 Cascades come from the cascade reconstruction through `observe_cascade`: the latest state of a
-cascade, which belongs to the window by its root's time. Over the window, per user:
-`cascades_started` counts roots of size >= 2, `mean_cascade_size` averages the size of all roots
-(Bakshy et al.'s per-seed influence), `mean_structural_virality` averages over roots of size >= 2.
-
-Score (in [0, 1), followers deliberately absent)::
-
-    score = 0.35 * pct(retweets + quotes received)      amplification: posts that travel
-          + 0.25 * pct(mean cascade size - 1)           reach per post, every generation counted
-          + 0.25 * pct(pagerank)                        being relayed by accounts that are relayed
-          + 0.15 * pct(replies + mentions + likes received)   engagement without spread
-
-where `pct(v)` is v's mid-rank percentile among active users, `(average rank - 1/2) / n` on
-(0, 1), and 0 when v is 0 (no evidence is not median evidence). See `SCORE_WEIGHTS` for why
-these weights. PageRank runs on the retweet graph (damping `pagerank_alpha`), 0 for users
-outside it. Rank 1 is the highest score, ties broken by user id.
-
-Active users are those who posted or received anything in the window (a live cascade root counts
-as a post). Among those with known followers, the top 1% and 10% by followers are the first
-`ceil(share * n)` by followers descending, ties by user id. The summary reports Spearman's rho
-(average ranks for ties) of followers vs retweets received over all of them and over each tier,
-None when a tier has fewer than 3 users or a constant vector; `collective_share`, the fraction of
-the window's retweet-graph weight (retweets) whose attributed parent user is outside the top 1%,
-None without retweets; and how many users are micro-influencers: ranked within the top
-`micro_top_rank_share` of active users (rounded up), with known followers at or below the
-`micro_max_follower_percentile` quantile of active users' known followers.
+cascade, which belongs to the window by its root's time.
 
 Timeline (span 10; one retweet of `a` by `b` at 2, one reply by `c` to `a` at 9)::
 
@@ -64,30 +27,27 @@ Nothing here reads a clock or does I/O.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
 import networkx as nx
-import numpy as np
 
 from models.event import TweetEvent
 from models.records import InfluenceRecord, InfluenceSummary, Trigger
 from streams.chambers.communities import UserGraph
+from streams.influence import export, reports, scoring
+from streams.influence.config import InfluenceConfig
+from streams.influence.credits import CONVERSATION, EDGE, RECEIVED, RETWEET, Credit, interactions
 from streams.influence.pagerank import pagerank
+from streams.influence.scoring import Ranking
 from streams.window import Admission, SlidingWindow, bump
 
+__all__ = ["Influence", "InfluenceConfig"]
+
 SNAPSHOT_VERSION = 1
-
-_RETWEET, _EDGE, _QUOTE, _REPLY, _MENTION, _LIKE = "rt", "to", "qt", "re", "at", "lk"
-_RECEIVED = (_RETWEET, _QUOTE, _REPLY, _MENTION, _LIKE)  # the counters kept per user
-_CONVERSATION = frozenset((_REPLY, _MENTION))  # the conversation layer's interactions
-
-Credit = tuple[str, str]
-"""One interaction an event creates: (code, user credited); `to` is a retweet graph edge."""
 
 Post = tuple[str, int | None, tuple[Credit, ...], datetime]
 """The window's event item: (author, author's followers if known, credits, event time)."""
@@ -95,123 +55,11 @@ Post = tuple[str, int | None, tuple[Credit, ...], datetime]
 Root = tuple[str, int, float | None]
 """A cascade's latest state: (root user, size, structural virality)."""
 
-CascadeStats = tuple[int, float, float | None]
-"""A user's live roots: (cascades started, mean cascade size, mean structural virality)."""
-
-Floats = np.ndarray[Any, np.dtype[np.float64]]
-
-_NO_CASCADES: tuple[int, None, None] = (0, None, None)  # the statistics of a user without live roots
-
 # Stop PageRank's power iteration when the L1 change of the whole vector is below this: it sums
 # to 1, so the result is then accurate to ~alpha/(1-alpha) times as much, whatever the graph's
 # size. (networkx's `tol` is per node, so it is divided by the node count.)
 PAGERANK_L1_TOL = 1e-10
 PAGERANK_MAX_ITER = 1000
-
-SCORE_WEIGHTS: Mapping[str, float] = MappingProxyType(
-    {"amplification": 0.35, "cascade_reach": 0.25, "pagerank": 0.25, "conversation": 0.15}
-)
-"""Weights of the score's percentile components; they sum to 1.
-
-Amplification (retweets + quotes received) is the most direct evidence that a user's posts
-travel: Cha et al.'s retweet influence, which among top accounts barely tracks followers
-(rho ~ 0.1). Cascade reach (mean cascade size - 1, Bakshy et al.) counts every generation, not
-only direct retweets, and is a mean so that volume alone is not rewarded. PageRank on the
-retweet graph (credit flows from retweeter to the attributed parent) adds transitivity: being
-relayed by accounts that are themselves relayed, and credits relays inside cascades. These two
-complete the picture of travel at equal weight. Conversation (replies + mentions, Cha et al.'s
-mention influence) is engagement, but not spread, and replies may be hostile: lowest weight.
-Likes, where the network has them, join this term: engagement received that spreads nothing.
-Travel thus carries 0.85 of the score, and followers none, so a small account whose posts spread
-outranks a large one whose posts do not.
-"""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InfluenceConfig:
-    """The window (`span`, and `lateness`, reported in records) and the metric's parameters.
-
-    `top_share_1`/`top_share_10`: the shares of active users with known followers, by followers,
-    that make the "top 1%" and "top 10%" (rounded up). `micro_top_rank_share`: the share of active
-    users by rank (rounded up) within which a micro-influencer must rank, with followers at or
-    below the `micro_max_follower_percentile` quantile (linear interpolation) of active users'
-    known followers.
-    """
-
-    span: timedelta
-    lateness: timedelta
-    top_share_1: float = 0.01
-    top_share_10: float = 0.10
-    pagerank_alpha: float = 0.85
-    micro_max_follower_percentile: float = 0.5
-    micro_top_rank_share: float = 0.1
-
-    def __post_init__(self) -> None:
-        """Reject parameters outside their ranges."""
-        if self.span <= timedelta(0):
-            raise ValueError(f"span must be positive, got {self.span}")
-        for name in ("top_share_1", "top_share_10", "micro_top_rank_share", "micro_max_follower_percentile"):
-            if not 0 < getattr(self, name) <= 1:
-                raise ValueError(f"{name} must be in (0, 1], got {getattr(self, name)}")
-        if not 0 < self.pagerank_alpha < 1:
-            raise ValueError(f"pagerank_alpha must be in (0, 1), got {self.pagerank_alpha}")
-
-
-def interactions(event: TweetEvent, parent_user_id: str | None = None) -> tuple[Credit, ...]:
-    """The interactions `event` creates (see the module docstring), self-interactions left out.
-
-    >>> from datetime import UTC, datetime
-    >>> t0 = datetime(2024, 1, 1, tzinfo=UTC)
-    >>> rt = TweetEvent(id="2", user_id="b", at=t0, retweet_of="1", retweet_of_user="a")
-    >>> interactions(rt, parent_user_id="c")
-    (('rt', 'a'), ('to', 'c'))
-    """
-    author = event.user_id
-    found: list[Credit] = []
-    if event.like_of is not None:
-        liked = event.like_of_user
-        return ((_LIKE, liked),) if liked is not None and liked != author else ()
-    if event.retweet_of is not None:
-        if event.retweet_of_user is not None and event.retweet_of_user != author:
-            found.append((_RETWEET, event.retweet_of_user))
-        parent = parent_user_id or event.retweet_of_user
-        if parent is not None and parent != author:
-            found.append((_EDGE, parent))
-        return tuple(found)
-    if event.quote_of_user is not None and event.quote_of_user != author:
-        found.append((_QUOTE, event.quote_of_user))
-    if event.reply_to_user is not None and event.reply_to_user != author:
-        found.append((_REPLY, event.reply_to_user))
-    # A set, not a search of `found`: a message may name tens of thousands of users.
-    passed = {author, event.reply_to_user}
-    for user in event.mentions:
-        if user not in passed:
-            passed.add(user)
-            found.append((_MENTION, user))
-    return tuple(found)
-
-
-def _top_count(share: float, n: int) -> int:
-    # Rounded before `ceil` so that 0.1 * 30 = 3.0000000000000004 gives 3, not 4.
-    return math.ceil(round(share * n, 9))
-
-
-def spearman(x: list[int], y: list[int]) -> float | None:
-    """Spearman's rank correlation (average ranks for ties), None when undefined or unreliable:
-    fewer than 3 pairs, or a constant vector.
-
-    >>> round(spearman([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]), 12)  # 1 - 6 * 4 / (5 * 24)
-    0.8
-    >>> spearman([1, 2, 3], [7, 7, 7]) is None
-    True
-    """
-    # scipy would return nan, with a warning, for a constant vector.
-    if len(x) < 3 or len(set(x)) < 2 or len(set(y)) < 2:
-        return None
-    from scipy import stats  # noqa: PLC0415 - see `_percentiles`
-
-    return float(stats.spearmanr(x, y).statistic)
-
 
 def _encode_post(post: Post) -> list[Any]:
     author, followers, found, at = post
@@ -222,55 +70,6 @@ def _encode_post(post: Post) -> list[Any]:
 def _decode_post(data: list[Any]) -> Post:
     author, followers, found, at = data
     return author, followers, tuple((code, user) for code, user in found), datetime.fromisoformat(at)
-
-
-def _percentiles(values: Floats) -> Floats:
-    # scipy.stats takes half a second to import, half of what every command and the analyzer
-    # process spend starting: it is imported where used, at records and refreshes.
-    from scipy import stats  # noqa: PLC0415
-
-    ranks = np.asarray(stats.rankdata(values, method="average"), dtype=np.float64)
-    return np.where(values > 0, (ranks - 0.5) / len(values), 0.0)
-
-
-def _aligned(
-    values: Mapping[str, float], position: Mapping[str, int], dtype: type[np.int64 | np.float64]
-) -> np.ndarray[Any, Any]:
-    """`values` as an array indexed by `position` (which holds every key), 0 elsewhere."""
-    aligned = np.zeros(len(position), dtype=dtype)
-    places = np.fromiter(map(position.__getitem__, values), np.intp, count=len(values))
-    aligned[places] = np.fromiter(values.values(), dtype, count=len(values))
-    return aligned
-
-
-def _summarize_roots(roots: Mapping[str, tuple[int, float | None]]) -> CascadeStats:
-    """One user's cascade statistics from their live roots, root id -> (size, virality)."""
-    sizes = [size for size, _ in roots.values()]
-    spread = [v for size, v in roots.values() if size >= 2 and v is not None]
-    started = sum(size >= 2 for size in sizes)
-    # fsum is exactly rounded: the means do not depend on the order roots came in.
-    virality = math.fsum(spread) / len(spread) if spread else None
-    return started, math.fsum(sizes) / len(sizes), virality
-
-
-@dataclass(frozen=True, slots=True)
-class _Ranking:
-    """One on-demand computation over the active users, `users` sorted by id: `order`, their
-    positions in `users` by rank, and what the records need: `rank` by user, `score`, `pagerank`
-    and the `received` counts as plain lists aligned with `users`, `cascades` by user.
-    """
-
-    users: list[str]
-    order: list[int]
-    rank: dict[str, int]
-    score: list[float]
-    pagerank: list[float]
-    received: dict[str, list[int]]  # interaction code -> counts
-    cascades: dict[str, CascadeStats]  # users with live roots only
-
-    def score_of(self, user: str) -> float:
-        """The active `user`'s score."""
-        return self.score[self.order[self.rank[user] - 1]]
 
 
 @dataclass(slots=True)
@@ -302,13 +101,13 @@ class Influence:
     # The retweet graph as index arrays, built on demand and kept until an edge changes: PageRank
     # and the retweet layer of `streams.chambers.echo` read the same one.
     _endorsements: UserGraph | None = None
-    _ranked: _Ranking | None = None  # the last `_ranking`, until anything changes
+    _ranked: Ranking | None = None  # the last `_ranking`, until anything changes
 
     def __post_init__(self) -> None:
         """Start empty."""
         self._posts = SlidingWindow(self.config.span)
         self._roots = SlidingWindow(self.config.span)
-        self._received = {code: {} for code in _RECEIVED}
+        self._received = {code: {} for code in RECEIVED}
 
     # -- input ------------------------------------------------------------------------------
 
@@ -370,7 +169,7 @@ class Influence:
                 self._followers[author] = (followers, at)
         for code, user in found:
             presence[user] = presence.get(user, 0) + 1
-            if code == _EDGE:
+            if code == EDGE:
                 edge = (author, user)
                 edges = self._edges
                 edges[edge] = edges.get(edge, 0) + 1
@@ -381,7 +180,7 @@ class Influence:
             else:
                 counter = self._received[code]
                 counter[user] = counter.get(user, 0) + 1
-                if code in _CONVERSATION:
+                if code in CONVERSATION:
                     talk = (author, user)
                     self._talk[talk] = self._talk.get(talk, 0) + 1
         self._ranked = None
@@ -396,14 +195,14 @@ class Influence:
                 del self._followers[author]
         for code, user in found:
             bump(self._presence, user, -1)
-            if code == _EDGE:
+            if code == EDGE:
                 bump(self._edges, (author, user), -1)
                 bump(self._in_weight, user, -1)
                 self._pagerank_stale = True
                 self._endorsements = None
             else:
                 bump(self._received[code], user, -1)
-                if code in _CONVERSATION:
+                if code in CONVERSATION:
                     bump(self._talk, (author, user), -1)
         self._ranked = None
 
@@ -424,42 +223,14 @@ class Influence:
 
     # -- on demand ------------------------------------------------------------------------------
 
-    def _ranking(self) -> _Ranking:
+    def _ranking(self) -> Ranking:
         if self._ranked is None:
             self._ranked = self._rank()
         return self._ranked
 
-    def _rank(self) -> _Ranking:
-        # One sort by id: it breaks score ties, and fixes PageRank's node order (its float sums
-        # follow it, so it must not depend on the order in which edges came and went: a restored
-        # state has another history). Everything else indexes users by their place in it.
-        users = sorted(self._presence)
-        position = dict(zip(users, range(len(users)), strict=True))
+    def _rank(self) -> Ranking:
         self._refresh_pagerank()
-        pagerank = _aligned(self._pagerank, position, np.float64)
-        received = {code: _aligned(self._received[code], position, np.int64) for code in _RECEIVED}
-        cascades = {user: _summarize_roots(roots) for user, roots in self._user_roots.items()}
-        reach = {user: mean_size - 1 for user, (_, mean_size, _) in cascades.items()}
-        columns = {
-            "amplification": received[_RETWEET] + received[_QUOTE],
-            "cascade_reach": _aligned(reach, position, np.float64),
-            "pagerank": pagerank,
-            "conversation": received[_REPLY] + received[_MENTION] + received[_LIKE],
-        }
-        total = np.zeros(len(users))
-        for name, weight in SCORE_WEIGHTS.items():
-            total += weight * _percentiles(columns[name].astype(np.float64))
-        # Highest score first; a stable sort leaves ties in `users`' order, by id.
-        order: list[int] = np.argsort(-total, kind="stable").tolist()
-        return _Ranking(
-            users=users,
-            order=order,
-            rank=dict(zip(map(users.__getitem__, order), range(1, len(order) + 1), strict=True)),
-            score=total.tolist(),
-            pagerank=pagerank.tolist(),
-            received={code: counts.tolist() for code, counts in received.items()},
-            cascades=cascades,
-        )
+        return scoring.rank(self._presence, self._pagerank, self._received, self._user_roots)
 
     def _refresh_pagerank(self) -> None:
         """Recompute `_pagerank`, user -> PageRank for the retweet graph's users in id order, if
@@ -503,77 +274,26 @@ class Influence:
         cascades), mostly in numpy, and building the records.
         """
         ranking = self._ranking()
-        known = self._known_followers()
-        micro = self._micro(ranking, known)
+        # All of them are active: the posts that told their followers are live.
+        known = reports.known_followers(self._followers)
+        micro = reports.micro_influencers(self.config, ranking, known)
         common: dict[str, Any] = {
             "at": at,
             "window": self.config.span,
             "lateness": self.config.lateness,
             "trigger": trigger,
         }
-        retweets, quotes, replies, mentions, likes = (ranking.received[c] for c in _RECEIVED)
-        records = []
-        for rank, i in enumerate(ranking.order[:top], start=1):
-            user = ranking.users[i]
-            started, mean_size, mean_virality = ranking.cascades.get(user, _NO_CASCADES)
-            followers = self._followers.get(user)
-            records.append(
-                InfluenceRecord(
-                    **common,
-                    user_id=user,
-                    rank=rank,
-                    score=ranking.score[i],
-                    followers=None if followers is None else followers[0],
-                    retweets_received=retweets[i],
-                    quotes_received=quotes[i],
-                    replies_received=replies[i],
-                    mentions_received=mentions[i],
-                    likes_received=likes[i],
-                    cascades_started=started,
-                    mean_cascade_size=mean_size,
-                    mean_structural_virality=mean_virality,
-                    pagerank=ranking.pagerank[i],
-                    micro_influencer=user in micro,
-                )
-            )
-        summary = self._summary(known, common, active_users=len(ranking.users), micro_count=len(micro))
-        return records, summary
-
-    def _known_followers(self) -> list[tuple[str, int]]:
-        """Active users with known followers, most followed first (ties by user id)."""
-        # All of them are active: the posts that told their followers are live.
-        known = [(user, followers) for user, (followers, _) in self._followers.items()]
-        known.sort(key=lambda pair: (-pair[1], pair[0]))
-        return known
-
-    def _micro(self, ranking: _Ranking, known: list[tuple[str, int]]) -> set[str]:
-        if not known:
-            return set()
-        ceiling = float(np.quantile([f for _, f in known], self.config.micro_max_follower_percentile))
-        best = _top_count(self.config.micro_top_rank_share, len(ranking.users))
-        return {user for user, followers in known if ranking.rank[user] <= best and followers <= ceiling}
-
-    def _summary(
-        self, known: list[tuple[str, int]], common: dict[str, Any], *, active_users: int, micro_count: int
-    ) -> InfluenceSummary:
-        retweets = self._received[_RETWEET]
-
-        def rho(share: float) -> float | None:
-            top = known[: _top_count(share, len(known))]
-            return spearman([f for _, f in top], [retweets.get(u, 0) for u, _ in top])
-
-        total = sum(self._in_weight.values())
-        top_1 = [u for u, _ in known[: _top_count(self.config.top_share_1, len(known))]]
-        to_top = sum(self._in_weight.get(u, 0) for u in top_1)
-        return InfluenceSummary(
-            **common,
-            spearman_followers_retweets=rho(1.0),
-            spearman_followers_retweets_top10=rho(self.config.top_share_10),
-            spearman_followers_retweets_top1=rho(self.config.top_share_1),
-            collective_share=(total - to_top) / total if total else None,
-            active_users=active_users,
-            micro_influencers=micro_count,
+        records = reports.influence_records(ranking, self._followers, micro, common, top)
+        summary = reports.summary(
+            self.config,
+            known,
+            self._received[RETWEET],
+            self._in_weight,
+            common,
+            active_users=len(ranking.users),
+            micro_count=len(micro),
         )
+        return records, summary
 
     def endorsement_edges(self) -> Mapping[tuple[str, str], int]:
         """The window's retweet edges, (retweeter, attributed parent user) -> retweets (read-only)."""
@@ -616,27 +336,11 @@ class Influence:
         return len(self._presence)
 
     def retweet_graph(self) -> nx.DiGraph[str]:
-        """The window's retweet graph (a new one each call): edges retweeter -> attributed parent
-        user, `weight` = retweets. Node attributes `followers` (when known), `retweets_received`,
-        `pagerank`, `score`, `rank`: plain ints and floats, ready for `nx.write_graphml` /
-        `nx.write_gexf`. Nodes come in id order.
-        """
+        """The window's retweet graph with each user's influence (`streams.influence.export`)."""
         ranking = self._ranking()
-        graph: nx.DiGraph[str] = nx.DiGraph()
-        users = sorted({user for edge in self._edges for user in edge})
-        graph.add_nodes_from((user, self._node_attributes(user, ranking)) for user in users)
-        graph.add_weighted_edges_from((a, b, w) for (a, b), w in self._edges.items())
-        return graph
-
-    def _node_attributes(self, user: str, ranking: _Ranking) -> dict[str, Any]:
-        """A retweet graph user's attributes, as `retweet_graph` promises them."""
-        known = self._followers.get(user)
-        attrs: dict[str, Any] = {} if known is None else {"followers": known[0]}
-        attrs["retweets_received"] = self._received[_RETWEET].get(user, 0)
-        attrs["pagerank"] = self._pagerank[user]
-        attrs["score"] = ranking.score_of(user)
-        attrs["rank"] = ranking.rank[user]
-        return attrs
+        return export.retweet_graph(
+            self._edges, self._followers, self._received[RETWEET], self._pagerank, ranking
+        )
 
     # -- persistence ----------------------------------------------------------------------------
 
