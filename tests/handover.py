@@ -41,6 +41,15 @@ def expect(deployment: Deployment, directory: Path) -> Expected:
     return Expected(recording=recording, total=total, final=Final.of(offline))
 
 
+def halves(recording: Path, directory: Path) -> tuple[Path, Path]:
+    """The first and second halves of `recording`'s lines, as two recordings in `directory`."""
+    lines = recording.read_bytes().splitlines(keepends=True)
+    first, second = directory / "first.jsonl", directory / "second.jsonl"
+    first.write_bytes(b"".join(lines[: len(lines) // 2]))
+    second.write_bytes(b"".join(lines[len(lines) // 2 :]))
+    return first, second
+
+
 def assert_final_equals_offline(
     deployment: Deployment, expected: Expected, logs: Path, seconds: float = 180
 ) -> None:

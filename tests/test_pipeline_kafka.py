@@ -242,6 +242,22 @@ def test_malformed_messages_are_dead_lettered_with_their_reason(
         assert worker.poll() is None
         for reason in BAD_MESSAGES:
             assert deployment.metric("resonance_rejected_total", reason=reason) == 1, reason
+        # Among the good tweets (`_good`), in whichever order the two halves of the cycle reach
+        # the conversation stage: the first starts a cascade at the other's id, which it has not
+        # seen (unseen original 1), and the second, whose own id now roots that cascade, is
+        # ignored (conflicting 1); g3 starts a cascade at "never-seen" (unseen original 2), and
+        # g4 joins it.
+        wait_for(
+            lambda: (
+                (
+                    deployment.metric("resonance_cascade_conflicting_retweets_total"),
+                    deployment.metric("resonance_cascade_unseen_originals_total"),
+                )
+                == (1, 2)
+            ),
+            seconds=30,
+            what="the retweet cycle and the retweets of unseen tweets counted on /metrics",
+        )
     by_reason = {dict(m.headers)["resonance.reason"].decode(): m for m in dead}
     assert set(by_reason) == set(BAD_MESSAGES)
     for reason, message in by_reason.items():

@@ -16,7 +16,7 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from handover import SETTINGS, assert_final_equals_offline, expect, replaying
+from handover import SETTINGS, assert_final_equals_offline, expect, halves, replaying
 from support import Deployment, new_deployment, running_worker, uncommitted, wait_for
 
 pytestmark = pytest.mark.kafka
@@ -70,13 +70,10 @@ def test_a_commit_ahead_of_the_checkpoints_is_caught(kafka_bootstrap: str, tmp_p
     """
     deployment = new_deployment(kafka_bootstrap, tmp_path)
     expected = expect(deployment, tmp_path)
-    lines = expected.recording.read_bytes().splitlines(keepends=True)
-    halves = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
-    halves[0].write_bytes(b"".join(lines[: len(lines) // 2]))
-    halves[1].write_bytes(b"".join(lines[len(lines) // 2 :]))
+    first, second = halves(expected.recording, tmp_path)
 
     with running_worker(deployment, tmp_path / "first.log", **SETTINGS):
-        assert deployment.run("replay", str(halves[0])).returncode == 0
+        assert deployment.run("replay", str(first)).returncode == 0
         wait_for(
             lambda: (
                 deployment.metric("resonance_tweets_accepted_total") > 0
@@ -85,7 +82,7 @@ def test_a_commit_ahead_of_the_checkpoints_is_caught(kafka_bootstrap: str, tmp_p
             seconds=120,
             what="the first half checkpointed and committed",
         )
-    assert deployment.run("replay", str(halves[1])).returncode == 0
+    assert deployment.run("replay", str(second)).returncode == 0
     commit_to_end(deployment, deployment.input_topic)
     assert uncommitted(deployment)[deployment.input_topic] == 0
 
