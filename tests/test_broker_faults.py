@@ -57,11 +57,15 @@ def test_a_worker_recovers_by_itself_from_a_broker_stopped_for_30_seconds(
         own_kafka.down()
         wait_for(lambda: reachable(deployment) == 0, seconds=20, what="the gauge to say the broker is gone")
         assert said(log, "WARNING", "the Kafka brokers do not answer")
-        # The outage lasts until the worker has heard nothing for 30 s, as its own gauge says.
+        # The outage lasts until the worker has heard nothing for 30 s, as its own gauge says,
+        # and has said so again, as an error.
         wait_for(
-            lambda: deployment.metric("resonance_broker_silence_seconds") >= OUTAGE_SECONDS,
+            lambda: (
+                deployment.metric("resonance_broker_silence_seconds") >= OUTAGE_SECONDS
+                and said(log, "ERROR", "the Kafka brokers have not answered for 3")
+            ),
             seconds=OUTAGE_SECONDS + 30,
-            what=f"{OUTAGE_SECONDS} s without the broker",
+            what=f"{OUTAGE_SECONDS} s without the broker, and the error saying so",
             interval=1,
         )
         assert worker.poll() is None, "the worker exited while the broker was away"
@@ -89,8 +93,9 @@ def test_a_broker_that_never_comes_back_is_reported_not_waited_for_silently(
     own_kafka: LocalKafka, tmp_path: Path
 ) -> None:
     """The broker stops for good: the worker keeps running and serving /metrics, where
-    `resonance_broker_reachable` is 0 and the silence grows, and its log warns at once, then
-    repeats an error every 30 s naming how long the broker has been gone.
+    `resonance_broker_reachable` stays 0 and the silence grows with the clock, and its log warns
+    at once. The error it then repeats every 30 s is checked by the test above, which waits that
+    long anyway, and in `tests/test_broker_watch.py`.
     """
     deployment = new_deployment(own_kafka.bootstrap, tmp_path)
     log = tmp_path / "worker.log"
@@ -99,15 +104,15 @@ def test_a_broker_that_never_comes_back_is_reported_not_waited_for_silently(
         own_kafka.down()
         wait_for(lambda: reachable(deployment) == 0, seconds=20, what="the gauge to say the broker is gone")
         assert said(log, "WARNING", "the Kafka brokers do not answer")
+        silence = deployment.metric("resonance_broker_silence_seconds")
         wait_for(
-            lambda: said(log, "ERROR", "the Kafka brokers have not answered for 3"),
-            seconds=60,
-            what="the periodic error after 30 s",
+            lambda: deployment.metric("resonance_broker_silence_seconds") >= silence + 5,
+            seconds=20,
+            what="the silence to grow by 5 s",
             interval=1,
         )
         assert worker.poll() is None
         assert reachable(deployment) == 0
-        assert deployment.metric("resonance_broker_silence_seconds") >= OUTAGE_SECONDS
         # Faust's orderly stop waits for the broker too (30 s here, then the kill): not this
         # test's subject, so the worker is killed at once.
         worker.kill()
