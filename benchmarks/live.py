@@ -316,7 +316,7 @@ def running_worker(deployment: Deployment, log: Path, stop: Stop) -> Iterator[su
     """
     with log.open("wb") as out:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "agents", "worker", "-l", "info"],
+            [sys.executable, "-m", "cli", "worker", "-l", "info"],
             env=deployment.env(),
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -10,6 +10,7 @@ other tests. Timeline of the first test (wall time):
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -102,8 +103,10 @@ def test_a_broker_that_never_comes_back_is_reported_not_waited_for_silently(
     with running_worker(deployment, log) as worker:
         wait_for(lambda: reachable(deployment) == 1, seconds=30, what="the broker seen at first")
         own_kafka.down()
+        gone = time.monotonic()
         wait_for(lambda: reachable(deployment) == 0, seconds=20, what="the gauge to say the broker is gone")
         assert said(log, "WARNING", "the Kafka brokers do not answer")
+        reported_after = time.monotonic() - gone
         silence = deployment.metric("resonance_broker_silence_seconds")
         wait_for(
             lambda: deployment.metric("resonance_broker_silence_seconds") >= silence + 5,
@@ -113,6 +116,7 @@ def test_a_broker_that_never_comes_back_is_reported_not_waited_for_silently(
         )
         assert worker.poll() is None
         assert reachable(deployment) == 0
+        record_figures("broker_gone", seconds_until_reported=round(reported_after, 1))
         # Faust's orderly stop waits for the broker too (30 s here, then the kill): not this
         # test's subject, so the worker is killed at once.
         worker.kill()

@@ -17,6 +17,7 @@ from support import (
     create_topics,
     new_deployment,
     produce,
+    record_figures,
     records,
     running_worker,
     wait_for,
@@ -267,3 +268,12 @@ def test_malformed_messages_are_dead_lettered_with_their_reason(
         assert int(headers["resonance.source.offset"]) == 2 * list(BAD_MESSAGES).index(reason)
         assert headers["resonance.detail"]
     assert len(dead) == len(BAD_MESSAGES)
+    record_figures(
+        "hostile_input",
+        kinds=len(BAD_MESSAGES),
+        sent=len(sent),
+        accepted=len(BAD_MESSAGES),  # one good tweet after each bad message, every one accepted
+        duplicates=0,
+        dead_letters=len(dead),
+        lost=0,
+    )
