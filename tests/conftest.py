@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from cli.broker import BrokerError, BrokerSecurity, LocalKafka, free_ports
 from cli.native import stale_warning
@@ -54,9 +58,32 @@ def own_kafka(tmp_path: Path) -> Iterator[LocalKafka]:
     broker = LocalKafka(tmp_path / "kafka", port, controller_port, partitions=2)
     _start_or_fail(broker, "the test's own Kafka broker")
     try:
+        _wait_until_it_creates_topics(broker.bootstrap)
         yield broker
     finally:
         broker.down()
+
+
+def _wait_until_it_creates_topics(bootstrap: str, seconds: float = 60) -> None:
+    """Wait until a freshly started broker creates a topic: on a loaded machine it answered
+    metadata while still fenced, and a worker started then crashed creating its topics ("All
+    brokers are currently fenced").
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+        try:
+            admin.create_topics([NewTopic("ready", 1, 1)])
+        except TopicAlreadyExistsError:  # an earlier attempt did create it
+            return
+        except KafkaError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+        else:
+            return
+        finally:
+            admin.close()
 
 
 def _start_or_fail(broker: LocalKafka, what: str) -> None:
