@@ -74,11 +74,13 @@ bench: native
 	$(BIN)/python benchmarks/run.py
 
 # The handover tests alone (kill -9 and restart, workers joining and leaving), repeated; they are
-# part of `make test` too. Timing-sensitive by nature, so worth repeating: STRESS_RUNS=5 make stress
+# part of `make test` too, where the repeated kill -9 kills twice: here it kills STRESS_KILLS (5)
+# times. Timing-sensitive by nature, so worth repeating: STRESS_RUNS=5 make stress
 STRESS_RUNS ?= 3
+STRESS_KILLS ?= 5
 stress: native
 	$(BIN)/resonance kafka fetch
-	for run in $$(seq $(STRESS_RUNS)); do $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_restart.py tests/test_rebalance.py || exit 1; done
+	for run in $$(seq $(STRESS_RUNS)); do RESONANCE_TEST_KILLS=$(STRESS_KILLS) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_restart.py tests/test_rebalance.py || exit 1; done
 
 lint: install
 	$(BIN)/ruff check .

@@ -52,13 +52,16 @@ STREAM_LIMIT = 1 << 30  # the largest answer the pipe reader takes (a snapshot o
 @dataclass(frozen=True, slots=True)
 class Observed:
     """What a batch caused: its records, the late and dropped events among it, and the
-    analyzer's count of disordered retweets before and after it.
+    analyzer's count of disordered retweets before and after it, and the cascade forest's
+    counts it raised (`CascadeForest.conflicting_retweets`, `unseen_originals`).
     """
 
     records: list[Record]
     late: int
     dropped: int
     disordered: tuple[int, int]
+    conflicting_retweets: int = 0  # retweets the cascades ignored, among the batch's
+    unseen_originals: int = 0  # cascades the batch started at a retweet of a tweet never seen
 
 
 class AnalyzerFailedError(RuntimeError):
@@ -110,8 +113,8 @@ class AnalyzerProcess:
             await self._room.wait()
 
         async def observed(answer: bytes) -> None:
-            records, late, dropped, disordered = pickle.loads(answer)  # noqa: S301 - from our child
-            await then(Observed(records, late, dropped, tuple(disordered)))
+            records, late, dropped, disordered, cascades = pickle.loads(answer)  # noqa: S301 - from our child
+            await then(Observed(records, late, dropped, tuple(disordered), *cascades))
 
         self._request(_OBSERVE, batch, observed)
 
@@ -231,14 +234,15 @@ def _follower_graph(settings: Settings) -> Mapping[str, frozenset[str]] | None:
 
 def _observed(analyzer: Analyzer, payload: bytes) -> bytes:
     """What a batch caused, pickled: its records, late and dropped counts, disordered before and
-    after. A tuple, not an `Observed`: this module runs as __main__ here, and pickle names classes
-    by their module.
+    after, conflicting retweets and unseen originals among it. A tuple, not an `Observed`: this
+    module runs as __main__ here, and pickle names classes by their module.
     """
     late, dropped, disordered = (
         analyzer.late_events,
         analyzer.dropped_events,
         analyzer.disordered_retweets,
     )
+    conflicting, unseen = analyzer.conflicting_retweets, analyzer.unseen_originals
     records = []
     for _, native in decode_events(payload):
         records += analyzer.observe(parse_native(native))
@@ -248,6 +252,7 @@ def _observed(analyzer: Analyzer, payload: bytes) -> bytes:
             analyzer.late_events - late,
             analyzer.dropped_events - dropped,
             (disordered, analyzer.disordered_retweets),
+            (analyzer.conflicting_retweets - conflicting, analyzer.unseen_originals - unseen),
         )
     )
 

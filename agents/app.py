@@ -11,7 +11,7 @@ from typing import Any
 import faust
 from prometheus_client import CollectorRegistry
 
-from agents import accept, conversation, dashboard, hashtag_window, ingest, loop_lag
+from agents import accept, broker_watch, conversation, dashboard, hashtag_window, ingest, loop_lag
 from agents.checkpoints import CHECKPOINT_MAX_BYTES
 from agents.faust_sensors import setup_faust_sensors
 from agents.instruments import Instruments
@@ -75,6 +75,8 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
     )
     setup_faust_sensors(app, registry)
     app.task(loop_lag.watcher(registry), on_leader=False)
+    probe = broker_watch.metadata_probe(settings)
+    app.task(broker_watch.watcher(registry, probe, bootstrap=settings.bootstrap_servers), on_leader=False)
     topics = Topics.declare(app, settings)
     app.task(topics.create_outputs, on_leader=False)
     instruments = Instruments.create(registry, top_n=settings.top_n)

@@ -90,6 +90,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         late_events.add(observed.late, observed.dropped)
         before, after = observed.disordered
         instruments.disordered.inc(after - before)
+        instruments.cascade_counts(observed.conflicting_retweets, observed.unseen_originals)
         warn_disorder(before, after)
 
     async def observe(event: Any) -> None:

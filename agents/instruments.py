@@ -82,6 +82,8 @@ class Instruments:
     rejected: Counter
     late: Counter
     disordered: Counter
+    conflicting_retweets: Counter
+    unseen_originals: Counter
     records: Counter
     alerts: Counter
     checkpoint_seconds: Histogram
@@ -128,6 +130,17 @@ class Instruments:
                 "(their tree may differ from the time-ordered input's)",
                 registry=registry,
             ),
+            conflicting_retweets=Counter(
+                "resonance_cascade_conflicting_retweets",
+                "Retweets the cascades ignored because their own id already roots a cascade "
+                "(the retweet closing a cycle: A retweets B, then B retweets A)",
+                registry=registry,
+            ),
+            unseen_originals=Counter(
+                "resonance_cascade_unseen_originals",
+                "Cascades started at a retweet of a tweet never seen (normal on a sampled stream)",
+                registry=registry,
+            ),
             records=Counter(
                 "resonance_records_published",
                 "Metric records published",
@@ -166,6 +179,13 @@ class Instruments:
             hashtags=hashtags,
             conversation=conversation,
         )
+
+    def cascade_counts(self, conflicting_retweets: int, unseen_originals: int) -> None:
+        """Count what the cascade forest refused or started without its original (nothing is
+        dead-lettered for either: `streams.cascades`).
+        """
+        self.conflicting_retweets.inc(conflicting_retweets)
+        self.unseen_originals.inc(unseen_originals)
 
     def published(self, record: Record) -> None:
         """Account for one published record in the counters and gauges."""

@@ -670,3 +670,59 @@ def percentile(values: list[float], fraction: float) -> float:
     """The nearest-rank percentile of `values` (not empty)."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+_GARBAGE_AT = "2024-01-01T00:00:00Z"
+
+
+def _native(k: int, **fields: object) -> bytes:
+    """A native tweet `g<k>` with `fields` set, as JSON."""
+    return orjson.dumps({"id": f"g{k}", "user_id": "garbage", "created_at": _GARBAGE_AT} | fields)
+
+
+def _raw(k: int, field: bytes) -> bytes:
+    """A native tweet `g<k>` with one more `"key": value` written as is (what orjson cannot write)."""
+    return _native(k)[:-1] + b", " + field + b"}"
+
+
+# A mix of hostile kinds (README: "Bad input loses nothing"), each dead-lettered with its own
+# reason: cheap refusals (not JSON, not UTF-8, a wrong field) beside costly ones (10,000 levels of
+# nesting, 10,000 hashtags or mentions, a 25,001-character text). Each takes `k`, put in its id
+# where it has one.
+HOSTILE: tuple[Callable[[int], bytes], ...] = (
+    lambda k: b'{"id": "' + str(k).encode() + b'", "user_id": "u"',  # bad_json
+    lambda k: b'{"id": "' + str(k).encode() + b'", "text": "\xff\xfe"}',  # not_utf8
+    lambda _: b"",  # empty
+    lambda k: _native(k, followers="many"),  # wrong_type
+    lambda k: orjson.dumps({"user_id": f"u{k}", "created_at": _GARBAGE_AT}),  # missing_field
+    lambda k: _native(k, retweets=3),  # unknown_field
+    lambda _: b"[" * 10_000 + b"]" * 10_000,  # too_deep
+    lambda k: _raw(k, b'"followers": NaN'),  # not_finite
+    lambda k: _raw(k, b'"text": "\\ud800"'),  # invalid_surrogate
+    lambda k: _raw(k, b'"followers": 18446744073709551616'),  # number_too_large
+    lambda k: _native(k, followers=-1),  # negative_count
+    lambda k: _native(k, created_at="2099-01-01T00:00:00Z"),  # timestamp_in_future
+    lambda k: _native(k, retweet_of=f"g{k}"),  # self_retweet
+    lambda k: _native(k, hashtags=[f"t{i}" for i in range(10_000)]),  # too_many_hashtags
+    lambda k: _native(k, mentions=[str(i) for i in range(10_000)]),  # too_many_mentions
+    lambda k: _native(k, text="a" * 25_001),  # text_too_long
+    lambda k: orjson.dumps({"hello": "world", "k": k}),  # unknown_format
+    lambda _: b'["not an object"]',  # not_an_object
+    lambda k: _native(k, created_at="2006-03-20T00:00:00Z"),  # timestamp_before_twitter
+    lambda k: orjson.dumps({"data": [], "includes": {}, "k": k}),  # empty_page
+)
+
+
+def with_garbage(clean: Sequence[Outgoing], every: int) -> tuple[list[Outgoing], int]:
+    """`clean` with a hostile message (`HOSTILE`, in turn) after every `every - 1` of its messages, so
+    that one message in `every` is garbage (1 in 10: 10% garbage); and how many were added. The
+    garbage goes to the partition its key picks, as another producer's would.
+    """
+    mixed: list[Outgoing] = []
+    added = 0
+    for k, message in enumerate(clean, start=1):
+        mixed.append(message)
+        if k % (every - 1) == 0:
+            mixed.append((None, f"garbage-{added}".encode(), HOSTILE[added % len(HOSTILE)](added)))
+            added += 1
+    return mixed, added

@@ -2,7 +2,7 @@
 """Benchmark Resonance and print a report: ratios against baselines measured in the same run.
 
 Usage: .venv/bin/python benchmarks/run.py [--quick | --full]
-[--only analyze,live,latency,replay,generate,communities,polarization] [--json FILE].
+[--only analyze,live,latency,replay,garbage,generate,communities,polarization] [--json FILE].
 See benchmarks/README.md for what each section measures and how.
 
 Nothing here fails on slow numbers: it measures and reports. Progress goes to stderr; the report
@@ -45,7 +45,7 @@ ANALYZE_TARGET_PER_S = 50_000  # issue 3
 LATENCY_TARGET_S = 1.0  # issue 3
 STEADY_PAUSE = 0.1  # seconds between retweets sent in succession
 REFRESH_TARGET_S = 2.0  # the issue: a one-million-edge window refreshed in at most 2 s
-SECTIONS = ("analyze", "live", "latency", "replay", "generate", "communities", "polarization")
+SECTIONS = ("analyze", "live", "latency", "replay", "garbage", "generate", "communities", "polarization")
 SEED = 7
 DEFAULTS = Settings()
 IDLE_FLUSH = format_duration(DEFAULTS.idle_flush)  # the worker's default
@@ -62,6 +62,8 @@ LIVE_TARGET_PER_S = 4_000  # ... and at this many tweets/s on one worker
 LOAD_RATE = 5_000  # issue 16: cascade latency p99 <= 1 s while this many tweets/s are offered ...
 LOAD_PROBE_EVERY_S = 0.5  # ... measured on a retweet sent this often
 LATENESS = format_duration(DEFAULTS.lateness)
+GARBAGE_EVERY = 10  # issue 18: one message in ten is garbage ...
+GARBAGE_TARGET_RATIO = 0.8  # ... and good traffic keeps at least this share of its clean speed
 DEFAULT_WINDOW = format_duration(DEFAULTS.window)
 WHOLE_WEEK = format_duration(timedelta(hours=HIGGS_WINDOW_HOURS))
 
@@ -652,6 +654,59 @@ def bench_live(tmp: Path, sizes: Sizes, chosen: set[str], partitions: int) -> li
     return [throughput.finish(), *sections] if "live" in chosen else sections
 
 
+def bench_garbage(tmp: Path, sizes: Sizes, partitions: int) -> Section:
+    """Section 3c: the worker's speed on good traffic, clean and with 10% garbage mixed in."""
+    events = sizes.live_events
+    section = Section("garbage", f"3c. good traffic with {100 // GARBAGE_EVERY}% garbage ({events:,} tweets)")
+    with live.private_broker(tmp / "kafka-garbage", partitions, say) as bootstrap:
+        clean = live.Deployment.new(bootstrap, tmp, partitions, IDLE_FLUSH, LIVE_LATENESS)
+        dirty = live.Deployment.new(bootstrap, tmp, partitions, IDLE_FLUSH, LIVE_LATENESS)
+        stream = live.Stream.build(events, SEED, clean.app_id)
+        inputs = {"clean": stream.one_per_message()}
+        inputs["garbage"], added = live.with_garbage(inputs["clean"], GARBAGE_EVERY)
+        garbage_bytes = sum(len(value) for _, key, value in inputs["garbage"] if key.startswith(b"garbage-"))
+        for name, deployment in (("clean", clean), ("garbage", dirty)):
+            say(f"garbage: producing {len(inputs[name]):,} messages ({name}) to {deployment.input_topic}")
+            live.create_topic(bootstrap, deployment.input_topic, partitions)
+            live.produce(bootstrap, deployment.input_topic, inputs[name])
+        runs: dict[str, WorkerRun] = {}
+        counts: dict[str, dict[str, float]] = {}
+        for name, deployment in (("clean", clean), ("garbage", dirty)):
+            with _worker_run(tmp, deployment, stream, len(inputs[name]), f"garbage-{name}") as run:
+                runs[name] = run
+                counts[name] = deployment.metrics() or {}
+    section.method = [
+        f"input: the live section's stream (synth, seed {SEED}, plus its sentinel), one tweet per message,",
+        "  produced before the worker starts, to two fresh deployments on a private broker:",
+        f"  clean: {len(inputs['clean']):,} messages; garbage: the same with a hostile message after",
+        f"  every {GARBAGE_EVERY - 1}th, so one message in {GARBAGE_EVERY} is garbage ({added:,} added,",
+        f"  {mib(garbage_bytes // 1024)}), cycling through {len(live.HOSTILE)} kinds (benchmarks/live.py",
+        "  HOSTILE: not JSON, not UTF-8, wrong fields, 10,000 levels of nesting, NaN, 2**64, 10,000",
+        "  hashtags, 10,000 mentions, a 25,001 character text, a tweet dated 2099, ...), keyed apart,",
+        "  as another producer's would be.",
+        "worker: as in section 2, one run per input, clean first. good tweets/s = the stream's tweets /",
+        "  (the CreateTime of the sentinel's cascade record - the last poll before any consumption).",
+        f"target: garbage / clean >= {GARBAGE_TARGET_RATIO} (issue 18).",
+    ]
+    figures: dict[str, Any] = {"garbage_messages": added, "garbage_bytes": garbage_bytes}
+    for name, run in runs.items():
+        per_s = stream.tweets / (run.done_at - run.start)
+        accepted = counts[name].get("resonance_tweets_accepted_total", 0.0)
+        dead = counts[name].get("resonance_rejected_total", 0.0)
+        figures[name] = {"tweets_per_s": per_s, "seconds": run.done_at - run.start, "accepted": accepted}
+        figures[name]["dead_letters"] = dead
+        section.add(
+            f"{name}: good tweets end to end",
+            f"{per_s:,.0f} tweets/s ({run.done_at - run.start:.2f} s); accepted {accepted:,.0f}, "
+            f"dead letters {dead:,.0f}",
+        )
+    ratio = figures["garbage"]["tweets_per_s"] / figures["clean"]["tweets_per_s"]
+    verdict = "meets" if ratio >= GARBAGE_TARGET_RATIO else "below"
+    section.add("garbage / clean", f"{ratio:.2f} x; target >= {GARBAGE_TARGET_RATIO}: {verdict}")
+    section.data = {"ratio": ratio, **figures}
+    return section.finish()
+
+
 def _live_baselines(
     tmp: Path, bootstrap: str, topic: str, stream: live.Stream, partitions: int
 ) -> dict[str, dict[str, Any]]:
@@ -1047,6 +1102,8 @@ def main(argv: list[str]) -> None:
             higgs = _higgs_input(tmp, sizes.analyze_lines)
             events = sizes.analyze_lines or HIGGS_EVENTS
             sections.append(replay.bench_replay(tmp, higgs, events, args.partitions, say))
+        if "garbage" in args.chosen:
+            sections.append(bench_garbage(tmp, sizes, args.partitions))
         if "generate" in args.chosen:
             sections.append(bench_generate(tmp, sizes, cpu))
         if "communities" in args.chosen:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from cli.broker import BrokerError, BrokerSecurity, LocalKafka, free_ports
 from cli.native import stale_warning
@@ -37,16 +41,58 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     port, controller_port = free_ports(2)
     broker = LocalKafka(tmp_path_factory.mktemp("kafka"), port, controller_port)
-    try:
-        broker.up(wait_seconds=120)
-    except BrokerError as exc:
-        broker.down()
-        reason = f"the test session's Kafka broker did not start: {exc}"
-        raise pytest.fail.Exception(reason, pytrace=False) from None
+    _start_or_fail(broker, "the test session's Kafka broker")
     try:
         yield broker.bootstrap
     finally:
         broker.down()
+
+
+@pytest.fixture
+def own_kafka(tmp_path: Path) -> Iterator[LocalKafka]:
+    """Yield a private broker for one test, which the test may stop and start again (the
+    session's broker serves every other test, and must not go away). Its data stays in
+    `tmp_path`, so a restart keeps every topic. A broker that cannot start fails the test.
+    """
+    port, controller_port = free_ports(2)
+    broker = LocalKafka(tmp_path / "kafka", port, controller_port, partitions=2)
+    _start_or_fail(broker, "the test's own Kafka broker")
+    try:
+        _wait_until_it_creates_topics(broker.bootstrap)
+        yield broker
+    finally:
+        broker.down()
+
+
+def _wait_until_it_creates_topics(bootstrap: str, seconds: float = 60) -> None:
+    """Wait until a freshly started broker creates a topic: on a loaded machine it answered
+    metadata while still fenced, and a worker started then crashed creating its topics ("All
+    brokers are currently fenced").
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+        try:
+            admin.create_topics([NewTopic("ready", 1, 1)])
+        except TopicAlreadyExistsError:  # an earlier attempt did create it
+            return
+        except KafkaError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+        else:
+            return
+        finally:
+            admin.close()
+
+
+def _start_or_fail(broker: LocalKafka, what: str) -> None:
+    """Start `broker`; if it cannot start, fail the test (never skip) with the reason."""
+    try:
+        broker.up(wait_seconds=120)
+    except BrokerError as exc:
+        broker.down()
+        raise pytest.fail.Exception(f"{what} did not start: {exc}", pytrace=False) from None
 
 
 def _certificates(directory: Path, password: str) -> tuple[Path, Path]:
@@ -88,12 +134,7 @@ def secured_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKaf
     )
     port, controller_port = free_ports(2)
     broker = LocalKafka(home, port, controller_port, security=security, partitions=2)
-    try:
-        broker.up(wait_seconds=120)
-    except BrokerError as exc:
-        broker.down()
-        reason = f"the secured Kafka broker did not start: {exc}"
-        raise pytest.fail.Exception(reason, pytrace=False) from None
+    _start_or_fail(broker, "the secured Kafka broker")
     try:
         yield broker
     finally:

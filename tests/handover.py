@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from support import RESONANCE, Deployment, Final, analyze_options, assert_final
 from synth import StreamSpec, write_stream
@@ -29,6 +30,7 @@ class Expected:
     recording: Path
     total: int
     final: Final
+    alerts: list[dict[str, Any]]  # the alert records `analyze` writes, in its order
 
 
 def expect(deployment: Deployment, directory: Path) -> Expected:
@@ -38,7 +40,17 @@ def expect(deployment: Deployment, directory: Path) -> Expected:
     offline = deployment.analyze(
         recording, directory / "offline.jsonl", *analyze_options(SETTINGS), **SETTINGS
     )
-    return Expected(recording=recording, total=total, final=Final.of(offline))
+    alerts = [record for record in offline if record["kind"] == "alert"]
+    return Expected(recording=recording, total=total, final=Final.of(offline), alerts=alerts)
+
+
+def halves(recording: Path, directory: Path) -> tuple[Path, Path]:
+    """The first and second halves of `recording`'s lines, as two recordings in `directory`."""
+    lines = recording.read_bytes().splitlines(keepends=True)
+    first, second = directory / "first.jsonl", directory / "second.jsonl"
+    first.write_bytes(b"".join(lines[: len(lines) // 2]))
+    second.write_bytes(b"".join(lines[len(lines) // 2 :]))
+    return first, second
 
 
 def assert_final_equals_offline(
@@ -52,19 +64,21 @@ def assert_final_equals_offline(
 
 
 @contextmanager
-def replaying(deployment: Deployment, recording: Path, log: Path) -> Iterator[None]:
-    """Replay `recording` at `SPEED` in the background while the block runs; at its end, the
-    replay must have finished, successfully.
+def replaying(
+    deployment: Deployment, recording: Path, log: Path, speed: float = SPEED
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Replay `recording` at `speed` in the background while the block runs (the block gets the
+    replay's process); at its end, the replay must have finished, successfully.
     """
     with log.open("wb") as out:
         replay = subprocess.Popen(
-            [*RESONANCE, "replay", "--speed", str(SPEED), str(recording)],
+            [*RESONANCE, "replay", "--speed", str(speed), str(recording)],
             env=deployment.env(),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
     try:
-        yield
+        yield replay
     finally:
         try:
             replay.wait(timeout=120)

@@ -29,6 +29,7 @@ from synth import StreamSpec
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO.parent / "shared" / "datasets"
 RESONANCE = [sys.executable, "-m", "cli"]
+ARTIFACTS = REPO / "artifacts" / "reliability"
 
 T = TypeVar("T")
 
@@ -43,6 +44,15 @@ ALERTING_SETTINGS = {
     "RESONANCE_ALERT_BURST_WARMUP": "3m",
     "RESONANCE_REFRESH_EVERY": "2m",
 }
+
+
+def record_figures(name: str, **figures: float) -> None:
+    """Write what a reliability test counted to `artifacts/reliability/NAME.json` (the README's
+    reliability table quotes the last run's) and print it (seen with `pytest -s`).
+    """
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / f"{name}.json").write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2))
+    print(f"{name}: {figures}")  # noqa: T201 - the figures are the point
 
 
 def wait_for(check: Callable[[], T | None], *, seconds: float, what: str, interval: float = 0.2) -> T:

@@ -17,6 +17,7 @@ from support import (
     create_topics,
     new_deployment,
     produce,
+    record_figures,
     records,
     running_worker,
     wait_for,
@@ -246,6 +247,22 @@ def test_malformed_messages_are_dead_lettered_with_their_reason(
         assert worker.poll() is None
         for reason in BAD_MESSAGES:
             assert deployment.metric("resonance_rejected_total", reason=reason) == 1, reason
+        # Among the good tweets (`_good`), in whichever order the two halves of the cycle reach
+        # the conversation stage: the first starts a cascade at the other's id, which it has not
+        # seen (unseen original 1), and the second, whose own id now roots that cascade, is
+        # ignored (conflicting 1); g3 starts a cascade at "never-seen" (unseen original 2), and
+        # g4 joins it.
+        wait_for(
+            lambda: (
+                (
+                    deployment.metric("resonance_cascade_conflicting_retweets_total"),
+                    deployment.metric("resonance_cascade_unseen_originals_total"),
+                )
+                == (1, 2)
+            ),
+            seconds=30,
+            what="the retweet cycle and the retweets of unseen tweets counted on /metrics",
+        )
     by_reason = {dict(m.headers)["resonance.reason"].decode(): m for m in dead}
     assert set(by_reason) == set(BAD_MESSAGES)
     for reason, message in by_reason.items():
@@ -255,3 +272,12 @@ def test_malformed_messages_are_dead_lettered_with_their_reason(
         assert int(headers["resonance.source.offset"]) == 2 * list(BAD_MESSAGES).index(reason)
         assert headers["resonance.detail"]
     assert len(dead) == len(BAD_MESSAGES)
+    record_figures(
+        "hostile_input",
+        kinds=len(BAD_MESSAGES),
+        sent=len(sent),
+        accepted=len(BAD_MESSAGES),  # one good tweet after each bad message, every one accepted
+        duplicates=0,
+        dead_letters=len(dead),
+        lost=0,
+    )

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from handover import SETTINGS, Expected, assert_final_equals_offline, expect, replaying
-from support import Deployment, new_deployment, running_worker, uncommitted, wait_for
+from support import Deployment, new_deployment, record_figures, running_worker, uncommitted, wait_for
 
 pytestmark = pytest.mark.kafka
 
@@ -43,6 +43,11 @@ def expected(deployment: Deployment, tmp_path: Path) -> Expected:
 def accepted(worker: Deployment) -> float:
     """How many tweets `worker` counted as new (each worker exports its own)."""
     return worker.metric("resonance_tweets_accepted_total")
+
+
+def duplicates(worker: Deployment) -> float:
+    """How many tweets `worker` counted as repeats."""
+    return worker.metric("resonance_tweets_duplicate_total")
 
 
 def received(worker: Deployment, topic: str) -> float:
@@ -69,6 +74,15 @@ def test_a_worker_joining_mid_stream_takes_over_partitions_without_losing_or_dou
         with running_worker(joiner, tmp_path / "b.log", **SETTINGS):
             assert_final_equals_offline(deployment, expected, tmp_path)
             assert accepted(joiner) > 0, "worker B accepted nothing: it was given no input partition"
+            record_figures(
+                "worker_joins",
+                sent=expected.total,
+                accepted_by_a=accepted(deployment),
+                accepted_by_b=accepted(joiner),
+                duplicates=duplicates(deployment) + duplicates(joiner),
+                dead_letters=0,
+                lost=0,  # the final records equal analyze's, checked above
+            )
 
 
 def test_a_worker_leaving_mid_stream_hands_its_partitions_back_without_losing_or_doubling(
@@ -91,8 +105,18 @@ def test_a_worker_leaving_mid_stream_hands_its_partitions_back_without_losing_or
             )
             conversation = f"{deployment.app_id}-conversation"
             assert received(leaver, conversation) > 0, "worker B does not own the conversation stage"
+            by_b = accepted(leaver), duplicates(leaver)
             worker_b.close()  # SIGTERM, and B has stopped; the replay goes on
             assert_final_equals_offline(deployment, expected, tmp_path)
+            record_figures(
+                "worker_leaves",
+                sent=expected.total,
+                accepted_by_b_before_leaving=by_b[0],
+                accepted_by_a=accepted(deployment),
+                duplicates=by_b[1] + duplicates(deployment),
+                dead_letters=0,
+                lost=0,  # the final records equal analyze's, checked above
+            )
 
 
 def test_a_worker_taking_over_finished_partitions_publishes_their_final_view(
