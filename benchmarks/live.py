@@ -94,6 +94,10 @@ class Deployment:
         app_id = f"bench{uuid.uuid4().hex[:10]}"
         return cls(bootstrap, app_id, free_ports(1)[0], home / app_id, partitions, idle_flush, lateness)
 
+    def another_worker(self, data_dir: Path) -> Deployment:
+        """A second worker of the same group: its own web port and local state."""
+        return dataclasses.replace(self, web_port=free_ports(1)[0], data_dir=data_dir)
+
     def with_settings(self, settings: dict[str, str]) -> Deployment:
         """The same deployment, its worker run with `settings` (environment variables) too."""
         return dataclasses.replace(self, settings=tuple(settings.items()))

@@ -2,7 +2,7 @@
 """Benchmark Resonance and print a report: ratios against baselines measured in the same run.
 
 Usage: .venv/bin/python benchmarks/run.py [--quick | --full]
-[--only analyze,live,latency,replay,garbage,generate,communities,polarization] [--json FILE].
+[--only analyze,live,latency,replay,scale,garbage,generate,communities,polarization] [--json FILE].
 See benchmarks/README.md for what each section measures and how.
 
 Nothing here fails on slow numbers: it measures and reports. Progress goes to stderr; the report
@@ -30,6 +30,7 @@ import live
 import orjson
 import polarization
 import replay
+import scale
 from prometheus_client.samples import Sample
 from report import REPO, Section, Table, footer_text, header_text, load_average, machine_facts, mib, rate
 
@@ -45,7 +46,9 @@ ANALYZE_TARGET_PER_S = 50_000  # issue 3
 LATENCY_TARGET_S = 1.0  # issue 3
 STEADY_PAUSE = 0.1  # seconds between retweets sent in succession
 REFRESH_TARGET_S = 2.0  # the issue: a one-million-edge window refreshed in at most 2 s
-SECTIONS = ("analyze", "live", "latency", "replay", "garbage", "generate", "communities", "polarization")
+SECTIONS = (
+    "analyze", "live", "latency", "replay", "scale", "garbage", "generate", "communities", "polarization"
+)
 SEED = 7
 DEFAULTS = Settings()
 IDLE_FLUSH = format_duration(DEFAULTS.idle_flush)  # the worker's default
@@ -1084,6 +1087,31 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def _worker_sections(tmp: Path, sizes: Sizes, chosen: set[str], partitions: int) -> list[Section]:
+    """The chosen sections that run `resonance worker` on a private broker (2, 2c, 2d, 3, 3c)."""
+    sections: list[Section] = []
+    if chosen & {"live", "latency"}:
+        sections.extend(bench_live(tmp, sizes, chosen, partitions))
+    if "replay" in chosen:
+        higgs = _higgs_input(tmp, sizes.analyze_lines)
+        events = sizes.analyze_lines or HIGGS_EVENTS
+        sections.append(replay.bench_replay(tmp, higgs, events, partitions, say))
+    if "scale" in chosen:
+        sections.append(
+            scale.bench_scale(
+                tmp,
+                events=sizes.live_events,
+                partitions=partitions,
+                lateness=LIVE_LATENESS,
+                idle_flush=IDLE_FLUSH,
+                say=say,
+            )
+        )
+    if "garbage" in chosen:
+        sections.append(bench_garbage(tmp, sizes, partitions))
+    return sections
+
+
 def main(argv: list[str]) -> None:
     """Run the chosen sections; print the report; write the JSON when asked."""
     args = _arguments(argv)
@@ -1096,14 +1124,7 @@ def main(argv: list[str]) -> None:
         tmp = Path(directory)
         if "analyze" in args.chosen:
             sections.append(bench_analyze(tmp, sizes, cpu, args.repeat))
-        if args.chosen & {"live", "latency"}:
-            sections.extend(bench_live(tmp, sizes, args.chosen, args.partitions))
-        if "replay" in args.chosen:
-            higgs = _higgs_input(tmp, sizes.analyze_lines)
-            events = sizes.analyze_lines or HIGGS_EVENTS
-            sections.append(replay.bench_replay(tmp, higgs, events, args.partitions, say))
-        if "garbage" in args.chosen:
-            sections.append(bench_garbage(tmp, sizes, args.partitions))
+        sections.extend(_worker_sections(tmp, sizes, args.chosen, args.partitions))
         if "generate" in args.chosen:
             sections.append(bench_generate(tmp, sizes, cpu))
         if "communities" in args.chosen:

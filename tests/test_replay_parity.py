@@ -121,10 +121,14 @@ def test_inferred_parents_agree_through_several_partitions(kafka_bootstrap: str,
     assert any(r["depth"] >= 2 for r in cascades)
 
 
-def test_two_workers_give_the_records_of_one_analyze(kafka_bootstrap: str, tmp_path: Path) -> None:
-    """Scale-out: two workers of one group split the four partitions of every keyed stage, and
-    the inferred trees, influence, hashtag graph and hashtag counts they publish still equal
-    `analyze`'s, since each cascade's tweets share a partition whichever worker owns it.
+@pytest.mark.parametrize("workers", [2, 3])
+def test_more_workers_give_the_records_of_one_analyze(
+    kafka_bootstrap: str, tmp_path: Path, workers: int
+) -> None:
+    """Scale-out: two or three workers of one group split the four partitions of every keyed
+    stage, and the final records of every kind and the hashtag counts they publish equal
+    `analyze`'s, as one worker's do (the test above, same recording and settings), since each
+    cascade's tweets share a partition whichever worker owns it.
     """
     recording = _network_recording(tmp_path)
-    _live_agrees_with_offline(kafka_bootstrap, tmp_path, recording, INFERRED, workers=2)
+    _live_agrees_with_offline(kafka_bootstrap, tmp_path, recording, INFERRED, workers=workers)
