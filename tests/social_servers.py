@@ -120,6 +120,32 @@ class Mastodon:
             await response.write(b":thump\n\n")
 
 
+@dataclass
+class AppView:
+    """`app.bsky.actor.getProfiles` with `followers` (DID -> count; other DIDs are unknown
+    accounts); the requests numbered in `fail` (1 is the first) are answered 500.
+    """
+
+    followers: dict[str, int]
+    fail: set[int] = field(default_factory=set)
+    requests: list[list[str]] = field(default_factory=list)  # the actors of each request
+
+    async def get_profiles(self, request: web.Request) -> web.Response:
+        """`/xrpc/app.bsky.actor.getProfiles?actors=...`: the profiles known, as the AppView does."""
+        actors = request.query.getall("actors", [])
+        self.requests.append(actors)
+        if not 1 <= len(actors) <= 25:  # the lexicon's bound
+            return web.json_response({"error": "InvalidRequest"}, status=400)
+        if len(self.requests) in self.fail:
+            return web.json_response({"error": "InternalServerError"}, status=500)
+        profiles = [
+            {"did": did, "handle": f"{did[-6:]}.bsky.social", "followersCount": self.followers[did]}
+            for did in actors
+            if did in self.followers
+        ]
+        return web.json_response({"profiles": profiles})
+
+
 @contextmanager
 def serving(routes: list[web.RouteDef]) -> Iterator[int]:
     """Serve `routes` on 127.0.0.1 in a thread of its own; yield the port."""

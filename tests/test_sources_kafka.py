@@ -14,7 +14,7 @@ import orjson
 import pytest
 import social
 from aiohttp import web
-from social_servers import Jetstream, Mastodon, serving
+from social_servers import AppView, Jetstream, Mastodon, serving
 
 from models.event import TweetEvent
 from models.wire import parse_message
@@ -101,6 +101,53 @@ def test_bluesky_source_sends_every_event_once_through_a_drop_and_a_restart(
     assert {t.get("user_name") for t in carol} == {"yohenrique.bsky.social"}
     assert any("like_of" in t for t in tweets)
     assert sum(1 for t in tweets if "parent_id" in t) == 1 + 4 + 3  # the reposts that named a via
+
+
+def test_bluesky_source_with_profiles_gives_events_their_authors_follower_counts(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """With --profiles, every event of an author the AppView knows reaches the topic with its
+    follower count, an unknown author's without; the AppView got at most 25 accounts a request and
+    each account once (the cache answers the rest).
+    """
+    deployment = new_deployment(kafka_bootstrap, tmp_path)
+    payloads = social.bluesky_conversation()
+    authors = sorted(
+        {e.user_id for p in payloads for e in parse_message(orjson.dumps(p)) if isinstance(e, TweetEvent)}
+    )
+    unknown = authors[0]
+    appview = AppView(followers={did: 1000 + n for n, did in enumerate(authors) if did != unknown})
+    server = Jetstream(events=list(payloads))
+    routes = [
+        web.get("/subscribe", server.subscribe),
+        web.get("/xrpc/app.bsky.actor.getProfiles", appview.get_profiles),
+    ]
+    log = tmp_path / "source.log"
+    with serving(routes) as port:
+        source = _start(
+            deployment,
+            log,
+            "bluesky",
+            "--url",
+            f"ws://127.0.0.1:{port}/subscribe",
+            "--state",
+            str(tmp_path / "bluesky.json"),
+            "--profiles",
+            "--profiles-url",
+            f"http://127.0.0.1:{port}",
+            "--profiles-rate",
+            "100",
+        )
+        expected = _expected_ids(payloads)
+        tweets = _topic_tweets(deployment, len(expected))
+        output = _interrupt(source, log)
+    assert Counter(t["id"] for t in tweets) == Counter(expected)
+    assert {(t["user_id"], t.get("followers")) for t in tweets} == {
+        (did, appview.followers.get(did)) for did in authors
+    }  # every event of an author alike: none went out before its author's count came
+    assert all(1 <= len(actors) <= 25 for actors in appview.requests)
+    assert sorted(did for actors in appview.requests for did in actors) == authors
+    assert "profile requests (0 failed)" in output
 
 
 def test_mastodon_source_catches_up_from_the_timeline_after_a_drop(

@@ -7,6 +7,10 @@ source keeps the `time_us` of the last event whose tweet events Kafka has acknow
 state file, with the ids it sent in the `rewind` before it; after a disconnect or a restart it
 reconnects from that cursor minus `rewind` (Jetstream's own advice: a few seconds before, for a
 gapless stream) and drops the events it had sent already. So nothing is lost and nothing doubled.
+
+With `profiles` (`--profiles`), each event waits, at most `ProfileOptions.wait_seconds`, for its
+author's follower count (`cli.sources.profiles`); events leave in the order they came, and the
+cursor saved stays before the oldest event still waiting.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import time
 from collections import OrderedDict, deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -24,6 +30,7 @@ import zstandard
 
 from agents.settings import Settings
 from cli.base import UsageError, say
+from cli.sources.profiles import FollowerCounts, ProfileOptions
 from cli.sources.sink import Backoff, Counts, Sink, StateFile
 from models.event import TweetEvent
 from models.wire import Invalid, Rejection, RejectReason, decode, parse_object
@@ -105,8 +112,18 @@ class _Handles:
 class JetstreamSource:
     """One run of the source: read, send, checkpoint, reconnect, until `stop` is set."""
 
-    def __init__(self, settings: Settings, topic: str, options: JetstreamOptions, state: Path) -> None:
-        """Load the state (a cursor and the ids sent before it) and connect to Kafka."""
+    def __init__(
+        self,
+        settings: Settings,
+        topic: str,
+        options: JetstreamOptions,
+        state: Path,
+        *,
+        profiles: ProfileOptions | None = None,
+    ) -> None:
+        """Load the state (a cursor and the ids sent before it) and connect to Kafka; with
+        `profiles`, look the authors' follower counts up.
+        """
         self.options = options
         self._state = StateFile(state, options.describe())
         cursor, recent = self._state.load()
@@ -114,6 +131,9 @@ class JetstreamSource:
         self._sink = Sink(settings, topic, recent=recent)
         self._sent: deque[tuple[int, str]] = deque()  # (time_us, id) sent within the rewind
         self._handles = _Handles()
+        self._profiles = None if profiles is None else FollowerCounts(profiles)
+        # Events waiting for their author's count: (monotonic time read, time_us, event), in order.
+        self._waiting: deque[tuple[float, int | None, TweetEvent]] = deque()
         self._decompressor = None
         if options.zstd_dictionary is not None:
             dictionary = zstandard.ZstdCompressionDict(options.zstd_dictionary.read_bytes())
@@ -139,15 +159,49 @@ class JetstreamSource:
             if isinstance(result, Rejection):
                 counts.count(_what(obj, result))
                 continue
-            if (
-                self._sink.add(self._handles.name(result))
-                and isinstance(obj, dict)
-                and isinstance(obj.get("time_us"), int)
-            ):
-                self._sent.append((obj["time_us"], result.id))
+            time_us = obj.get("time_us") if isinstance(obj, dict) else None
+            self._queue(time_us if isinstance(time_us, int) else None, self._handles.name(result))
         time_us = obj.get("time_us") if isinstance(obj, dict) else None
         if isinstance(time_us, int) and (self.cursor is None or time_us > self.cursor):
             self.cursor = time_us
+
+    def _queue(self, time_us: int | None, event: TweetEvent) -> None:
+        """Send `event` now, or, with profiles, once its author's count is settled."""
+        if self._profiles is None:
+            self._send(time_us, event)
+            return
+        self._profiles.want(event.user_id)
+        self._waiting.append((time.monotonic(), time_us, event))
+        self._release()
+
+    def _send(self, time_us: int | None, event: TweetEvent) -> None:
+        if self._sink.add(event) and time_us is not None:
+            self._sent.append((time_us, event.id))
+
+    def _release(self, *, everything: bool = False) -> None:
+        """Send the waiting events, oldest first, up to the first one still worth waiting for."""
+        if self._profiles is None:
+            return
+        now = time.monotonic()
+        while self._waiting:
+            since, time_us, event = self._waiting[0]
+            if not (
+                everything
+                or self._profiles.settled(event.user_id)
+                or now - since >= self._profiles.options.wait_seconds
+            ):
+                break
+            self._waiting.popleft()
+            self._send(time_us, self._profiles.enrich(event))
+
+    async def _release_waiting(self) -> None:
+        """Until cancelled: release events as lookups settle, and those that waited long enough."""
+        assert self._profiles is not None  # noqa: S101 - started only with profiles
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._profiles.progress.wait(), 0.05)
+            self._profiles.progress.clear()
+            self._release()
 
     def _decompress(self, data: bytes) -> bytes:
         if self._decompressor is None:
@@ -157,6 +211,9 @@ class JetstreamSource:
     async def checkpoint(self) -> None:
         """Have Kafka acknowledge every event read so far, then save the cursor with them."""
         cursor = self.cursor
+        waiting = [time_us for _, time_us, _ in self._waiting if time_us is not None]
+        if cursor is not None and waiting:  # not sent yet: a resumed stream must repeat them
+            cursor = min(cursor, min(waiting) - 1)
         await self._sink.settle()
         if cursor is None:
             return
@@ -175,7 +232,7 @@ class JetstreamSource:
                 await self.checkpoint()
             waited += 0.5
             if waited >= self.options.report_seconds:
-                self._sink.report("bluesky")
+                self._report()
                 waited = 0.0
         await ws.close()
 
@@ -184,7 +241,7 @@ class JetstreamSource:
         backoff = Backoff(max_seconds=self.options.max_backoff_seconds)
         rewind_us = int(self.options.rewind_seconds * _MICROSECONDS)
         try:
-            async with aiohttp.ClientSession() as session:
+            async with aiohttp.ClientSession() as session, _profile_tasks(self, session):
                 while not stop.is_set():
                     cursor = None if self.cursor is None else self.cursor - rewind_us
                     try:
@@ -216,7 +273,33 @@ class JetstreamSource:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), delay)
         finally:
+            self._release(everything=True)  # stopping: what still waits goes without a count
             await self.checkpoint()
             self._sink.close()
-        self._sink.report("bluesky")
+        self._report()
         return self.counts
+
+    def _report(self) -> None:
+        self._sink.report("bluesky")
+        if self._profiles is not None:
+            say(f"bluesky: {self._profiles.counts.line()}")
+
+
+@contextlib.asynccontextmanager
+async def _profile_tasks(source: JetstreamSource, session: aiohttp.ClientSession) -> AsyncIterator[None]:
+    """With profiles, the lookups and the releases of waiting events run beside the reading."""
+    if source._profiles is None:  # noqa: SLF001 - the source's own helper
+        yield
+        return
+    tasks = [
+        asyncio.create_task(source._profiles.run(session)),  # noqa: SLF001
+        asyncio.create_task(source._release_waiting()),  # noqa: SLF001
+    ]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
