@@ -31,7 +31,7 @@ import zstandard
 from agents.settings import Settings
 from cli.base import UsageError, say
 from cli.sources.profiles import FollowerCounts, ProfileOptions
-from cli.sources.sink import Backoff, Counts, Sink, StateFile
+from cli.sources.sink import Backoff, Counts, Sink, StateFile, cancelled
 from models.event import TweetEvent
 from models.wire import Invalid, Rejection, RejectReason, decode, parse_object
 from models.wire.bluesky import identity_handle
@@ -259,19 +259,13 @@ class JetstreamSource:
                                         self._message(self._decompress(message.data))
                                     backoff.reset()
                             finally:
-                                ticker.cancel()
-                                with contextlib.suppress(asyncio.CancelledError):
-                                    await ticker
+                                await cancelled(ticker)
                     except (aiohttp.ClientError, OSError, TimeoutError) as error:
                         say(f"bluesky: connection failed: {error}")
                     if stop.is_set():
                         break
                     await self.checkpoint()
-                    delay = backoff.next()
-                    self.counts.reconnects += 1
-                    say(f"bluesky: disconnected; reconnecting in {delay:g} s")
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), delay)
+                    await backoff.pause("bluesky", stop, self.counts)
         finally:
             self._release(everything=True)  # stopping: what still waits goes without a count
             await self.checkpoint()

@@ -24,7 +24,7 @@ import orjson
 
 from agents.settings import Settings
 from cli.base import UsageError, say
-from cli.sources.sink import Backoff, Counts, Sink, StateFile
+from cli.sources.sink import Backoff, Counts, Sink, StateFile, cancelled
 from models.wire import Rejection, parse_object
 
 TOKEN_VARIABLE = "RESONANCE_MASTODON_TOKEN"  # noqa: S105 - the variable's name, not a token
@@ -248,20 +248,14 @@ class MastodonSource:
                                 await self._read_stream(response)
                                 backoff.reset()
                             finally:
-                                ticker.cancel()
-                                with contextlib.suppress(asyncio.CancelledError):
-                                    await ticker
+                                await cancelled(ticker)
                     except (aiohttp.ClientError, OSError, TimeoutError) as error:
                         if not stop.is_set():
                             say(f"mastodon: connection failed: {error}")
                     if stop.is_set():
                         break
                     await self.checkpoint()
-                    delay = backoff.next()
-                    self.counts.reconnects += 1
-                    say(f"mastodon: disconnected; reconnecting in {delay:g} s")
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), delay)
+                    await backoff.pause("mastodon", stop, self.counts)
         finally:
             await self.checkpoint()
             self._sink.close()

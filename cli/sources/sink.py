@@ -14,6 +14,7 @@ bounded: at most `BATCH_TWEETS` events per partition wait, and `Recent` keeps th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections import OrderedDict
@@ -228,3 +229,20 @@ class Backoff:
     def reset(self) -> None:
         """A connection worked: the next failure waits `first_seconds` again."""
         self._next = self._first
+
+    async def pause(self, name: str, stop: asyncio.Event, counts: Counts) -> None:
+        """After a disconnect: count it, say when source `name` tries again, and wait until then
+        (or until `stop` is set).
+        """
+        delay = self.next()
+        counts.reconnects += 1
+        say(f"{name}: disconnected; reconnecting in {delay:g} s")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+
+
+async def cancelled(task: asyncio.Task[None]) -> None:
+    """Cancel `task` and wait until it has stopped."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
