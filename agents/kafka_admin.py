@@ -14,12 +14,14 @@ from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import InvalidReplicationFactorError, KafkaError, TopicAlreadyExistsError
 
 from agents.errors import SetupError, kafka_unreachable
 
 PLAINTEXT: Mapping[str, Any] = MappingProxyType({})
 """No security options: a cluster that takes plain connections."""
+FENCED_WAIT_SECONDS = 60.0  # how long `ensure_topics` waits for a broker that cannot place replicas
+FENCED_RETRY_SECONDS = 1.0
 
 
 @contextlib.contextmanager
@@ -72,15 +74,37 @@ def _internal(topic: str) -> bool:
 
 
 def ensure_topics(
-    bootstrap: str, names: list[str], *, partitions: int, security: Mapping[str, Any] = PLAINTEXT
+    bootstrap: str,
+    names: list[str],
+    *,
+    partitions: int,
+    security: Mapping[str, Any] = PLAINTEXT,
+    wait_seconds: float = FENCED_WAIT_SECONDS,
 ) -> None:
-    """Create the topics that do not exist yet, with `partitions` partitions each."""
+    """Create the topics that do not exist yet, with `partitions` partitions each. A broker that
+    cannot place a replica yet (a KRaft broker is fenced until it has caught up with its
+    controller, for a few seconds after a start, longer on a loaded machine) is asked again for
+    up to `wait_seconds`; then a one-line SetupError says so.
+    """
+    deadline = time.monotonic() + wait_seconds
     with connected(bootstrap, security=security) as admin:
-        missing = [n for n in names if n not in set(admin.list_topics())]
-        if missing:
-            # created concurrently by someone else: what we wanted
-            with contextlib.suppress(TopicAlreadyExistsError):
+        while True:
+            missing = [n for n in names if n not in set(admin.list_topics())]
+            if not missing:
+                return
+            try:
                 admin.create_topics([NewTopic(n, partitions, 1) for n in missing])
+            except TopicAlreadyExistsError:
+                return  # created concurrently by someone else: what we wanted
+            except InvalidReplicationFactorError as error:
+                if time.monotonic() > deadline:
+                    raise SetupError(
+                        f"Kafka at {bootstrap} cannot create topics ({error}) after {wait_seconds:.0f} s: "
+                        "check its log (a broker that stays fenced has lost its controller)"
+                    ) from None
+                time.sleep(FENCED_RETRY_SECONDS)
+            else:
+                return
 
 
 def partition_counts(

@@ -22,7 +22,7 @@ from agents.topics import read_topics
 def preflight(settings: Settings, argv: list[str]) -> None:
     """Raise SetupError, naming the fix, when the worker could not run: an unreadable follower
     graph (`RESONANCE_FOLLOWERS`), pages exposed beyond this machine without a token, a taken web
-    port, no broker, or input topics with another partition count; then create the topics it reads.
+    port, no broker, or input topics with another partition count; then create its topics.
     """
     if settings.followers:
         try:
@@ -34,15 +34,18 @@ def preflight(settings: Settings, argv: list[str]) -> None:
     )
     if problem:
         raise SetupError(problem)
-    create_read_topics(settings)
+    create_topics(settings)
 
 
-def create_read_topics(settings: Settings) -> None:
-    """Create the topics the worker reads that do not exist yet. Faust creates them too, but a
-    consumer that joins its group before they exist ignores them until its next metadata refresh
-    (minutes): a stage would sit idle with its input piling up.
+def create_topics(settings: Settings) -> None:
+    """Create the topics the worker reads and writes that do not exist yet. Faust creates them
+    too, but a consumer that joins its group before they exist ignores them until its next
+    metadata refresh (minutes): a stage would sit idle with its input piling up. And Faust stops
+    the worker when the broker refuses one (a freshly started broker is fenced for a few seconds),
+    where `ensure_topics` waits for it.
     """
-    by_count: dict[int, list[str]] = {}
+    outputs = (settings.dead_letter_topic, settings.metrics_topic, settings.alerts_topic)
+    by_count: dict[int, list[str]] = {settings.partitions: list(outputs)}
     for topic, partitions in read_topics(settings).items():
         by_count.setdefault(partitions, []).append(topic)
     for partitions, topics in by_count.items():

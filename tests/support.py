@@ -274,6 +274,22 @@ def consume(
     return messages
 
 
+def wait_for_group(deployment: Deployment, members: int, seconds: float = 120) -> None:
+    """Wait until the worker group has `members` members and has settled (state Stable: each has
+    its partitions), so that work sent now is split among all of them.
+    """
+    admin = KafkaAdminClient(bootstrap_servers=deployment.bootstrap)
+    try:
+
+        def settled() -> bool:
+            group = admin.describe_groups([deployment.app_id]).get(deployment.app_id) or {}
+            return group.get("group_state") == "Stable" and len(group.get("members") or ()) == members
+
+        wait_for(settled, seconds=seconds, what=f"a stable group of {members} workers")
+    finally:
+        admin.close()
+
+
 def records(messages: list[Any]) -> list[dict[str, Any]]:
     """The JSON values of consumed messages."""
     return [orjson.loads(m.value) for m in messages]
