@@ -55,6 +55,9 @@ C = TypeVar("C")
 K = TypeVar("K", bound=Snapshotting)
 
 CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
+# The largest checkpoint value written: a produce request also carries the key and the batch's
+# framing, and one over the producer's limit would stop the worker (Faust's producer crashes).
+CHECKPOINT_MAX_VALUE = CHECKPOINT_MAX_BYTES - 64 * 1024
 # Bump when a checkpoint's envelope or any stage's state snapshot changes shape: an older
 # checkpoint is then reported and set aside instead of being misread.
 CHECKPOINT_FORMAT = 3
@@ -472,6 +475,21 @@ class Checkpointed(Generic[S]):
             encoded_at = time.monotonic()
             self._encode_seconds.observe(encoded_at - taken.taken_at)
             self._bytes.set(len(value))
+            if len(value) > CHECKPOINT_MAX_VALUE:
+                # Not written, and nothing acked: the stage goes on, and its next owner would
+                # start again from the last checkpoint that fitted (or from the input's start).
+                entry.saved_at = taken.taken_at  # tried again at the usual cadence, not at once
+                log.error(
+                    "%s[%d]: a checkpoint of %.0f MB is larger than the %.0f MB a changelog message "
+                    "may hold and was not written: this stage's input stays unacked, so a restart "
+                    "processes it again from the last checkpoint written; a shorter RESONANCE_WINDOW "
+                    "keeps checkpoints smaller",
+                    self._topic,
+                    partition,
+                    len(value) / 1e6,
+                    CHECKPOINT_MAX_VALUE / 1e6,
+                )
+                return
             # What these events sent must be durable before a checkpoint says they were processed:
             # a state restored ahead of its outputs would never send them again. They were all
             # handed to the producer before the state was taken, so this flush covers them.

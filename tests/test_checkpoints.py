@@ -234,6 +234,47 @@ def test_a_checkpoint_being_written_holds_up_no_event_and_acks_only_what_it_hold
     asyncio.run(scenario())
 
 
+def test_a_checkpoint_too_large_for_the_changelog_is_reported_not_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A checkpoint over the size a changelog message may hold is never handed to the producer
+    (which would crash the worker): an error says so, nothing is acked, and the stage goes on; a
+    later checkpoint that fits is written and acks everything since.
+    """
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_MAX_VALUE", 120)
+    app = faust.App("checkpoint-large", store="memory://", autodiscover=False, datadir=str(tmp_path))
+    stage = _stage(app, every_seconds=0.0)
+    stored: list[bytes] = []
+
+    async def send_changelog(_partition: int, _key: bytes, value: bytes) -> None:
+        stored.append(value)
+
+    app.tables["stage-checkpoints"].send_changelog = send_changelog  # type: ignore[attr-defined]
+    app.consumer = cast("Any", _Assigned())
+
+    async def scenario() -> None:
+        producer, stream = _HeldProducer(), _Stream()
+        producer.release.set()
+        app.producer = cast("Any", producer)
+        event = _Event(_Message(0, 0))
+        assert stage.admit(event)
+        stage.state(0).extend(range(100))  # a state whose checkpoint is well over 120 bytes
+        await stage.processed(stream, event)
+        await asyncio.sleep(0.05)
+        assert (stream.acked, stored) == ([], [])
+        assert "in[0]: a checkpoint of 0 MB is larger than" in caplog.text
+        stage.state(0).clear()  # small again: the next checkpoint fits
+        stage._partitions[0].saved_at = 0.0  # noqa: SLF001 - due now, not after the cadence
+        following = _Event(_Message(0, 1))
+        assert stage.admit(following)
+        await stage.processed(stream, following)
+        await stream.until_acked(2)
+        assert stream.acked == [0, 1]
+        assert orjson.loads(stored[0])["state"] == []
+
+    asyncio.run(scenario())
+
+
 def test_a_state_encoded_elsewhere_is_checkpointed_as_it_stood_when_asked(tmp_path: Path) -> None:
     """A state kept in another process is encoded there and answered later: the checkpoint holds
     the state, offset and pending events of the moment it was asked for, though the stage went on.
