@@ -46,6 +46,20 @@ def _stage(
     )
 
 
+def _captured_changelog(app: faust.App) -> list[bytes]:
+    """The checkpoints the stage writes, captured instead of sent to Kafka, on a consumer that
+    holds every partition.
+    """
+    stored: list[bytes] = []
+
+    async def send_changelog(_partition: int, _key: bytes, value: bytes) -> None:
+        stored.append(value)
+
+    app.tables["stage-checkpoints"].send_changelog = send_changelog  # type: ignore[attr-defined]
+    app.consumer = cast("Any", _Assigned())
+    return stored
+
+
 def test_checkpoint_changelog_is_raw_bytes_both_ways(tmp_path: Path) -> None:
     """The changelog a checkpoint is recovered from keeps its key and value as the raw bytes
     written: with json serializers, recovery read the key b"0" back as the int 0 and a restarted
@@ -193,13 +207,7 @@ def test_a_checkpoint_being_written_holds_up_no_event_and_acks_only_what_it_hold
     registry = CollectorRegistry()
     instruments = Instruments.create(registry, top_n=5)
     stage = _stage(app, every_seconds=0.0, instruments=instruments)
-    stored: list[bytes] = []
-
-    async def send_changelog(_partition: int, _key: bytes, value: bytes) -> None:
-        stored.append(value)
-
-    app.tables["stage-checkpoints"].send_changelog = send_changelog  # type: ignore[attr-defined]
-    app.consumer = cast("Any", _Assigned())
+    stored = _captured_changelog(app)
 
     async def scenario() -> None:
         producer, stream = _HeldProducer(), _Stream()
@@ -244,13 +252,7 @@ def test_a_checkpoint_too_large_for_the_changelog_is_reported_not_sent(
     monkeypatch.setattr(checkpoints, "CHECKPOINT_MAX_VALUE", 120)
     app = faust.App("checkpoint-large", store="memory://", autodiscover=False, datadir=str(tmp_path))
     stage = _stage(app, every_seconds=0.0)
-    stored: list[bytes] = []
-
-    async def send_changelog(_partition: int, _key: bytes, value: bytes) -> None:
-        stored.append(value)
-
-    app.tables["stage-checkpoints"].send_changelog = send_changelog  # type: ignore[attr-defined]
-    app.consumer = cast("Any", _Assigned())
+    stored = _captured_changelog(app)
 
     async def scenario() -> None:
         producer, stream = _HeldProducer(), _Stream()
@@ -288,13 +290,7 @@ def test_a_state_encoded_elsewhere_is_checkpointed_as_it_stood_when_asked(tmp_pa
         return answer
 
     stage = _stage(app, every_seconds=0.0, encode=encode)
-    stored: list[bytes] = []
-
-    async def send_changelog(_partition: int, _key: bytes, value: bytes) -> None:
-        stored.append(value)
-
-    app.tables["stage-checkpoints"].send_changelog = send_changelog  # type: ignore[attr-defined]
-    app.consumer = cast("Any", _Assigned())
+    stored = _captured_changelog(app)
 
     async def scenario() -> None:
         producer, stream = _HeldProducer(), _Stream()

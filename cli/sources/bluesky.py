@@ -31,7 +31,7 @@ import zstandard
 from agents.settings import Settings
 from cli.base import UsageError, say
 from cli.sources.profiles import FollowerCounts, ProfileOptions
-from cli.sources.sink import Backoff, Counts, Sink, StateFile, cancelled
+from cli.sources.sink import Backoff, Counts, Sink, StateFile, cancelled, tick
 from models.event import TweetEvent
 from models.wire import Invalid, Rejection, RejectReason, decode, parse_object
 from models.wire.bluesky import identity_handle
@@ -223,17 +223,14 @@ class JetstreamSource:
         self._state.save(cursor, [event_id for _, event_id in self._sent])
 
     async def _tick(self, ws: aiohttp.ClientWebSocketResponse, stop: asyncio.Event) -> None:
-        """Every half second: checkpoint when a batch is due, close the socket once stopped."""
-        waited = 0.0
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 0.5)
-            if self._sink.due():
-                await self.checkpoint()
-            waited += 0.5
-            if waited >= self.options.report_seconds:
-                self._report()
-                waited = 0.0
+        """Checkpoint when a batch is due and report the rate (`tick`); close the socket once stopped."""
+        await tick(
+            stop,
+            sink=self._sink,
+            checkpoint=self.checkpoint,
+            report=self._report,
+            report_seconds=self.options.report_seconds,
+        )
         await ws.close()
 
     async def run(self, stop: asyncio.Event) -> Counts:

@@ -13,7 +13,6 @@ restarts, with the ids sent last.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ import orjson
 
 from agents.settings import Settings
 from cli.base import UsageError, say
-from cli.sources.sink import Backoff, Counts, Sink, StateFile, cancelled
+from cli.sources.sink import Backoff, Counts, Sink, StateFile, cancelled, tick
 from models.wire import Rejection, parse_object
 
 TOKEN_VARIABLE = "RESONANCE_MASTODON_TOKEN"  # noqa: S105 - the variable's name, not a token
@@ -216,16 +215,14 @@ class MastodonSource:
                 data.append(line[5:].removeprefix(" "))
 
     async def _tick(self, response: aiohttp.ClientResponse, stop: asyncio.Event) -> None:
-        waited = 0.0
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 0.5)
-            if self._sink.due():
-                await self.checkpoint()
-            waited += 0.5
-            if waited >= self._report_seconds:
-                self._sink.report("mastodon")
-                waited = 0.0
+        """Checkpoint when a batch is due and report the rate (`tick`); close the stream once stopped."""
+        await tick(
+            stop,
+            sink=self._sink,
+            checkpoint=self.checkpoint,
+            report=lambda: self._sink.report("mastodon"),
+            report_seconds=self._report_seconds,
+        )
         response.close()
 
     async def run(self, stop: asyncio.Event) -> Counts:

@@ -18,6 +18,7 @@ import contextlib
 import os
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -239,6 +240,32 @@ class Backoff:
         say(f"{name}: disconnected; reconnecting in {delay:g} s")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), delay)
+
+
+TICK_SECONDS = 0.5
+
+
+async def tick(
+    stop: asyncio.Event,
+    *,
+    sink: Sink,
+    checkpoint: Callable[[], Awaitable[None]],
+    report: Callable[[], None],
+    report_seconds: float,
+) -> None:
+    """Until `stop` is set, every `TICK_SECONDS`: `checkpoint` when `sink` has a batch due, and
+    `report` the rate every `report_seconds`.
+    """
+    waited = 0.0
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), TICK_SECONDS)
+        if sink.due():
+            await checkpoint()
+        waited += TICK_SECONDS
+        if waited >= report_seconds:
+            report()
+            waited = 0.0
 
 
 async def cancelled(task: asyncio.Task[None]) -> None:
