@@ -16,6 +16,11 @@ in a fork of the child (`os.fork`: a copy-on-write image of the analyzer as it s
 batches), so however large the window, the child takes the next batch while the fork encodes
 (its cost to the child is the fork itself: milliseconds, plus the pages the two then write); it
 is answered when the fork is done, possibly after later batches.
+
+A snapshot does not travel back through the pipe: the fork writes it to Kafka itself
+(`agents.snapshots`, compressed, in chunks) and answers with the small manifest that says where it
+is, which is what the stage's checkpoint holds; a child started from a manifest reads the snapshot
+back from Kafka. However large the window, the worker's event loop handles a few hundred bytes.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from agents import gc_policy
+from agents import gc_policy, snapshots
 from agents.followers import read_follower_graph
 from agents.settings import Settings, conversation_config
 from models.records import Record, Trigger
@@ -77,9 +82,9 @@ class _Waiting:
 
 
 class AnalyzerProcess:
-    """An `Analyzer` in a child process, started on first use, configured as `settings` say
-    (`agents.settings.conversation_config`, the follower graph read from its file there), and
-    continuing from snapshot data when given.
+    """The `Analyzer` of one input partition in a child process, started on first use,
+    configured as `settings` say (`agents.settings.conversation_config`, the follower graph read
+    from its file there), and continuing from the snapshot a manifest names when given.
 
     Requests go to the child the moment they are made: a snapshot asked for between two batches
     holds the first and not the second. Batches are pipelined (up to `MAX_IN_FLIGHT` unanswered),
@@ -91,12 +96,14 @@ class AnalyzerProcess:
 
     MAX_IN_FLIGHT = 8
 
-    def __init__(self, settings: Settings, restore: dict[str, Any] | None = None) -> None:
+    def __init__(self, settings: Settings, partition: int, restore: dict[str, Any] | None = None) -> None:
         """Nothing starts until the first request."""
         self._numbers = itertools.count()
         self._unsent: list[bytes] | None = [
-            _frame(_START, next(self._numbers), pickle.dumps((settings, restore)))
+            _frame(_START, next(self._numbers), pickle.dumps((settings, partition, restore)))
         ]
+        # The snapshot slot the partition's durable checkpoint names, which no snapshot may overwrite.
+        self._durable_slot = restore.get("slot") if isinstance(restore, dict) else None
         self._waiting: dict[int, _Waiting] = {}
         self._room = asyncio.Event()
         self._child: asyncio.subprocess.Process | None = None
@@ -119,10 +126,16 @@ class AnalyzerProcess:
         self._request(_OBSERVE, batch, observed)
 
     def snapshot(self) -> asyncio.Future[bytes]:
-        """The analyzer's snapshot data as JSON bytes (`Analyzer.restore` reads them back), as it
-        stands after every request made so far.
+        """The manifest (`agents.snapshots.Manifest`, as JSON) of the analyzer's snapshot, as it
+        stands after every request made so far, written to Kafka in the slot the durable
+        checkpoint does not name.
         """
-        return self._request(_SNAPSHOT, b"")
+        slot = 0 if self._durable_slot == 1 else 1
+        return self._request(_SNAPSHOT, bytes([slot]))
+
+    def durable(self, manifest: bytes) -> None:
+        """Note that the partition's durable checkpoint now holds `manifest` (one `snapshot` gave)."""
+        self._durable_slot = orjson.loads(manifest)["slot"]
 
     async def view(self) -> list[Record]:
         """The analyzer's view of everything received (`Analyzer.view`: no alerts)."""
@@ -257,12 +270,39 @@ def _observed(analyzer: Analyzer, payload: bytes) -> bytes:
     )
 
 
-def _encoded(analyzer: Analyzer, op: bytes) -> bytes:
-    """A snapshot (JSON) or a view (pickled records) of the analyzer: the work a fork does."""
-    with gc_policy.paused():
-        if op == _SNAPSHOT:
-            return orjson.dumps(analyzer.snapshot())
-        return pickle.dumps(analyzer.view(Trigger.IDLE))
+@dataclass(frozen=True, slots=True)
+class _Started:
+    """The child's analyzer, and where its snapshots go."""
+
+    analyzer: Analyzer
+    settings: Settings
+    partition: int
+
+    @classmethod
+    def of(cls, payload: bytes) -> _Started:
+        """The analyzer a start request describes: new, or restored from the snapshot its
+        manifest names (read from Kafka here).
+        """
+        settings, partition, restore = pickle.loads(payload)  # noqa: S301 - from our parent
+        config = conversation_config(settings, _follower_graph(settings))
+        if restore is None:
+            return cls(Analyzer(config), settings, partition)
+        saved = snapshots.read(settings, snapshots.Manifest.of(restore))
+        return cls(Analyzer.restore(config, orjson.loads(saved)), settings, partition)
+
+    def encoded(self, op: bytes, payload: bytes) -> bytes:
+        """The work a fork does: a snapshot written to Kafka (answered by its manifest, as JSON),
+        or a view (pickled records).
+        """
+        with gc_policy.paused():
+            if op == _SNAPSHOT:
+                data = orjson.dumps(self.analyzer.snapshot())
+                child = os.getppid()  # this fork's parent: the child, which exits with the stage's hold
+                manifest = snapshots.write(
+                    self.settings, self.partition, payload[0], data, abandoned=lambda: os.getppid() != child
+                )
+                return orjson.dumps(manifest.plain())
+            return pickle.dumps(self.analyzer.view(Trigger.IDLE))
 
 
 def _requests(buffer: bytearray) -> Iterator[tuple[bytes, int, bytes]]:
@@ -283,7 +323,7 @@ class _Child:
     def __init__(self, source: int, out: BinaryIO) -> None:
         self._source = source
         self._out = out
-        self._analyzer: Analyzer | None = None
+        self._started: _Started | None = None
         self._selector = selectors.DefaultSelector()
         self._forks: dict[int, tuple[int, int, bytearray]] = {}  # pipe -> (pid, request, bytes so far)
 
@@ -310,16 +350,14 @@ class _Child:
     def _handle(self, op: bytes, number: int, payload: bytes) -> None:
         try:
             if op == _START:
-                settings, restore = pickle.loads(payload)  # noqa: S301 - from our parent
-                config = conversation_config(settings, _follower_graph(settings))
-                self._analyzer = Analyzer(config) if restore is None else Analyzer.restore(config, restore)
+                self._started = _Started.of(payload)
                 answer = b""
-            elif self._analyzer is None:
+            elif self._started is None:
                 raise ValueError("a request before the analyzer was started")  # noqa: TRY301 - answered below
             elif op == _OBSERVE:
-                answer = _observed(self._analyzer, payload)
+                answer = _observed(self._started.analyzer, payload)
             elif op in (_SNAPSHOT, _VIEW):
-                self._fork(self._analyzer, op, number)
+                self._fork(self._started, op, number, payload)
                 return
             else:
                 raise ValueError(f"unknown request {op!r}")  # noqa: TRY301 - answered below
@@ -328,15 +366,15 @@ class _Child:
         else:
             self._answer(number, b"+" + answer)
 
-    def _fork(self, analyzer: Analyzer, op: bytes, number: int) -> None:
-        """Compute a snapshot or view in a fork, which writes it to a pipe and exits."""
+    def _fork(self, started: _Started, op: bytes, number: int, payload: bytes) -> None:
+        """Write a snapshot or compute a view in a fork, which answers on a pipe and exits."""
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # the fork: encode, write, exit without running the child's exit handlers
             try:
                 os.close(read)
                 try:
-                    result = b"+" + _encoded(analyzer, op)
+                    result = b"+" + started.encoded(op, payload)
                 except Exception as error:  # noqa: BLE001 - answered by the child
                     result = _FAILED + repr(error).encode()
                 with os.fdopen(write, "wb") as pipe:

@@ -24,10 +24,13 @@ Such a partition is sought back to the expected offset, and nothing after the ho
 or acked until the hole is filled. A partition taken over is sought to its checkpoint's offset,
 so a committed offset that ran ahead of the checkpoint changes nothing.
 
-Checkpoints are due every `every_seconds` of wall time, as events arrive and, when the input goes
-quiet, from a timer, so that nothing processed stays unacked. An event whose partition was
-revoked while it was in flight is neither counted nor acked here, and a stopping worker writes no
-checkpoint: the partition's next owner does that work again.
+Checkpoints are due every `every_seconds` of wall time, or ten times as long as the latest took
+when that is longer (`COST_FACTOR`: a state of millions of edges is checkpointed more rarely, at
+the same share of the time), as events arrive and, when the input goes quiet, from a timer, so
+that nothing processed stays unacked. What a restart does again is bounded by that cadence: the
+input since the latest checkpoint, which Kafka keeps, replayed through the deterministic core.
+An event whose partition was revoked while it was in flight is neither counted nor acked here,
+and a stopping worker writes no checkpoint: the partition's next owner does that work again.
 """
 
 from __future__ import annotations
@@ -60,10 +63,14 @@ CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
 CHECKPOINT_MAX_VALUE = CHECKPOINT_MAX_BYTES - 64 * 1024
 # Bump when a checkpoint's envelope or any stage's state snapshot changes shape: an older
 # checkpoint is then reported and set aside instead of being misread.
-CHECKPOINT_FORMAT = 3
+CHECKPOINT_FORMAT = 4
 REWIND_RETRY_SECONDS = 1.0
 STALLED_FLUSH_SECONDS = 30.0  # a producer flush that long is an error worth a line in the log
 HOLE_GIVE_UP_SECONDS = 60.0  # offsets that long unobtainable are gone from the log (retention)
+# A checkpoint that took t seconds is followed by the next no sooner than COST_FACTOR * t later:
+# checkpoints then take at most about a tenth of the time, and a restart re-processes at most
+# max(every, COST_FACTOR * t) + t seconds of input.
+COST_FACTOR = 10.0
 
 log = logging.getLogger(__name__)
 
@@ -128,29 +135,33 @@ def in_process(dump: Callable[[S], Any]) -> Callable[[S], Awaitable[bytes]]:
 class Codec(Generic[S]):
     """How a stage's state is made, saved and read back.
 
-    `create` makes an empty state; `encode` gives the state's JSON bytes (what `load` reads back,
-    decoded): it takes the state as it is when called, and may finish later (`in_process`
-    encodes at once); `close` releases a state this worker no longer holds.
+    `create` makes an empty state for an input partition; `encode` gives the state's JSON bytes
+    (what `load` reads back for the partition, decoded): it takes the state as it is when called,
+    and may finish later (`in_process` encodes at once); `durable` learns which encoding the
+    partition's durable checkpoint now holds (a state that keeps data outside the checkpoint, as
+    `agents.snapshots` does, must not overwrite that data); `close` releases a state this worker
+    no longer holds.
     """
 
-    create: Callable[[], S]
+    create: Callable[[int], S]
     encode: Callable[[S], Awaitable[bytes]]
-    load: Callable[[Any], S]
+    load: Callable[[int, Any], S]
+    durable: Callable[[S, bytes], None] | None = None
     close: Callable[[S], Awaitable[None]] | None = None
 
     @staticmethod
     def of_core(kind: Core[C, K], config: C) -> Codec[K]:
         """A stateful core kept in this process (`streams.state.Core`), under `config`."""
         return Codec(
-            create=lambda: kind(config),
+            create=lambda _: kind(config),
             encode=in_process(_snapshot_of),
-            load=lambda data: kind.restore(config, data),
+            load=lambda _, data: kind.restore(config, data),
         )
 
     @staticmethod
     def stateless() -> Codec[None]:
         """No state: the checkpoint holds the input's offsets and source positions only."""
-        return Codec(create=lambda: None, encode=in_process(lambda _: None), load=lambda _: None)
+        return Codec(create=lambda _: None, encode=in_process(lambda _: None), load=lambda _, __: None)
 
 
 def _snapshot_of(state: Snapshotting) -> Any:
@@ -171,6 +182,14 @@ class StagePartition(Generic[S]):
     next_offset: int | None = None  # the input offset after the last one processed
     rewound_at: float | None = None  # when the partition was last sought back to `next_offset`
     hole_since: float | None = None  # when an offset beyond `next_offset` first arrived
+    cost: float = 0.0  # seconds the latest checkpoint took, from taking the state to durable
+
+    def due(self, now: float, every: float) -> bool:
+        """Whether a checkpoint is due: `every` seconds after the latest, or `COST_FACTOR` times
+        what that one took when longer, so that checkpoints of a large state stay a small share
+        of the time however large it grows.
+        """
+        return now - self.saved_at >= max(every, COST_FACTOR * self.cost)
 
     def admit(self, offset: int, now: float) -> bool:
         """True when the event at input `offset` is the next to process (or the first one seen),
@@ -252,7 +271,7 @@ class Checkpointed(Generic[S]):
             for partition, entry in list(self._partitions.items()):
                 if entry.rewound_at is not None:
                     await self._rewind(partition, entry, "nothing arrived since the seek")
-                if entry.pending and not entry.busy and now - entry.saved_at >= self._every:
+                if entry.pending and not entry.busy and entry.due(now, self._every):
                     self._save(partition, entry)
 
         app.timer(interval=every_seconds)(save_quiet)
@@ -268,7 +287,7 @@ class Checkpointed(Generic[S]):
                 return None
             saved = self._table.get(str(partition).encode())
             restored = None if saved is None else self.restore(partition, saved)
-            entry = restored or StagePartition(self._codec.create(), SourcePositions())
+            entry = restored or StagePartition(self._codec.create(partition), SourcePositions())
             if restored is not None:
                 self._adopted.add(partition)
             self._partitions[partition] = entry
@@ -282,7 +301,7 @@ class Checkpointed(Generic[S]):
         try:
             data = _checkpoint_data(saved)
             return StagePartition(
-                self._codec.load(data["state"]),
+                self._codec.load(partition, data["state"]),
                 SourcePositions.restore(data["positions"]),
                 next_offset=data["next_offset"],
             )
@@ -384,7 +403,7 @@ class Checkpointed(Generic[S]):
             return
         entry.stream = stream
         entry.pending.append(event)
-        if time.monotonic() - entry.saved_at >= self._every:
+        if entry.due(time.monotonic(), self._every):
             self._save(partition, entry)
 
     async def _rewind(self, partition: int, entry: StagePartition[S], why: str) -> None:
@@ -464,10 +483,11 @@ class Checkpointed(Generic[S]):
     ) -> None:
         """Store the checkpoint, then ack the pending events it holds."""
         try:
+            encoded = await state
             value = orjson.dumps(
                 {
                     "format": CHECKPOINT_FORMAT,
-                    "state": orjson.Fragment(await state),
+                    "state": orjson.Fragment(encoded),
                     "positions": taken.positions,
                     "next_offset": taken.next_offset,
                 }
@@ -507,12 +527,16 @@ class Checkpointed(Generic[S]):
             await self._table.send_changelog(partition, key, value)
             if self._partitions.get(partition) is not entry:
                 return  # revoked meanwhile: its next owner acks, from this checkpoint or an older one
+            if self._codec.durable is not None:
+                self._codec.durable(entry.state, encoded)
             count = taken.events
             done, entry.pending[:count] = entry.pending[:count], []
             for event in done:
                 await entry.stream.ack(event)
             entry.saved_at = taken.taken_at
-            self._write_seconds.observe(time.monotonic() - encoded_at)
+            durable_at = time.monotonic()
+            entry.cost = durable_at - taken.taken_at
+            self._write_seconds.observe(durable_at - encoded_at)
         except (KafkaError, TimeoutError, RuntimeError) as error:
             # The events stay unacked: the next checkpoint, or the partition's next owner, covers them.
             log.warning("%s[%d]: a checkpoint could not be written: %r", self._topic, partition, error)

@@ -4,7 +4,8 @@ These metrics are global (PageRank, rank correlations, a cascade spans many user
 stage reads one single-partition topic of accepted tweets and runs `streams.analyzer.Analyzer`,
 the same core `resonance analyze` runs, in a process of its own (`agents.analyzer_process`: its
 refreshes and snapshots never hold the worker's event loop), checkpointed (`agents.checkpoints`)
-so a restarted worker resumes it. A cascade record goes out on every retweet; influence
+so a restarted worker resumes it: the snapshot itself in a topic of its own (`agents.snapshots`),
+the checkpoint naming it. A cascade record goes out on every retweet; influence
 and graph records at each emission boundary; when the input goes quiet, a provisional view of
 everything received, also after taking the state over from a checkpoint (its last owner may have
 stopped before publishing its own).
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
+import orjson
 
 from agents import stage
 from agents.analyzer_process import AnalyzerFailedError, AnalyzerProcess, Observed
@@ -71,9 +73,10 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         topic=topics.conversation.get_topic_name(),
         partitions=topics.conversation.partitions,
         codec=Codec(
-            create=lambda: AnalyzerProcess(settings),
-            encode=AnalyzerProcess.snapshot,
-            load=lambda data: AnalyzerProcess(settings, data),
+            create=lambda partition: AnalyzerProcess(settings, partition),
+            encode=lambda analyzer: _reported(analyzer.snapshot(), instruments),
+            load=lambda partition, manifest: AnalyzerProcess(settings, partition, manifest),
+            durable=AnalyzerProcess.durable,
             close=AnalyzerProcess.close,
         ),
         every_seconds=checkpoint_seconds,
@@ -146,6 +149,15 @@ def _fresh_batch(analyzers: Checkpointed[AnalyzerProcess], partition: int, value
     if not fresh:
         return None
     return value if len(fresh) == len(items) else encode_events([((0, 0, 0), native) for native in fresh])
+
+
+async def _reported(manifest: Awaitable[bytes], instruments: Instruments) -> bytes:
+    """The snapshot's manifest, once written; its sizes go to `resonance_snapshot_bytes`."""
+    written = await manifest
+    sizes = orjson.loads(written)
+    instruments.snapshot_bytes.labels("conversation", "json").set(sizes["size"])
+    instruments.snapshot_bytes.labels("conversation", "stored").set(sizes["stored"])
+    return written
 
 
 async def _view(analyzer: AnalyzerProcess, instruments: Instruments) -> list[Record] | None:

@@ -88,6 +88,7 @@ class Instruments:
     alerts: Counter
     checkpoint_seconds: Histogram
     checkpoint_bytes: Gauge
+    snapshot_bytes: Gauge
     idle_view_seconds: Histogram
     hashtags: LatestHashtags
     conversation: LatestConversation
@@ -164,8 +165,16 @@ class Instruments:
             ),
             checkpoint_bytes=Gauge(
                 "resonance_checkpoint_bytes",
-                "Size of the stage's latest checkpoint (one partition's state)",
+                "Size of the stage's latest checkpoint in its changelog (one partition's state; the "
+                "conversation stage's names a snapshot kept apart: resonance_snapshot_bytes)",
                 ["stage"],
+                registry=registry,
+            ),
+            snapshot_bytes=Gauge(
+                "resonance_snapshot_bytes",
+                "Size of the stage's latest snapshot written to its snapshot topic: form 'json' as "
+                "encoded, 'stored' compressed in Kafka",
+                ["stage", "form"],
                 registry=registry,
             ),
             idle_view_seconds=Histogram(

@@ -20,6 +20,8 @@ from agents.errors import SetupError, kafka_unreachable
 
 PLAINTEXT: Mapping[str, Any] = MappingProxyType({})
 """No security options: a cluster that takes plain connections."""
+BROKER_DEFAULTS: Mapping[str, str] = MappingProxyType({})
+"""No topic configs: a new topic takes the broker's defaults."""
 FENCED_WAIT_SECONDS = 60.0  # how long `ensure_topics` waits for a broker that cannot place replicas
 FENCED_RETRY_SECONDS = 1.0
 
@@ -73,15 +75,17 @@ def _internal(topic: str) -> bool:
     return topic.endswith("-changelog") or "-__assignor-" in topic
 
 
-def ensure_topics(
+def ensure_topics(  # noqa: PLR0913 - keyword-only options past the two the call is about
     bootstrap: str,
     names: list[str],
     *,
     partitions: int,
     security: Mapping[str, Any] = PLAINTEXT,
+    configs: Mapping[str, str] = BROKER_DEFAULTS,
     wait_seconds: float = FENCED_WAIT_SECONDS,
 ) -> None:
-    """Create the topics that do not exist yet, with `partitions` partitions each. A broker that
+    """Create the topics that do not exist yet, with `partitions` partitions each and the topic
+    `configs` given (e.g. `cleanup.policy`; none: the broker's defaults). A broker that
     cannot place a replica yet (a KRaft broker is fenced until it has caught up with its
     controller, for a few seconds after a start, longer on a loaded machine) is asked again for
     up to `wait_seconds`; then a one-line SetupError says so.
@@ -93,7 +97,9 @@ def ensure_topics(
             if not missing:
                 return
             try:
-                admin.create_topics([NewTopic(n, partitions, 1) for n in missing])
+                admin.create_topics(
+                    [NewTopic(n, partitions, 1, topic_configs=dict(configs)) for n in missing]
+                )
             except TopicAlreadyExistsError:
                 return  # created concurrently by someone else: what we wanted
             except InvalidReplicationFactorError as error:

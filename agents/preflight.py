@@ -11,12 +11,13 @@ import ipaddress
 import socket
 from pathlib import Path
 
+from agents import snapshots
 from agents.errors import SetupError
 from agents.followers import FollowerFileError, read_follower_graph
 from agents.kafka_admin import ensure_topics, partition_counts
 from agents.kafka_security import kafka_python_options
 from agents.settings import Settings
-from agents.topics import read_topics
+from agents.topics import CONVERSATION_PARTITIONS, read_topics
 
 
 def preflight(settings: Settings, argv: list[str]) -> None:
@@ -52,6 +53,7 @@ def create_topics(settings: Settings) -> None:
         ensure_topics(
             settings.bootstrap_servers, topics, partitions=partitions, security=kafka_python_options(settings)
         )
+    snapshots.create_topic(settings, CONVERSATION_PARTITIONS)
 
 
 def partition_mismatch(settings: Settings) -> str | None:

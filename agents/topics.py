@@ -9,6 +9,8 @@ import faust
 
 from agents.settings import Settings
 
+CONVERSATION_PARTITIONS = 1  # the conversation stage's metrics are global: one analyzer sees every tweet
+
 
 def read_topics(settings: Settings) -> dict[str, int]:
     """Every topic a worker reads, with its partition count: the input and the internal topics
@@ -18,7 +20,7 @@ def read_topics(settings: Settings) -> dict[str, int]:
         settings.input_topic: settings.partitions,
         f"{settings.app_id}-events": settings.partitions,
         f"{settings.app_id}-hashtag-uses": settings.partitions,
-        f"{settings.app_id}-conversation": 1,
+        f"{settings.app_id}-conversation": CONVERSATION_PARTITIONS,
     }
 
 

@@ -1,15 +1,18 @@
 """The conversation analyzer in its own process gives exactly what the same analyzer gives in this
-one: records batch by batch, a snapshot to continue from, and the idle view.
+one: records batch by batch, a snapshot to continue from (written to and read back from the real
+broker), and the idle view.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import timedelta
 
 import orjson
 import pytest
 
+from agents import snapshots
 from agents.analyzer_process import AnalyzerFailedError, AnalyzerProcess, Observed
 from agents.settings import Settings, conversation_config
 from models.event import TweetEvent
@@ -20,10 +23,23 @@ from streams.analyzer import Analyzer
 from synth import StreamSpec, generate
 
 DEADLINE_SECONDS = 120  # an answer that never comes fails the test instead of hanging it
-# Short windows and cadences, so a small stream crosses boundaries and refreshes.
-SETTINGS = Settings(
-    window=timedelta(minutes=5), emit_every=timedelta(seconds=30), refresh_every=timedelta(minutes=1)
-)
+_DEPLOYMENTS = itertools.count()
+
+
+@pytest.fixture
+def settings(kafka_bootstrap: str) -> Settings:
+    """Short windows and cadences, so a small stream crosses boundaries and refreshes; a
+    deployment of its own on the session's broker, its snapshot topic created.
+    """
+    made = Settings(
+        bootstrap_servers=kafka_bootstrap,
+        app_id=f"analyzer-process-{next(_DEPLOYMENTS)}",
+        window=timedelta(minutes=5),
+        emit_every=timedelta(seconds=30),
+        refresh_every=timedelta(minutes=1),
+    )
+    snapshots.create_topic(made, 1)
+    return made
 
 
 def _batches(events: list[TweetEvent], size: int) -> list[bytes]:
@@ -45,20 +61,22 @@ def events() -> list[TweetEvent]:
     return list(generate(StreamSpec(events=3_000, seed=4)))
 
 
-def _in_this_process(events: list[TweetEvent]) -> tuple[list[Record], Analyzer]:
-    analyzer = Analyzer(conversation_config(SETTINGS))
+def _in_this_process(events: list[TweetEvent], settings: Settings) -> tuple[list[Record], Analyzer]:
+    analyzer = Analyzer(conversation_config(settings))
     return [record for event in events for record in analyzer.observe(event)], analyzer
 
 
-def test_the_child_gives_the_records_of_the_analyzer_in_this_process(events: list[TweetEvent]) -> None:
+def test_the_child_gives_the_records_of_the_analyzer_in_this_process(
+    events: list[TweetEvent], settings: Settings
+) -> None:
     """Batch after batch, also after a pause with nothing asked, the child's records equal, in
     order, those of the same analyzer here, boundary records, refreshes and alerts included; its
     idle view equals `Analyzer.view`.
     """
-    expected, analyzer = _in_this_process(events)
+    expected, analyzer = _in_this_process(events, settings)
 
     async def scenario() -> tuple[list[Record], list[Record]]:
-        child = AnalyzerProcess(SETTINGS)
+        child = AnalyzerProcess(settings, 0)
         try:
             records: list[Record] = []
 
@@ -81,17 +99,20 @@ def test_the_child_gives_the_records_of_the_analyzer_in_this_process(events: lis
     assert view == analyzer.view(Trigger.IDLE)
 
 
-def test_a_child_restored_from_a_snapshot_continues_as_if_never_stopped(events: list[TweetEvent]) -> None:
+def test_a_child_restored_from_a_snapshot_continues_as_if_never_stopped(
+    events: list[TweetEvent], settings: Settings
+) -> None:
     """A snapshot asked for between two batches holds the first only, even with the second sent
-    before it is awaited; a child started from it gives the same later records as one that went on.
+    before it is awaited; a child started from its manifest (the snapshot read back from Kafka)
+    gives the same later records as one that went on.
     """
     half = len(events) // 2
     batches = _batches(events, 300)
     split = len(_batches(events[:half], 300))
-    expected, _ = _in_this_process(events)
+    expected, _ = _in_this_process(events, settings)
 
     async def scenario() -> tuple[list[Record], list[Record]]:
-        first = AnalyzerProcess(SETTINGS)
+        first = AnalyzerProcess(settings, 0)
         try:
             before: list[Record] = []
 
@@ -102,11 +123,13 @@ def test_a_child_restored_from_a_snapshot_continues_as_if_never_stopped(events: 
                 await first.observe(batch, then=collect)
             snapshot = first.snapshot()
             await first.observe(batches[split], then=collect)  # after the snapshot was asked for
-            data = orjson.loads(await snapshot)
+            manifest = orjson.loads(await snapshot)
             assert before == expected[: len(before)]  # every batch before it was handed on
         finally:
             await first.close()
-        second = AnalyzerProcess(SETTINGS, data)
+        assert manifest["topic"] == snapshots.topic_name(settings)
+        assert manifest["size"] > manifest["stored"] > 0  # compressed
+        second = AnalyzerProcess(settings, 0, manifest)
         try:
             after: list[Record] = []
 
@@ -116,6 +139,8 @@ def test_a_child_restored_from_a_snapshot_continues_as_if_never_stopped(events: 
             for batch in batches[split:]:
                 await second.observe(batch, then=collect_after)
             await second.view()  # answered after every batch
+            # The slot the restored checkpoint names is kept: the next snapshot goes to the other.
+            assert orjson.loads(await second.snapshot())["slot"] != manifest["slot"]
         finally:
             await second.close()
         return before, after
@@ -124,14 +149,19 @@ def test_a_child_restored_from_a_snapshot_continues_as_if_never_stopped(events: 
     assert before[: len(expected) - len(after)] + after == expected
 
 
-def test_a_child_that_cannot_start_says_why_at_every_request() -> None:
-    """Snapshot data the analyzer cannot read fails each request with the child's reason."""
+def test_a_child_that_cannot_start_says_why_at_every_request(settings: Settings) -> None:
+    """A manifest naming chunks the snapshot topic does not hold fails each request with the
+    child's reason.
+    """
+    gone = snapshots.Manifest(snapshots.topic_name(settings), 0, 1, (1_000, 1_001), 10, 5)
 
     async def scenario() -> None:
-        child = AnalyzerProcess(SETTINGS, {"version": -1})
+        child = AnalyzerProcess(settings, 0, gone.plain())
         try:
             for _ in range(2):
-                with pytest.raises(AnalyzerFailedError, match=r"did not start.*version"):
+                with pytest.raises(
+                    AnalyzerFailedError, match=r"did not start.*2 of the snapshot's 2 chunks are gone"
+                ):
                     await child.view()
         finally:
             await child.close()

@@ -40,7 +40,7 @@ def _stage(
         "stage",
         topic="in",
         partitions=2,
-        codec=Codec(create=list, encode=encode or in_process(list), load=list),
+        codec=Codec(create=lambda _: [], encode=encode or in_process(list), load=lambda _, data: list(data)),
         every_seconds=every_seconds,
         instruments=instruments or Instruments.create(CollectorRegistry(), top_n=5),
     )
@@ -203,6 +203,7 @@ def test_a_checkpoint_being_written_holds_up_no_event_and_acks_only_what_it_hold
     and kill -9 tests run the same code against the real broker.
     """
     monkeypatch.setattr(checkpoints, "STALLED_FLUSH_SECONDS", 0.01)
+    monkeypatch.setattr(checkpoints, "COST_FACTOR", 0.0)  # every 0 s, however long the last took
     app = faust.App("checkpoint-async", store="memory://", autodiscover=False, datadir=str(tmp_path))
     registry = CollectorRegistry()
     instruments = Instruments.create(registry, top_n=5)
@@ -313,3 +314,15 @@ def test_a_state_encoded_elsewhere_is_checkpointed_as_it_stood_when_asked(tmp_pa
         }
 
     asyncio.run(scenario())
+
+
+def test_a_checkpoint_that_took_long_makes_the_next_wait_ten_times_as_long() -> None:
+    """The cadence is `every`, or `COST_FACTOR` times the latest checkpoint's duration when that
+    is longer: a large state's checkpoints take a bounded share of the time.
+    """
+    entry = StagePartition[None](None, SourcePositions(), saved_at=100.0)
+    assert entry.due(110.0, every=10.0)
+    entry.cost = 2.0
+    assert not entry.due(110.0, every=10.0)
+    assert not entry.due(119.9, every=10.0)
+    assert entry.due(100.0 + checkpoints.COST_FACTOR * 2.0, every=10.0)

@@ -151,6 +151,7 @@ def exported_names() -> set[str]:
     instruments.late.labels("hashtag", "admitted").inc()
     instruments.checkpoint_seconds.labels("conversation", "encode").observe(0.2)
     instruments.checkpoint_bytes.labels("conversation").set(1e6)
+    instruments.snapshot_bytes.labels("conversation", "stored").set(1e5)
     instruments.idle_view_seconds.labels("compute").observe(0.2)
     loop_lag.watcher(registry)  # registers the loop's lag instruments (the watching is not started)
     text = generate_latest(registry).decode()
