@@ -20,6 +20,7 @@ from agents import stage
 from agents.checkpoints import Checkpointed, Codec
 from agents.instruments import Instruments
 from agents.outbox import Outbox
+from agents.snapshots import Store
 from agents.topics import Topics
 from models.records import HashtagUse
 from models.wire.batch import decode_events, encode_events, encode_uses, partition_for
@@ -27,16 +28,24 @@ from models.wire.native import parse_native
 from streams.dedup import SeenIds
 
 
-def register(
-    app: faust.App, *, topics: Topics, instruments: Instruments, horizon: timedelta, checkpoint_seconds: float
+def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collaborator
+    app: faust.App,
+    *,
+    topics: Topics,
+    instruments: Instruments,
+    horizon: timedelta,
+    store: Store,
+    checkpoint_seconds: float,
 ) -> Any:
-    """Add the accept agent to `app`; `horizon` is how long ids are remembered in event time."""
+    """Add the accept agent to `app`; `horizon` is how long ids are remembered in event time,
+    and `store` keeps their snapshots.
+    """
     seen: Checkpointed[SeenIds] = Checkpointed(
         app,
-        "accept",
+        store.stage,
         topic=topics.events.get_topic_name(),
         partitions=topics.events.partitions,
-        codec=Codec.of_core(SeenIds, horizon),
+        codec=Codec.forked(SeenIds, horizon, store),
         every_seconds=checkpoint_seconds,
         instruments=instruments,
     )

@@ -39,9 +39,10 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from agents import gc_policy, snapshots
+from agents import forking, gc_policy
 from agents.followers import read_follower_graph
 from agents.settings import Settings, conversation_config
+from agents.snapshots import Manifest, Store
 from models.records import Record, Trigger
 from models.wire.batch import decode_events
 from models.wire.native import parse_native
@@ -50,7 +51,7 @@ from streams.analyzer import Analyzer
 _HEADER = struct.Struct(">cII")  # a request: opcode, number, payload length
 _ANSWER = struct.Struct(">II")  # an answer: the request's number, payload length
 _START, _OBSERVE, _SNAPSHOT, _VIEW = b"C", b"O", b"S", b"V"
-_FAILED = b"!"  # an answer's first byte when the child could not do what was asked
+_FAILED = forking.FAILED  # an answer's first byte when the child could not do what was asked
 STREAM_LIMIT = 1 << 30  # the largest answer the pipe reader takes (a snapshot of a huge window)
 
 
@@ -83,8 +84,9 @@ class _Waiting:
 
 class AnalyzerProcess:
     """The `Analyzer` of one input partition in a child process, started on first use,
-    configured as `settings` say (`agents.settings.conversation_config`, the follower graph read
-    from its file there), and continuing from the snapshot a manifest names when given.
+    configured as `store.settings` say (`agents.settings.conversation_config`, the follower graph
+    read from its file there), its snapshots kept in `store`, and continuing from the snapshot a
+    manifest names when given.
 
     Requests go to the child the moment they are made: a snapshot asked for between two batches
     holds the first and not the second. Batches are pipelined (up to `MAX_IN_FLIGHT` unanswered),
@@ -96,14 +98,12 @@ class AnalyzerProcess:
 
     MAX_IN_FLIGHT = 8
 
-    def __init__(self, settings: Settings, partition: int, restore: dict[str, Any] | None = None) -> None:
+    def __init__(self, store: Store, partition: int, restore: dict[str, Any] | None = None) -> None:
         """Nothing starts until the first request."""
         self._numbers = itertools.count()
         self._unsent: list[bytes] | None = [
-            _frame(_START, next(self._numbers), pickle.dumps((settings, partition, restore)))
+            _frame(_START, next(self._numbers), pickle.dumps((store, partition, restore)))
         ]
-        # The snapshot slot the partition's durable checkpoint names, which no snapshot may overwrite.
-        self._durable_slot = restore.get("slot") if isinstance(restore, dict) else None
         self._waiting: dict[int, _Waiting] = {}
         self._room = asyncio.Event()
         self._child: asyncio.subprocess.Process | None = None
@@ -125,17 +125,11 @@ class AnalyzerProcess:
 
         self._request(_OBSERVE, batch, observed)
 
-    def snapshot(self) -> asyncio.Future[bytes]:
+    def snapshot(self, slot: int) -> asyncio.Future[bytes]:
         """The manifest (`agents.snapshots.Manifest`, as JSON) of the analyzer's snapshot, as it
-        stands after every request made so far, written to Kafka in the slot the durable
-        checkpoint does not name.
+        stands after every request made so far, written to the store's `slot`.
         """
-        slot = 0 if self._durable_slot == 1 else 1
         return self._request(_SNAPSHOT, bytes([slot]))
-
-    def durable(self, manifest: bytes) -> None:
-        """Note that the partition's durable checkpoint now holds `manifest` (one `snapshot` gave)."""
-        self._durable_slot = orjson.loads(manifest)["slot"]
 
     async def view(self) -> list[Record]:
         """The analyzer's view of everything received (`Analyzer.view`: no alerts)."""
@@ -275,7 +269,7 @@ class _Started:
     """The child's analyzer, and where its snapshots go."""
 
     analyzer: Analyzer
-    settings: Settings
+    store: Store
     partition: int
 
     @classmethod
@@ -283,26 +277,25 @@ class _Started:
         """The analyzer a start request describes: new, or restored from the snapshot its
         manifest names (read from Kafka here).
         """
-        settings, partition, restore = pickle.loads(payload)  # noqa: S301 - from our parent
-        config = conversation_config(settings, _follower_graph(settings))
+        store, partition, restore = pickle.loads(payload)  # noqa: S301 - from our parent
+        config = conversation_config(store.settings, _follower_graph(store.settings))
         if restore is None:
-            return cls(Analyzer(config), settings, partition)
-        saved = snapshots.read(settings, snapshots.Manifest.of(restore))
-        return cls(Analyzer.restore(config, orjson.loads(saved)), settings, partition)
+            return cls(Analyzer(config), store, partition)
+        saved = store.read(Manifest.of(restore))
+        return cls(Analyzer.restore(config, orjson.loads(saved)), store, partition)
 
     def encoded(self, op: bytes, payload: bytes) -> bytes:
         """The work a fork does: a snapshot written to Kafka (answered by its manifest, as JSON),
         or a view (pickled records).
         """
-        with gc_policy.paused():
-            if op == _SNAPSHOT:
-                data = orjson.dumps(self.analyzer.snapshot())
-                child = os.getppid()  # this fork's parent: the child, which exits with the stage's hold
-                manifest = snapshots.write(
-                    self.settings, self.partition, payload[0], data, abandoned=lambda: os.getppid() != child
-                )
-                return orjson.dumps(manifest.plain())
-            return pickle.dumps(self.analyzer.view(Trigger.IDLE))
+        if op == _SNAPSHOT:
+            data = orjson.dumps(self.analyzer.snapshot())
+            child = os.getppid()  # this fork's parent: the child, which exits when the stage lets go
+            manifest = self.store.write(
+                self.partition, payload[0], data, abandoned=lambda: os.getppid() != child
+            )
+            return orjson.dumps(manifest.plain())
+        return pickle.dumps(self.analyzer.view(Trigger.IDLE))
 
 
 def _requests(buffer: bytearray) -> Iterator[tuple[bytes, int, bytes]]:
@@ -367,39 +360,22 @@ class _Child:
             self._answer(number, b"+" + answer)
 
     def _fork(self, started: _Started, op: bytes, number: int, payload: bytes) -> None:
-        """Write a snapshot or compute a view in a fork, which answers on a pipe and exits."""
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the fork: encode, write, exit without running the child's exit handlers
-            try:
-                os.close(read)
-                try:
-                    result = b"+" + started.encoded(op, payload)
-                except Exception as error:  # noqa: BLE001 - answered by the child
-                    result = _FAILED + repr(error).encode()
-                with os.fdopen(write, "wb") as pipe:
-                    pipe.write(result)
-            finally:  # whatever happens (the child gone, the pipe broken), never return into it
-                os._exit(0)
-        os.close(write)
-        os.set_blocking(read, False)
-        self._forks[read] = (pid, number, bytearray())
-        self._selector.register(read, selectors.EVENT_READ)
+        """Write a snapshot or compute a view in a fork (`agents.forking`), answered once it is done."""
+        pid, pipe = forking.start(lambda: started.encoded(op, payload))
+        self._forks[pipe] = (pid, number, bytearray())
+        self._selector.register(pipe, selectors.EVENT_READ)
 
     def _read_fork(self, pipe: int) -> None:
         """Take what a fork wrote; answer its request once it is done."""
         pid, number, got = self._forks[pipe]
-        chunk = os.read(pipe, 1 << 20)
+        chunk = os.read(pipe, forking.READ_BYTES)
         if chunk:
             got += chunk
             return
         self._selector.unregister(pipe)
         os.close(pipe)
         del self._forks[pipe]
-        _, status = os.waitpid(pid, 0)  # it closed the pipe: it has exited, or is about to
-        if not got:
-            got += _FAILED + f"the snapshot process ended without an answer (status {status})".encode()
-        self._answer(number, bytes(got))
+        self._answer(number, forking.answer(bytes(got), pid))
 
 
 def main(source: int, out: BinaryIO) -> None:

@@ -17,7 +17,8 @@ from agents.faust_sensors import setup_faust_sensors
 from agents.instruments import Instruments
 from agents.kafka_security import faust_credentials
 from agents.settings import Settings, hashtag_config
-from agents.topics import Topics
+from agents.snapshots import Store
+from agents.topics import Topics, snapshot_stages
 
 PRODUCER_LINGER_S = 0.010
 # aiokafka holds one open batch per partition and makes a send wait while a full one is drained:
@@ -89,11 +90,13 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
         clock_skew=settings.clock_skew,
         checkpoint_seconds=settings.checkpoint_every.total_seconds(),
     )
+    stores = {stage: Store(settings, stage) for stage in snapshot_stages(settings)}
     accept.register(
         app,
         topics=topics,
         instruments=instruments,
         horizon=settings.window + settings.lateness,
+        store=stores["accept"],
         checkpoint_seconds=settings.checkpoint_every.total_seconds(),
     )
     hashtag_window.register(
@@ -102,6 +105,7 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
         instruments=instruments,
         config=hashtag_config(settings),
         alerts=settings.alerts(),
+        store=stores["hashtag-window"],
         idle_seconds=settings.idle_flush.total_seconds(),
         checkpoint_seconds=settings.checkpoint_every.total_seconds(),
     )
@@ -109,7 +113,7 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
         app,
         topics=topics,
         instruments=instruments,
-        settings=settings,
+        store=stores["conversation"],
         idle_seconds=settings.idle_flush.total_seconds(),
         checkpoint_seconds=settings.checkpoint_every.total_seconds(),
     )

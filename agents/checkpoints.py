@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -47,8 +48,9 @@ import orjson
 from aiokafka.errors import KafkaError
 from faust.types import TP
 
-from agents import gc_policy
+from agents import forking, gc_policy
 from agents.instruments import Instruments
+from agents.snapshots import Manifest, Store
 from models.wire.batch import Position
 from streams.state import Core, Snapshotting
 
@@ -116,14 +118,15 @@ class Taken:
     next_offset: int | None  # the input offset after the last event its state holds
     positions: list[list[int]]  # `SourcePositions.snapshot` then
     taken_at: float  # monotonic seconds
+    slot: int  # the snapshot slot written (`agents.snapshots`): not the durable checkpoint's
 
 
-def in_process(dump: Callable[[S], Any]) -> Callable[[S], Awaitable[bytes]]:
-    """The `encode` of a state kept in this process, whose `dump` gives plain data: encoded at
-    once, as JSON.
+def in_process(dump: Callable[[S], Any]) -> Callable[[S, int, int], Awaitable[bytes]]:
+    """The `encode` of a small state, whose `dump` gives plain data: encoded at once, in the
+    checkpoint itself, as JSON.
     """
 
-    def encode(state: S) -> Awaitable[bytes]:
+    def encode(state: S, _partition: int, _slot: int) -> Awaitable[bytes]:
         done: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         done.set_result(orjson.dumps(dump(state)))
         return done
@@ -135,27 +138,33 @@ def in_process(dump: Callable[[S], Any]) -> Callable[[S], Awaitable[bytes]]:
 class Codec(Generic[S]):
     """How a stage's state is made, saved and read back.
 
-    `create` makes an empty state for an input partition; `encode` gives the state's JSON bytes
-    (what `load` reads back for the partition, decoded): it takes the state as it is when called,
-    and may finish later (`in_process` encodes at once); `durable` learns which encoding the
-    partition's durable checkpoint now holds (a state that keeps data outside the checkpoint, as
-    `agents.snapshots` does, must not overwrite that data); `close` releases a state this worker
-    no longer holds.
+    `create` makes an empty state for an input partition; `encode` gives the JSON bytes the
+    partition's checkpoint holds for the state (what `load` reads back for the partition,
+    decoded): it takes the state as it is when called, and may finish later. A state kept apart
+    (`agents.snapshots`; `stored`) is written to the slot `encode` is given, and encoded as the
+    `Manifest` that says where. `close` releases a state this worker no longer holds.
     """
 
     create: Callable[[int], S]
-    encode: Callable[[S], Awaitable[bytes]]
+    encode: Callable[[S, int, int], Awaitable[bytes]]  # (state, partition, snapshot slot)
     load: Callable[[int, Any], S]
-    durable: Callable[[S, bytes], None] | None = None
     close: Callable[[S], Awaitable[None]] | None = None
+    stored: bool = False  # `encode` gives a `snapshots.Manifest`
 
     @staticmethod
-    def of_core(kind: Core[C, K], config: C) -> Codec[K]:
-        """A stateful core kept in this process (`streams.state.Core`), under `config`."""
+    def forked(kind: Core[C, K], config: C, store: Store) -> Codec[K]:
+        """A stateful core kept in this process (`streams.state.Core`), under `config`,
+        snapshotted by a fork of this process into `store` (`agents.forking`: the event loop is
+        held for the fork only, whatever the state's size), and read back from it, here, when a
+        partition is taken over.
+        """
         return Codec(
             create=lambda _: kind(config),
-            encode=in_process(_snapshot_of),
-            load=lambda _, data: kind.restore(config, data),
+            encode=lambda state, partition, slot: forking.in_fork(
+                lambda: _written(state, store, partition, slot)
+            ),
+            load=lambda _, manifest: kind.restore(config, orjson.loads(store.read(Manifest.of(manifest)))),
+            stored=True,
         )
 
     @staticmethod
@@ -164,8 +173,12 @@ class Codec(Generic[S]):
         return Codec(create=lambda _: None, encode=in_process(lambda _: None), load=lambda _, __: None)
 
 
-def _snapshot_of(state: Snapshotting) -> Any:
-    return state.snapshot()
+def _written(state: Snapshotting, store: Store, partition: int, slot: int) -> bytes:
+    """In a fork: `state`'s snapshot written to `store`; its manifest, as JSON."""
+    worker = os.getppid()
+    data = orjson.dumps(state.snapshot())
+    manifest = store.write(partition, slot, data, abandoned=lambda: os.getppid() != worker)
+    return orjson.dumps(manifest.plain())
 
 
 @dataclass(slots=True)
@@ -183,6 +196,7 @@ class StagePartition(Generic[S]):
     rewound_at: float | None = None  # when the partition was last sought back to `next_offset`
     hole_since: float | None = None  # when an offset beyond `next_offset` first arrived
     cost: float = 0.0  # seconds the latest checkpoint took, from taking the state to durable
+    slot: int | None = None  # the snapshot slot the durable checkpoint names, never written over
 
     def due(self, now: float, every: float) -> bool:
         """Whether a checkpoint is due: `every` seconds after the latest, or `COST_FACTOR` times
@@ -246,6 +260,9 @@ class Checkpointed(Generic[S]):
         self._encode_seconds = instruments.checkpoint_seconds.labels(name, "encode")
         self._write_seconds = instruments.checkpoint_seconds.labels(name, "write")
         self._bytes = instruments.checkpoint_bytes.labels(name)
+        self._snapshot_bytes = {
+            form: instruments.snapshot_bytes.labels(name, form) for form in ("json", "stored")
+        }
         self._app = app
         self._topic = topic
         self._partitions: dict[int, StagePartition[S]] = {}
@@ -304,6 +321,7 @@ class Checkpointed(Generic[S]):
                 self._codec.load(partition, data["state"]),
                 SourcePositions.restore(data["positions"]),
                 next_offset=data["next_offset"],
+                slot=data["slot"],
             )
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             log.error(  # noqa: TRY400 - an expected condition, said in one line without a traceback
@@ -359,6 +377,8 @@ class Checkpointed(Generic[S]):
         checkpoint, and its input sought back to it, as if taken over from another worker.
         """
         gone = self._partitions.pop(partition, None)
+        if gone is not None and gone.writing is not None:
+            gone.writing.cancel()  # a fork writing its snapshot is stopped: the next owner writes its own
         if gone is not None and self._codec.close is not None:
             await self._codec.close(gone.state)
 
@@ -452,9 +472,12 @@ class Checkpointed(Generic[S]):
         # owner does the events since the last checkpoint again instead.
         if entry.writing is not None or self._app.should_stop:
             return
-        taken = Taken(len(entry.pending), entry.next_offset, entry.positions.snapshot(), time.monotonic())
+        slot = 0 if entry.slot == 1 else 1
+        taken = Taken(
+            len(entry.pending), entry.next_offset, entry.positions.snapshot(), time.monotonic(), slot
+        )
         with gc_policy.paused():
-            state = self._codec.encode(entry.state)
+            state = self._codec.encode(entry.state, partition, slot)
         # Tracked by the app, which cancels it when the worker stops (the events then stay unacked).
         entry.writing = self._app.add_future(self._write(partition, entry, taken, state))
 
@@ -490,11 +513,16 @@ class Checkpointed(Generic[S]):
                     "state": orjson.Fragment(encoded),
                     "positions": taken.positions,
                     "next_offset": taken.next_offset,
+                    "slot": taken.slot,
                 }
             )
             encoded_at = time.monotonic()
             self._encode_seconds.observe(encoded_at - taken.taken_at)
             self._bytes.set(len(value))
+            if self._codec.stored:
+                sizes = orjson.loads(encoded)
+                self._snapshot_bytes["json"].set(sizes["size"])
+                self._snapshot_bytes["stored"].set(sizes["stored"])
             if len(value) > CHECKPOINT_MAX_VALUE:
                 # Not written, and nothing acked: the stage goes on, and its next owner would
                 # start again from the last checkpoint that fitted (or from the input's start).
@@ -527,8 +555,7 @@ class Checkpointed(Generic[S]):
             await self._table.send_changelog(partition, key, value)
             if self._partitions.get(partition) is not entry:
                 return  # revoked meanwhile: its next owner acks, from this checkpoint or an older one
-            if self._codec.durable is not None:
-                self._codec.durable(entry.state, encoded)
+            entry.slot = taken.slot
             count = taken.events
             done, entry.pending[:count] = entry.pending[:count], []
             for event in done:

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
-import orjson
 
 from agents import stage
 from agents.analyzer_process import AnalyzerFailedError, AnalyzerProcess, Observed
@@ -28,7 +27,7 @@ from agents.checkpoints import Checkpointed, Codec
 from agents.input_warnings import LateEvents, warn_disorder
 from agents.instruments import Instruments
 from agents.publish import send_records
-from agents.settings import Settings
+from agents.snapshots import Store
 from agents.topics import Topics
 from models.records import Record
 from models.wire.batch import decode_events, encode_events
@@ -60,24 +59,25 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
     *,
     topics: Topics,
     instruments: Instruments,
-    settings: Settings,
+    store: Store,
     idle_seconds: float,
     checkpoint_seconds: float,
 ) -> Any:
     """Add the conversation agent and its idle-flush timer to `app`; its analyzer runs as
-    `settings` say (`agents.settings.conversation_config`).
+    `store.settings` say (`agents.settings.conversation_config`), its snapshots kept in `store`.
     """
+    settings = store.settings
     analyzers: Checkpointed[AnalyzerProcess] = Checkpointed(
         app,
-        "conversation",
+        store.stage,
         topic=topics.conversation.get_topic_name(),
         partitions=topics.conversation.partitions,
         codec=Codec(
-            create=lambda partition: AnalyzerProcess(settings, partition),
-            encode=lambda analyzer: _reported(analyzer.snapshot(), instruments),
-            load=lambda partition, manifest: AnalyzerProcess(settings, partition, manifest),
-            durable=AnalyzerProcess.durable,
+            create=lambda partition: AnalyzerProcess(store, partition),
+            encode=lambda analyzer, _, slot: analyzer.snapshot(slot),
+            load=lambda partition, manifest: AnalyzerProcess(store, partition, manifest),
             close=AnalyzerProcess.close,
+            stored=True,
         ),
         every_seconds=checkpoint_seconds,
         instruments=instruments,
@@ -149,15 +149,6 @@ def _fresh_batch(analyzers: Checkpointed[AnalyzerProcess], partition: int, value
     if not fresh:
         return None
     return value if len(fresh) == len(items) else encode_events([((0, 0, 0), native) for native in fresh])
-
-
-async def _reported(manifest: Awaitable[bytes], instruments: Instruments) -> bytes:
-    """The snapshot's manifest, once written; its sizes go to `resonance_snapshot_bytes`."""
-    written = await manifest
-    sizes = orjson.loads(written)
-    instruments.snapshot_bytes.labels("conversation", "json").set(sizes["size"])
-    instruments.snapshot_bytes.labels("conversation", "stored").set(sizes["stored"])
-    return written
 
 
 async def _view(analyzer: AnalyzerProcess, instruments: Instruments) -> list[Record] | None:

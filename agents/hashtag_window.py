@@ -22,6 +22,7 @@ from agents.checkpoints import Checkpointed, Codec
 from agents.input_warnings import LateEvents
 from agents.instruments import Instruments
 from agents.publish import send_records
+from agents.snapshots import Store
 from agents.topics import Topics
 from models.records import Record, Trigger
 from models.wire.batch import decode_uses
@@ -37,16 +38,19 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
     instruments: Instruments,
     config: HashtagMetricsConfig,
     alerts: AlertConfig,
+    store: Store,
     idle_seconds: float,
     checkpoint_seconds: float,
 ) -> Any:
-    """Add the hashtag-window agent and its idle-flush timer to `app`."""
+    """Add the hashtag-window agent and its idle-flush timer to `app`; `store` keeps its
+    windows' snapshots.
+    """
     windows: Checkpointed[HashtagUses] = Checkpointed(
         app,
-        "hashtag-window",
+        store.stage,
         topic=topics.hashtag_uses.get_topic_name(),
         partitions=topics.hashtag_uses.partitions,
-        codec=Codec.of_core(HashtagUses, HashtagUsesConfig(config, alerts)),
+        codec=Codec.forked(HashtagUses, HashtagUsesConfig(config, alerts), store),
         every_seconds=checkpoint_seconds,
         instruments=instruments,
     )

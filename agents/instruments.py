@@ -156,17 +156,17 @@ class Instruments:
             ),
             checkpoint_seconds=Histogram(
                 "resonance_checkpoint_seconds",
-                "Time a stage's checkpoint takes: step 'encode' (in the worker's event loop, or in "
-                "the conversation analyzer's own process), step 'write' (until the broker has it) "
-                "in the background",
+                "Time a stage's checkpoint takes, in the background: step 'encode' (the state "
+                "encoded, and a stateful stage's snapshot written to its topic, by a fork), step "
+                "'write' (until the broker has the checkpoint)",
                 ["stage", "step"],
                 buckets=PAUSE_BUCKETS,
                 registry=registry,
             ),
             checkpoint_bytes=Gauge(
                 "resonance_checkpoint_bytes",
-                "Size of the stage's latest checkpoint in its changelog (one partition's state; the "
-                "conversation stage's names a snapshot kept apart: resonance_snapshot_bytes)",
+                "Size of the stage's latest checkpoint in its changelog (one partition's; a stateful "
+                "stage's names a snapshot kept apart: resonance_snapshot_bytes)",
                 ["stage"],
                 registry=registry,
             ),

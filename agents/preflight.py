@@ -11,13 +11,13 @@ import ipaddress
 import socket
 from pathlib import Path
 
-from agents import snapshots
 from agents.errors import SetupError
 from agents.followers import FollowerFileError, read_follower_graph
 from agents.kafka_admin import ensure_topics, partition_counts
 from agents.kafka_security import kafka_python_options
 from agents.settings import Settings
-from agents.topics import CONVERSATION_PARTITIONS, read_topics
+from agents.snapshots import Store
+from agents.topics import read_topics, snapshot_stages
 
 
 def preflight(settings: Settings, argv: list[str]) -> None:
@@ -53,7 +53,8 @@ def create_topics(settings: Settings) -> None:
         ensure_topics(
             settings.bootstrap_servers, topics, partitions=partitions, security=kafka_python_options(settings)
         )
-    snapshots.create_topic(settings, CONVERSATION_PARTITIONS)
+    for stage, partitions in snapshot_stages(settings).items():
+        Store(settings, stage).create(partitions)
 
 
 def partition_mismatch(settings: Settings) -> str | None:

@@ -24,6 +24,17 @@ def read_topics(settings: Settings) -> dict[str, int]:
     }
 
 
+def snapshot_stages(settings: Settings) -> dict[str, int]:
+    """The stages whose state is snapshotted apart (`agents.snapshots`), by the name of their
+    checkpoint table, with their input's partition count.
+    """
+    return {
+        "accept": settings.partitions,
+        "hashtag-window": settings.partitions,
+        "conversation": CONVERSATION_PARTITIONS,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Topics:
     """Input, dead letters, metric records, alerts, and the internal re-keyed streams."""

@@ -1095,7 +1095,7 @@ def _worker_sections(tmp: Path, sizes: Sizes, chosen: set[str], partitions: int)
     if "replay" in chosen:
         higgs = _higgs_input(tmp, sizes.analyze_lines)
         events = sizes.analyze_lines or HIGGS_EVENTS
-        sections.append(replay.bench_replay(tmp, higgs, events, partitions, say))
+        sections.append(replay.bench_replay(tmp, higgs, events, say))
     if "scale" in chosen:
         sections.append(
             scale.bench_scale(

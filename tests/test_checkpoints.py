@@ -32,7 +32,7 @@ def _stage(
     *,
     every_seconds: float = 1.0,
     instruments: Instruments | None = None,
-    encode: Callable[[list[int]], Awaitable[bytes]] | None = None,
+    encode: Callable[[list[int], int, int], Awaitable[bytes]] | None = None,
 ) -> Checkpointed[Any]:
     """A stage whose state is a list, on partitions 0 and 1 of topic `in`."""
     return Checkpointed(
@@ -138,11 +138,11 @@ def test_a_checkpoint_of_another_format_is_reported_and_set_aside(
     assert "in[1]: its checkpoint cannot be read" in caplog.text
     assert "RESONANCE_APP_ID" in caplog.text
     current = orjson.dumps(
-        {"format": CHECKPOINT_FORMAT, "state": [1], "positions": [[0, 5, 1]], "next_offset": 9}
+        {"format": CHECKPOINT_FORMAT, "state": [1], "positions": [[0, 5, 1]], "next_offset": 9, "slot": 0}
     )
     restored = stage.restore(1, current)
     assert restored is not None
-    assert (restored.state, restored.next_offset) == ([1], 9)
+    assert (restored.state, restored.next_offset, restored.slot) == ([1], 9, 0)
     assert not restored.positions.first_time((0, 5, 1))
 
 
@@ -278,16 +278,20 @@ def test_a_checkpoint_too_large_for_the_changelog_is_reported_not_sent(
     asyncio.run(scenario())
 
 
-def test_a_state_encoded_elsewhere_is_checkpointed_as_it_stood_when_asked(tmp_path: Path) -> None:
+def test_a_state_encoded_elsewhere_is_checkpointed_as_it_stood_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A state kept in another process is encoded there and answered later: the checkpoint holds
     the state, offset and pending events of the moment it was asked for, though the stage went on.
+    Snapshots kept apart alternate between two slots, never the one the durable checkpoint names.
     """
+    monkeypatch.setattr(checkpoints, "COST_FACTOR", 0.0)  # every 0 s, however long the last took
     app = faust.App("checkpoint-later", store="memory://", autodiscover=False, datadir=str(tmp_path))
-    asked: list[tuple[list[int], asyncio.Future[bytes]]] = []
+    asked: list[tuple[list[int], int, asyncio.Future[bytes]]] = []
 
-    def encode(state: list[int]) -> Awaitable[bytes]:
+    def encode(state: list[int], _partition: int, slot: int) -> Awaitable[bytes]:
         answer: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        asked.append((list(state), answer))
+        asked.append((list(state), slot, answer))
         return answer
 
     stage = _stage(app, every_seconds=0.0, encode=encode)
@@ -302,7 +306,7 @@ def test_a_state_encoded_elsewhere_is_checkpointed_as_it_stood_when_asked(tmp_pa
             assert stage.admit(event)
             stage.state(0).append(offset)
             await stage.processed(stream, event)  # offset 0 asks for a checkpoint; 1 comes after
-        [(state, answer)] = asked
+        [(state, slot, answer)] = asked
         answer.set_result(orjson.dumps(state))
         await stream.until_acked(1)
         assert stream.acked == [0]
@@ -311,7 +315,12 @@ def test_a_state_encoded_elsewhere_is_checkpointed_as_it_stood_when_asked(tmp_pa
             "state": [0],
             "positions": [],
             "next_offset": 1,
+            "slot": slot,
         }
+        event = _Event(_Message(0, 2))
+        assert stage.admit(event)
+        await stage.processed(stream, event)  # the next checkpoint: the other slot
+        assert [slot for _, slot, _ in asked] == [slot, 1 - slot]
 
     asyncio.run(scenario())
 
