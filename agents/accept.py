@@ -24,7 +24,7 @@ from agents.snapshots import Store
 from agents.topics import Topics
 from models.records import HashtagUse
 from models.wire.batch import decode_events, encode_events, encode_uses, partition_for
-from models.wire.native import parse_native
+from models.wire.native import routing
 from streams.dedup import SeenIds
 
 
@@ -59,7 +59,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         index = count()  # each item sent gets the next index of this message's outputs
         accepted = duplicates = 0
         for native in seen.fresh(message.partition, decode_events(event.value)):
-            tweet = parse_native(native)
+            tweet = routing(native)  # ingest validated it
             if not ids.first_time(tweet.id, tweet.at):
                 duplicates += 1
                 continue

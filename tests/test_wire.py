@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from cli.recordings import read_messages
 from models.event import Kind, Profile, TweetEvent
 from models.wire import Rejection, RejectReason, parse_message, to_native
-from models.wire.native import parse_native
+from models.wire.native import parse_native, routing
 from models.wire.tags import hashtag_keys
 
 REAL_TWEETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "real_tweets"
@@ -485,6 +485,21 @@ def test_native_round_trip_restores_the_event(event: TweetEvent) -> None:
 def test_native_round_trip_survives_the_wire(event: TweetEvent) -> None:
     """An event written as native JSON bytes and parsed back by `parse_message` is the same event."""
     assert parse_message(orjson.dumps(to_native(event))) == [event]
+
+
+@deterministic
+@given(_EVENTS)
+def test_routing_reads_what_parse_native_gives(event: TweetEvent) -> None:
+    """`routing(to_native(e))` holds e's id, author, time, hashtags and cascade key."""
+    routed = routing(orjson.loads(orjson.dumps(to_native(event))))
+    assert (routed.id, routed.user_id, routed.at, routed.hashtags, routed.cascade_key) == (
+        event.id,
+        event.user_id,
+        event.at,
+        event.hashtags,
+        event.cascade_key,
+    )
+    assert routed.at.utcoffset() == timedelta(0)
 
 
 def test_to_native_omits_absent_fields() -> None:

@@ -33,6 +33,7 @@ absent).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -151,6 +152,37 @@ def to_native(event: TweetEvent) -> dict[str, Any]:
     if event.profile is not None:
         native["profile"] = _native_profile(event.profile)
     return {key: value for key, value in native.items() if value is not None}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Routing:
+    """What the stages between ingest and the analyzer read of an event: whom it is by, when,
+    its hashtags and the cascade it belongs to (`TweetEvent.cascade_key`).
+    """
+
+    id: str
+    user_id: str
+    at: datetime
+    hashtags: tuple[str, ...]
+    cascade_key: str
+
+
+def routing(native: dict[str, Any]) -> Routing:
+    """The `Routing` of a native object that `to_native` wrote: the same values as
+    `parse_native(native)` gives, read without validating the object again. Only for the
+    worker's own topics between its stages, whose items ingest has validated and normalised;
+    anything from outside goes through `parse_native`. Validating every item again took the
+    accept stage about 15 µs a tweet, most of its time.
+    """
+    tweet_id = native["id"]
+    retweet_of = native.get("retweet_of")
+    return Routing(
+        id=tweet_id,
+        user_id=native["user_id"],
+        at=datetime.fromisoformat(native["created_at"]),
+        hashtags=tuple(native["hashtags"]),
+        cascade_key=tweet_id if retweet_of is None else retweet_of,
+    )
 
 
 def _native_profile(profile: Profile) -> dict[str, Any]:
