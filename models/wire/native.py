@@ -171,8 +171,8 @@ def routing(native: dict[str, Any]) -> Routing:
     """The `Routing` of a native object that `to_native` wrote: the same values as
     `parse_native(native)` gives, read without validating the object again. Only for the
     worker's own topics between its stages, whose items ingest has validated and normalised;
-    anything from outside goes through `parse_native`. Validating every item again took the
-    accept stage about 15 µs a tweet, most of its time.
+    anything from outside goes through `parse_native`, which validates it (most of what the
+    accept stage would otherwise spend per tweet).
     """
     tweet_id = native["id"]
     retweet_of = native.get("retweet_of")
