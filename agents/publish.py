@@ -5,12 +5,15 @@ every message the worker sends is handed to the producer.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import Any
 
 from agents.instruments import Instruments
 from agents.topics import Topics
 from models.records import Alert, Record
+
+YIELD_EVERY = 256  # records published between two turns of the event loop (a few milliseconds of work)
 
 
 def record_key(record: Record) -> bytes:
@@ -42,8 +45,13 @@ async def send(
 
 
 async def send_records(topics: Topics, instruments: Instruments, records: Iterable[Record]) -> None:
-    """Publish `records` in order."""
-    for record in records:
+    """Publish `records` in order, letting the event loop run other work every `YIELD_EVERY`
+    records: the producer's `send` returns without yielding while its buffer has room, and an
+    idle view or a boundary of a large window publishes thousands of records at once.
+    """
+    for count, record in enumerate(records, 1):
         instruments.published(record)
         topic = topics.alerts if isinstance(record, Alert) else topics.metrics
         await send(topic, key=record_key(record), value=record.to_bytes())
+        if count % YIELD_EVERY == 0:
+            await asyncio.sleep(0)
