@@ -45,7 +45,7 @@ from agents.settings import Settings, conversation_config
 from agents.snapshots import Manifest, Store
 from models.records import Record, Trigger
 from models.wire.batch import decode_events
-from models.wire.native import parse_native
+from models.wire.native import trusted
 from streams.analyzer import Analyzer
 
 _HEADER = struct.Struct(">cII")  # a request: opcode, number, payload length
@@ -252,7 +252,7 @@ def _observed(analyzer: Analyzer, payload: bytes) -> bytes:
     conflicting, unseen = analyzer.conflicting_retweets, analyzer.unseen_originals
     records = []
     for _, native in decode_events(payload):
-        records += analyzer.observe(parse_native(native))
+        records += analyzer.observe(trusted(native))
     return pickle.dumps(
         (
             records,

@@ -28,6 +28,8 @@ ACCOUNTED = frozenset(
 
 # Seconds: from what a checkpoint of a small state takes to what would break the 1 s latency target.
 PAUSE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# A backlog read at start-up is minutes to days old: the buckets reach past a few seconds.
+DELAY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
 
 
 @dataclass(slots=True, eq=False)  # eq=False keeps identity hashing: the registry keys on it
@@ -90,6 +92,7 @@ class Instruments:
     checkpoint_bytes: Gauge
     snapshot_bytes: Gauge
     idle_view_seconds: Histogram
+    stage_delay: Histogram
     hashtags: LatestHashtags
     conversation: LatestConversation
 
@@ -183,6 +186,16 @@ class Instruments:
                 "analyzer's own process, while the worker goes on)",
                 ["step"],
                 buckets=PAUSE_BUCKETS,
+                registry=registry,
+            ),
+            stage_delay=Histogram(
+                "resonance_stage_delay_seconds",
+                "How old each input message of a stage is when the stage takes it (the worker's "
+                "clock minus the message's Kafka timestamp): how far each stage runs behind what "
+                "reaches it, stage by stage from the input topic ('ingest') to the analyzer "
+                "('conversation')",
+                ["stage"],
+                buckets=DELAY_BUCKETS,
                 registry=registry,
             ),
             hashtags=hashtags,

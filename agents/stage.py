@@ -13,8 +13,11 @@ analyzer process) for one tweet. A trickle pays the linger once per stage.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+
+from prometheus_client import Histogram
 
 from agents.checkpoints import Checkpointed
 from agents.outbox import Outbox
@@ -29,12 +32,16 @@ async def run(
     checkpoints: Checkpointed[Any],
     outboxes: Sequence[Outbox[Any]],
     process: Callable[[Any], Awaitable[None]],
+    delay: Histogram,
 ) -> None:
-    """Run `process` on every event of `stream` that `checkpoints` admits, until the stream ends."""
+    """Run `process` on every event of `stream` that `checkpoints` admits, until the stream ends;
+    each event's age (now minus its message's timestamp) goes to `delay`.
+    """
     channel = stream.channel
     held: list[Any] = []
     lingered = False
     async for event in stream.noack().events():
+        delay.observe(time.time() - event.message.timestamp)
         if checkpoints.admit(event):
             await process(event)
         held.append(event)

@@ -114,21 +114,25 @@ class Deployment:
 
     def env(self) -> dict[str, str]:
         """The worker's environment (as `tests/support.py` builds it), numeric libs on one thread."""
-        return os.environ | {
-            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
-            "RESONANCE_APP_ID": self.app_id,
-            "RESONANCE_INPUT_TOPIC": self.input_topic,
-            "RESONANCE_DEAD_LETTER_TOPIC": f"{self.app_id}.tweets.dlq",
-            "RESONANCE_METRICS_TOPIC": self.metrics_topic,
-            "RESONANCE_ALERTS_TOPIC": f"{self.app_id}.alerts",
-            "RESONANCE_WEB_PORT": str(self.web_port),
-            "RESONANCE_DATA_DIR": str(self.data_dir),
-            "RESONANCE_IDLE_FLUSH": self.idle_flush,
-            "RESONANCE_LATENESS": self.lateness,
-            "RESONANCE_PARTITIONS": str(self.partitions),
-            "OMP_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1",
-        } | dict(self.settings)
+        return (
+            os.environ
+            | {
+                "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+                "RESONANCE_APP_ID": self.app_id,
+                "RESONANCE_INPUT_TOPIC": self.input_topic,
+                "RESONANCE_DEAD_LETTER_TOPIC": f"{self.app_id}.tweets.dlq",
+                "RESONANCE_METRICS_TOPIC": self.metrics_topic,
+                "RESONANCE_ALERTS_TOPIC": f"{self.app_id}.alerts",
+                "RESONANCE_WEB_PORT": str(self.web_port),
+                "RESONANCE_DATA_DIR": str(self.data_dir),
+                "RESONANCE_IDLE_FLUSH": self.idle_flush,
+                "RESONANCE_LATENESS": self.lateness,
+                "RESONANCE_PARTITIONS": str(self.partitions),
+                "OMP_NUM_THREADS": "1",
+                "OPENBLAS_NUM_THREADS": "1",
+            }
+            | dict(self.settings)
+        )
 
     def metrics(self) -> dict[str, float] | None:
         """The worker's Prometheus samples summed over labels, or None while it does not answer."""
@@ -628,6 +632,7 @@ def latency_under_load(  # noqa: PLR0913 - each is one independent parameter of 
     arrival: list[float] = []
     timeouts = 0
     before = accounted(deployment.metrics() or {})
+    delays_before = deployment.samples() or []
     try:
         original = {
             "id": root_id,
@@ -658,6 +663,7 @@ def latency_under_load(  # noqa: PLR0913 - each is one independent parameter of 
         producer.close()
         consumer.close()
     answered = deployment.metrics()  # None: the worker's /metrics did not answer within 5 s
+    delays_after = deployment.samples() or []
     return {
         "offered": load.sent,
         "offered_per_s": load.sent / elapsed,
@@ -667,7 +673,40 @@ def latency_under_load(  # noqa: PLR0913 - each is one independent parameter of 
         "sent": k,
         "timeouts": timeouts,
         "arrival_s": arrival,
+        "stage_delays": stage_delays(delays_before, delays_after),
     }
+
+
+def stage_delays(before: list[Sample], after: list[Sample]) -> dict[str, dict[str, float]]:
+    """Per stage, from the worker's `resonance_stage_delay_seconds` histogram sampled `before` and
+    `after` a phase: the messages it took meanwhile, and the bucket bounds (seconds) within which
+    their median and 99th percentile fell.
+    """
+
+    def buckets(samples: list[Sample]) -> dict[tuple[str, float], float]:
+        return {
+            (s.labels["stage"], float(s.labels["le"])): s.value
+            for s in samples
+            if s.name == "resonance_stage_delay_seconds_bucket"
+        }
+
+    earlier, later = buckets(before), buckets(after)
+    figures: dict[str, dict[str, float]] = {}
+    for stage in sorted({stage for stage, _ in later}):
+        counts = sorted(
+            (le, value - earlier.get((stage, le), 0.0))
+            for (name, le), value in later.items()
+            if name == stage
+        )
+        total = counts[-1][1]
+        if total <= 0:
+            continue
+        figures[stage] = {
+            "messages": total,
+            "p50_within_s": next(le for le, count in counts if count >= 0.5 * total),
+            "p99_within_s": next(le for le, count in counts if count >= 0.99 * total),
+        }
+    return figures
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from cli.recordings import read_messages
 from models.event import Kind, Profile, TweetEvent
 from models.wire import Rejection, RejectReason, parse_message, to_native
-from models.wire.native import parse_native, routing
+from models.wire.native import parse_native, routing, trusted
 from models.wire.tags import hashtag_keys
 
 REAL_TWEETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "real_tweets"
@@ -1068,6 +1068,16 @@ def test_native_round_trip_restores_the_profile(event: TweetEvent, profile: Prof
     event = dataclasses.replace(event, profile=profile)
     assert parse_native(to_native(event)) == event
     assert parse_message(orjson.dumps(to_native(event))) == [event]
+
+
+@deterministic
+@given(_EVENTS, st.none() | _PROFILES, _OPTIONAL_IDS)
+def test_trusted_reads_what_parse_native_gives(
+    event: TweetEvent, profile: Profile | None, like_of: str | None
+) -> None:
+    """`trusted` rebuilds every event `to_native` wrote, through JSON, as `parse_native` does."""
+    event = dataclasses.replace(event, profile=profile, like_of=like_of, like_of_user=like_of)
+    assert trusted(orjson.loads(orjson.dumps(to_native(event)))) == event
 
 
 def test_native_profile_is_written_as_documented() -> None:

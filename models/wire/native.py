@@ -185,6 +185,36 @@ def routing(native: dict[str, Any]) -> Routing:
     )
 
 
+def trusted(native: dict[str, Any]) -> TweetEvent:
+    """The event `to_native` wrote `native` from: what `parse_native(native)` gives, read without
+    validating it again. Only for the worker's own topics, as `routing`: the analyzer process
+    rebuilds every event its stage hands it, and ingest validated each one already.
+    """
+    profile = native.get("profile")
+    return TweetEvent(
+        id=native["id"],
+        user_id=native["user_id"],
+        at=datetime.fromisoformat(native["created_at"]),
+        user_name=native.get("user_name"),
+        followers=native.get("followers"),
+        text=native.get("text", ""),
+        hashtags=tuple(native["hashtags"]),
+        mentions=tuple(native.get("mentions", ())),
+        profile=None if profile is None else _trusted_profile(profile),
+        **{key: native.get(key) for key in _OPTIONAL_IDS},
+    )
+
+
+def _trusted_profile(native: dict[str, Any]) -> Profile:
+    created_at = native.get("created_at")
+    return Profile(
+        friends=native.get("friends"),
+        statuses=native.get("statuses"),
+        created_at=None if created_at is None else datetime.fromisoformat(created_at),
+        **{key: native.get(key) for key in _PROFILE_FLAGS},
+    )
+
+
 def _native_profile(profile: Profile) -> dict[str, Any]:
     """The native `profile` object (None fields omitted, so an empty profile is `{}`)."""
     created_at = profile.created_at
