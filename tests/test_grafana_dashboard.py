@@ -153,6 +153,7 @@ def exported_names() -> set[str]:
     instruments.checkpoint_bytes.labels("conversation").set(1e6)
     instruments.snapshot_bytes.labels("conversation", "stored").set(1e5)
     instruments.idle_view_seconds.labels("compute").observe(0.2)
+    instruments.stage_delay.labels("accept").observe(0.03)
     loop_lag.watcher(registry)  # registers the loop's lag instruments (the watching is not started)
     text = generate_latest(registry).decode()
     return {sample.name for family in text_string_to_metric_families(text) for sample in family.samples}
