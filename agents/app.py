@@ -19,6 +19,7 @@ from agents.kafka_security import faust_credentials
 from agents.settings import Settings, hashtag_config
 from agents.snapshots import Store
 from agents.topics import Topics, snapshot_stages
+from agents.transport import Transport
 
 PRODUCER_LINGER_S = 0.010
 # aiokafka holds one open batch per partition and makes a send wait while a full one is drained:
@@ -74,6 +75,8 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
         # A secured cluster: SASL and TLS from the settings (none for PLAINTEXT).
         broker_credentials=faust_credentials(settings),
     )
+    # Before anything reads the app's transport (declaring a topic does).
+    app.transport = Transport(app.conf.broker_consumer, app)
     setup_faust_sensors(app, registry)
     app.task(loop_lag.watcher(registry), on_leader=False)
     probe = broker_watch.metadata_probe(settings)

@@ -24,9 +24,10 @@ Such a partition is sought back to the expected offset, and nothing after the ho
 or acked until the hole is filled. A partition taken over is sought to its checkpoint's offset,
 so a committed offset that ran ahead of the checkpoint changes nothing.
 
-Checkpoints are due every `every_seconds` of wall time, or ten times as long as the latest took
-when that is longer (`COST_FACTOR`: a state of millions of edges is checkpointed more rarely, at
-the same share of the time), as events arrive and, when the input goes quiet, from a timer, so
+Checkpoints are due every `every_seconds` of wall time, or, when that is longer, ten times as long
+as the latest took times the partitions of the stage this worker holds (`COST_FACTOR`: a state of
+millions of edges is checkpointed more rarely, and a stage's partitions together take the same
+share of the time as one), as events arrive and, when the input goes quiet, from a timer, so
 that nothing processed stays unacked. What a restart does again is bounded by that cadence: the
 input since the latest checkpoint, which Kafka keeps, replayed through the deterministic core.
 An event whose partition was revoked while it was in flight is neither counted nor acked here,
@@ -69,9 +70,10 @@ CHECKPOINT_FORMAT = 4
 REWIND_RETRY_SECONDS = 1.0
 STALLED_FLUSH_SECONDS = 30.0  # a producer flush that long is an error worth a line in the log
 HOLE_GIVE_UP_SECONDS = 60.0  # offsets that long unobtainable are gone from the log (retention)
-# A checkpoint that took t seconds is followed by the next no sooner than COST_FACTOR * t later:
-# checkpoints then take at most about a tenth of the time, and a restart re-processes at most
-# max(every, COST_FACTOR * t) + t seconds of input.
+# A checkpoint that took t seconds is followed by the next of its partition no sooner than
+# COST_FACTOR * t * n later, n the stage's partitions held here: a stage's checkpoints then take at
+# most about a tenth of the time, and a restart re-processes at most max(every, COST_FACTOR * t * n)
+# + t seconds of input.
 COST_FACTOR = 10.0
 
 log = logging.getLogger(__name__)
@@ -198,12 +200,13 @@ class StagePartition(Generic[S]):
     cost: float = 0.0  # seconds the latest checkpoint took, from taking the state to durable
     slot: int | None = None  # the snapshot slot the durable checkpoint names, never written over
 
-    def due(self, now: float, every: float) -> bool:
+    def due(self, now: float, every: float, *, sharing: int = 1) -> bool:
         """Whether a checkpoint is due: `every` seconds after the latest, or `COST_FACTOR` times
-        what that one took when longer, so that checkpoints of a large state stay a small share
-        of the time however large it grows.
+        what that one took times `sharing` (the partitions whose checkpoints share the stage's
+        time) when longer, so that a stage's checkpoints stay a small share of the time however
+        large its state grows and however many partitions it holds.
         """
-        return now - self.saved_at >= max(every, COST_FACTOR * self.cost)
+        return now - self.saved_at >= max(every, COST_FACTOR * self.cost * sharing)
 
     def admit(self, offset: int, now: float) -> bool:
         """True when the event at input `offset` is the next to process (or the first one seen),
@@ -288,7 +291,11 @@ class Checkpointed(Generic[S]):
             for partition, entry in list(self._partitions.items()):
                 if entry.rewound_at is not None:
                     await self._rewind(partition, entry, "nothing arrived since the seek")
-                if entry.pending and not entry.busy and entry.due(now, self._every):
+                if (
+                    entry.pending
+                    and not entry.busy
+                    and entry.due(now, self._every, sharing=len(self._partitions))
+                ):
                     self._save(partition, entry)
 
         app.timer(interval=every_seconds)(save_quiet)
@@ -423,7 +430,7 @@ class Checkpointed(Generic[S]):
             return
         entry.stream = stream
         entry.pending.append(event)
-        if entry.due(time.monotonic(), self._every):
+        if entry.due(time.monotonic(), self._every, sharing=len(self._partitions)):
             self._save(partition, entry)
 
     async def _rewind(self, partition: int, entry: StagePartition[S], why: str) -> None:

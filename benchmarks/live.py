@@ -632,7 +632,7 @@ def latency_under_load(  # noqa: PLR0913 - each is one independent parameter of 
     arrival: list[float] = []
     timeouts = 0
     before = accounted(deployment.metrics() or {})
-    delays_before = deployment.samples() or []
+    samples_before = deployment.samples() or []
     try:
         original = {
             "id": root_id,
@@ -663,7 +663,7 @@ def latency_under_load(  # noqa: PLR0913 - each is one independent parameter of 
         producer.close()
         consumer.close()
     answered = deployment.metrics()  # None: the worker's /metrics did not answer within 5 s
-    delays_after = deployment.samples() or []
+    samples_after = deployment.samples() or []
     return {
         "offered": load.sent,
         "offered_per_s": load.sent / elapsed,
@@ -673,7 +673,8 @@ def latency_under_load(  # noqa: PLR0913 - each is one independent parameter of 
         "sent": k,
         "timeouts": timeouts,
         "arrival_s": arrival,
-        "stage_delays": stage_delays(delays_before, delays_after),
+        "stage_delays": stage_delays(samples_before, samples_after),
+        "loop_lag": histogram_change(samples_before, samples_after, "resonance_event_loop_lag_seconds"),
     }
 
 
@@ -682,31 +683,39 @@ def stage_delays(before: list[Sample], after: list[Sample]) -> dict[str, dict[st
     `after` a phase: the messages it took meanwhile, and the bucket bounds (seconds) within which
     their median and 99th percentile fell.
     """
+    stages = {s.labels["stage"] for s in after if s.name == "resonance_stage_delay_seconds_bucket"}
+    figures = {
+        stage: histogram_change(before, after, "resonance_stage_delay_seconds", stage=stage)
+        for stage in sorted(stages)
+    }
+    return {stage: figure for stage, figure in figures.items() if figure is not None}
 
-    def buckets(samples: list[Sample]) -> dict[tuple[str, float], float]:
+
+def histogram_change(
+    before: list[Sample], after: list[Sample], name: str, **labels: str
+) -> dict[str, float] | None:
+    """What a Prometheus histogram `name` (the series with `labels`) counted between two samplings:
+    how many observations, and the bucket bounds within which their median and 99th percentile
+    fell; None when it counted none.
+    """
+
+    def buckets(samples: list[Sample]) -> dict[float, float]:
         return {
-            (s.labels["stage"], float(s.labels["le"])): s.value
+            float(s.labels["le"]): s.value
             for s in samples
-            if s.name == "resonance_stage_delay_seconds_bucket"
+            if s.name == f"{name}_bucket" and labels.items() <= s.labels.items()
         }
 
-    earlier, later = buckets(before), buckets(after)
-    figures: dict[str, dict[str, float]] = {}
-    for stage in sorted({stage for stage, _ in later}):
-        counts = sorted(
-            (le, value - earlier.get((stage, le), 0.0))
-            for (name, le), value in later.items()
-            if name == stage
-        )
-        total = counts[-1][1]
-        if total <= 0:
-            continue
-        figures[stage] = {
-            "messages": total,
-            "p50_within_s": next(le for le, count in counts if count >= 0.5 * total),
-            "p99_within_s": next(le for le, count in counts if count >= 0.99 * total),
-        }
-    return figures
+    earlier = buckets(before)
+    counts = sorted((le, value - earlier.get(le, 0.0)) for le, value in buckets(after).items())
+    total = counts[-1][1] if counts else 0.0
+    if total <= 0:
+        return None
+    return {
+        "count": total,
+        "p50_within_s": next(le for le, count in counts if count >= 0.5 * total),
+        "p99_within_s": next(le for le, count in counts if count >= 0.99 * total),
+    }
 
 
 def percentile(values: list[float], fraction: float) -> float:

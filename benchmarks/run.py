@@ -1005,7 +1005,13 @@ def _latency_under_load(deployment: live.Deployment, stream: live.Stream, second
     for stage, delay in result["stage_delays"].items():
         section.add(
             f"  {stage}: messages' age when taken, p50 / p99 within",
-            f"{delay['p50_within_s']:g} / {delay['p99_within_s']:g} s ({delay['messages']:,.0f} messages)",
+            f"{delay['p50_within_s']:g} / {delay['p99_within_s']:g} s ({delay['count']:,.0f} messages)",
+        )
+    lag = result["loop_lag"]
+    if lag is not None:
+        section.add(
+            "event loop lag over the phase, p50 / p99 within",
+            f"{lag['p50_within_s']:g} / {lag['p99_within_s']:g} s ({lag['count']:,.0f} wakes)",
         )
     section.data = {"rate": LOAD_RATE, "target_s": LATENCY_TARGET_S, **result}
     return section.finish()

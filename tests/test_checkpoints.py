@@ -335,3 +335,15 @@ def test_a_checkpoint_that_took_long_makes_the_next_wait_ten_times_as_long() -> 
     assert not entry.due(110.0, every=10.0)
     assert not entry.due(119.9, every=10.0)
     assert entry.due(100.0 + checkpoints.COST_FACTOR * 2.0, every=10.0)
+
+
+def test_a_stage_holding_more_partitions_checkpoints_each_more_rarely() -> None:
+    """With `sharing` partitions, each waits `sharing` times as long after a checkpoint that took
+    long: together they take the share of the time one would.
+    """
+    entry = StagePartition[None](None, SourcePositions(), saved_at=100.0, cost=2.0)
+    assert entry.due(100.0 + checkpoints.COST_FACTOR * 2.0, every=10.0, sharing=1)
+    assert not entry.due(100.0 + checkpoints.COST_FACTOR * 2.0, every=10.0, sharing=4)
+    assert entry.due(100.0 + checkpoints.COST_FACTOR * 2.0 * 4, every=10.0, sharing=4)
+    entry.cost = 0.1  # cheap checkpoints: `every` rules, however many partitions
+    assert entry.due(110.0, every=10.0, sharing=4)
