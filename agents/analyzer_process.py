@@ -32,6 +32,7 @@ import pickle
 import selectors
 import struct
 import sys
+import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,8 +59,8 @@ STREAM_LIMIT = 1 << 30  # the largest answer the pipe reader takes (a snapshot o
 @dataclass(frozen=True, slots=True)
 class Observed:
     """What a batch caused: its records, the late and dropped events among it, and the
-    analyzer's count of disordered retweets before and after it, and the cascade forest's
-    counts it raised (`CascadeForest.conflicting_retweets`, `unseen_originals`).
+    analyzer's count of disordered retweets before and after it, the cascade forest's counts it
+    raised (`CascadeForest.conflicting_retweets`, `unseen_originals`), and the time it took.
     """
 
     records: list[Record]
@@ -68,6 +69,7 @@ class Observed:
     disordered: tuple[int, int]
     conflicting_retweets: int = 0  # retweets the cascades ignored, among the batch's
     unseen_originals: int = 0  # cascades the batch started at a retweet of a tweet never seen
+    seconds: float = 0.0  # the analyzer's time on the batch, in its process
 
 
 class AnalyzerFailedError(RuntimeError):
@@ -120,8 +122,9 @@ class AnalyzerProcess:
             await self._room.wait()
 
         async def observed(answer: bytes) -> None:
-            records, late, dropped, disordered, cascades = pickle.loads(answer)  # noqa: S301 - from our child
-            await then(Observed(records, late, dropped, tuple(disordered), *cascades))
+            records, late, dropped, disordered, cascades, seconds = pickle.loads(answer)  # noqa: S301 - from our child
+            conflicting, unseen = cascades
+            await then(Observed(records, late, dropped, tuple(disordered), conflicting, unseen, seconds))
 
         self._request(_OBSERVE, batch, observed)
 
@@ -241,9 +244,10 @@ def _follower_graph(settings: Settings) -> Mapping[str, frozenset[str]] | None:
 
 def _observed(analyzer: Analyzer, payload: bytes) -> bytes:
     """What a batch caused, pickled: its records, late and dropped counts, disordered before and
-    after, conflicting retweets and unseen originals among it. A tuple, not an `Observed`: this
-    module runs as __main__ here, and pickle names classes by their module.
+    after, conflicting retweets and unseen originals among it, and the seconds it took. A tuple,
+    not an `Observed`: this module runs as __main__ here, and pickle names classes by their module.
     """
+    started = time.perf_counter()
     late, dropped, disordered = (
         analyzer.late_events,
         analyzer.dropped_events,
@@ -260,6 +264,7 @@ def _observed(analyzer: Analyzer, payload: bytes) -> bytes:
             analyzer.dropped_events - dropped,
             (disordered, analyzer.disordered_retweets),
             (analyzer.conflicting_retweets - conflicting, analyzer.unseen_originals - unseen),
+            time.perf_counter() - started,
         )
     )
 

@@ -94,6 +94,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
         before, after = observed.disordered
         instruments.disordered.inc(after - before)
         instruments.cascade_counts(observed.conflicting_retweets, observed.unseen_originals)
+        instruments.analyzer_batch_seconds.observe(observed.seconds)
         warn_disorder(before, after)
 
     async def observe(event: Any) -> None:

@@ -93,6 +93,7 @@ class Instruments:
     snapshot_bytes: Gauge
     idle_view_seconds: Histogram
     stage_delay: Histogram
+    analyzer_batch_seconds: Histogram
     hashtags: LatestHashtags
     conversation: LatestConversation
 
@@ -196,6 +197,15 @@ class Instruments:
                 "('conversation')",
                 ["stage"],
                 buckets=DELAY_BUCKETS,
+                registry=registry,
+            ),
+            analyzer_batch_seconds=Histogram(
+                "resonance_analyzer_batch_seconds",
+                "Time the conversation stage's analyzer process spent on one batch of tweets, from "
+                "taking it to its records: a batch that crossed an emission boundary includes the "
+                "boundary's work (influence ranking, trees; at refresh boundaries communities, "
+                "polarization and coordination), and later batches wait for it",
+                buckets=PAUSE_BUCKETS,
                 registry=registry,
             ),
             hashtags=hashtags,

@@ -675,6 +675,9 @@ def latency_under_load(  # noqa: PLR0913 - each is one independent parameter of 
         "arrival_s": arrival,
         "stage_delays": stage_delays(samples_before, samples_after),
         "loop_lag": histogram_change(samples_before, samples_after, "resonance_event_loop_lag_seconds"),
+        "analyzer_batches": histogram_change(
+            samples_before, samples_after, "resonance_analyzer_batch_seconds"
+        ),
     }
 
 
@@ -695,8 +698,8 @@ def histogram_change(
     before: list[Sample], after: list[Sample], name: str, **labels: str
 ) -> dict[str, float] | None:
     """What a Prometheus histogram `name` (the series with `labels`) counted between two samplings:
-    how many observations, and the bucket bounds within which their median and 99th percentile
-    fell; None when it counted none.
+    how many observations, and the bucket bounds within which their median, 99th percentile and
+    largest fell; None when it counted none.
     """
 
     def buckets(samples: list[Sample]) -> dict[float, float]:
@@ -715,6 +718,7 @@ def histogram_change(
         "count": total,
         "p50_within_s": next(le for le, count in counts if count >= 0.5 * total),
         "p99_within_s": next(le for le, count in counts if count >= 0.99 * total),
+        "max_within_s": next(le for le, count in counts if count >= total),
     }
 
 

@@ -1007,12 +1007,17 @@ def _latency_under_load(deployment: live.Deployment, stream: live.Stream, second
             f"  {stage}: messages' age when taken, p50 / p99 within",
             f"{delay['p50_within_s']:g} / {delay['p99_within_s']:g} s ({delay['count']:,.0f} messages)",
         )
-    lag = result["loop_lag"]
-    if lag is not None:
-        section.add(
-            "event loop lag over the phase, p50 / p99 within",
-            f"{lag['p50_within_s']:g} / {lag['p99_within_s']:g} s ({lag['count']:,.0f} wakes)",
-        )
+    for label, key, unit in (
+        ("event loop lag", "loop_lag", "wakes of a 50 ms timer"),
+        ("conversation analyzer, per batch", "analyzer_batches", "batches"),
+    ):
+        figures = result[key]
+        if figures is not None:
+            section.add(
+                f"{label} over the phase, p50 / p99 / max within",
+                f"{figures['p50_within_s']:g} / {figures['p99_within_s']:g} / {figures['max_within_s']:g} s "
+                f"({figures['count']:,.0f} {unit})",
+            )
     section.data = {"rate": LOAD_RATE, "target_s": LATENCY_TARGET_S, **result}
     return section.finish()
 
