@@ -11,7 +11,7 @@ from typing import Any
 import faust
 from prometheus_client import CollectorRegistry
 
-from agents import accept, broker_watch, conversation, dashboard, hashtag_window, ingest, loop_lag
+from agents import accept, broker_watch, conversation, dashboard, gc_policy, hashtag_window, ingest, loop_lag
 from agents.checkpoints import CHECKPOINT_MAX_BYTES
 from agents.faust_sensors import setup_faust_sensors
 from agents.instruments import Instruments
@@ -79,6 +79,7 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
     app.transport = Transport(app.conf.broker_consumer, app)
     setup_faust_sensors(app, registry)
     app.task(loop_lag.watcher(registry), on_leader=False)
+    gc_policy.export_pauses(registry)
     probe = broker_watch.metadata_probe(settings)
     app.task(broker_watch.watcher(registry, probe, bootstrap=settings.bootstrap_servers), on_leader=False)
     topics = Topics.declare(app, settings)

@@ -119,6 +119,9 @@ def bench_replay(tmp: Path, higgs: Path, events: int, say: Callable[[str], None]
             differences = _view_differences(deployment, final)
             samples = deployment.metrics() or {}
             loop_lag = samples.get("resonance_event_loop_lag_max_seconds", float("nan"))
+            full_gc = live.histogram_change(
+                [], deployment.samples() or [], "resonance_gc_pause_seconds", generation="2"
+            )
             late = samples.get("resonance_events_late_total", float("nan"))
     ratio = live_s / analyze_s
     section.add(
@@ -140,7 +143,14 @@ def bench_replay(tmp: Path, higgs: Path, events: int, say: Callable[[str], None]
         f"{loop_lag * 1000:.0f} ms (the window held up to {edges:,} distinct retweet edges; "
         "issue 16 asks <= 100 ms at 1,000,000)",
     )
+    section.add(
+        "full garbage collections in the worker (resonance_gc_pause_seconds)",
+        "none"
+        if full_gc is None
+        else f"{full_gc['count']:,.0f}, the longest within {full_gc['max_within_s']:g} s",
+    )
     section.data = {
+        "full_gc": full_gc,
         "events": events,
         "analyze_s": analyze_s,
         "replay_s": replay_s,

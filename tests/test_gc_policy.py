@@ -6,7 +6,9 @@ import gc
 from collections.abc import Iterator
 
 import pytest
+from prometheus_client import CollectorRegistry
 
+from agents import gc_policy
 from agents.gc_policy import (
     MIDDLE_RATIO,
     OLD_RATIO,
@@ -81,3 +83,25 @@ def test_state_built_in_a_long_lived_block_is_frozen_out_of_later_collections() 
         state = [[i] for i in range(10_000)]
     assert gc.isenabled()
     assert gc.get_freeze_count() >= frozen_before + len(state)
+
+
+def test_every_collection_is_timed_by_generation_on_the_latest_registry() -> None:
+    """`export_pauses` times each collection into `resonance_gc_pause_seconds{generation}`; a
+    second registry takes the timing over instead of both being fed.
+    """
+    first, second = CollectorRegistry(), CollectorRegistry()
+    gc_policy.export_pauses(first)
+    gc_policy.export_pauses(second)
+    try:
+        gc.collect(2)
+        gc.collect(0)
+        full = second.get_sample_value("resonance_gc_pause_seconds_count", {"generation": "2"})
+        young = second.get_sample_value("resonance_gc_pause_seconds_count", {"generation": "0"})
+        assert full is not None
+        assert full >= 1
+        assert young is not None
+        assert young >= 1
+        assert first.get_sample_value("resonance_gc_pause_seconds_count", {"generation": "2"}) == 0
+        assert sum(getattr(c, "resonance_pauses", False) for c in gc.callbacks) == 1
+    finally:
+        gc.callbacks[:] = [c for c in gc.callbacks if not getattr(c, "resonance_pauses", False)]
