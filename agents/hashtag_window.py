@@ -6,18 +6,21 @@ resumes it. Boundary records are final and deterministic; when a partition goes 
 `idle_flush` of wall time, a provisional view of everything received is published too, so a
 finished replay shows its last numbers without waiting for more events; so is one of every
 partition taken over from a checkpoint, whose last owner may have stopped before publishing its
-own.
+own. The view ranks every hashtag of the window, so it is computed in a fork (`agents.forking`):
+the event loop is held for the fork alone.
 """
 
 from __future__ import annotations
 
+import logging
+import pickle
 import time
 from collections.abc import Iterable
 from typing import Any
 
 import faust
 
-from agents import stage
+from agents import forking, stage
 from agents.checkpoints import Checkpointed, Codec
 from agents.input_warnings import LateEvents
 from agents.instruments import Instruments
@@ -29,6 +32,8 @@ from models.wire.batch import decode_uses
 from streams.alerts.rules import AlertConfig
 from streams.hashtags.metrics import HashtagMetricsConfig
 from streams.hashtags.uses import HashtagUses, HashtagUsesConfig
+
+log = logging.getLogger(__name__)
 
 
 def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collaborator
@@ -89,9 +94,24 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
             state = windows.states().get(partition)
             if now - since >= idle_seconds:
                 del quiet_since[partition]
-                if state is not None:
-                    await publish(state.metrics.view(Trigger.IDLE))
+                records = None if state is None else await _view(state, partition)
+                # Events came meanwhile: the view is out of date, the next quiet spell gives one.
+                if records is not None and partition not in quiet_since:
+                    await publish(records)
 
     app.timer(interval=max(0.5, idle_seconds / 2))(flush_idle)
 
     return hashtag_window
+
+
+async def _view(state: HashtagUses, partition: int) -> list[Record] | None:
+    """The partition's provisional view of everything received (`HashtagMetrics.view`), computed
+    in a fork of this process from the state as it stands; None when the fork failed (logged).
+    """
+    try:
+        answer = await forking.in_fork(lambda: pickle.dumps(state.metrics.view(Trigger.IDLE)))
+    except forking.ForkFailedError as error:
+        log.warning("hashtag-window[%d]: the idle view could not be computed: %s", partition, error)
+        return None
+    records: list[Record] = pickle.loads(answer)  # noqa: S301 - from our own fork
+    return records
