@@ -74,12 +74,6 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
 
     @app.agent(topics.events, name="accept")
     async def accept(stream: Any) -> None:
-        await stage.run(
-            stream,
-            checkpoints=seen,
-            outboxes=[conversation, uses],
-            process=accept_one,
-            delay=instruments.stage_delay.labels(store.stage),
-        )
+        await stage.run(stream, checkpoints=seen, outboxes=[conversation, uses], process=accept_one)
 
     return accept

@@ -263,6 +263,8 @@ class Checkpointed(Generic[S]):
         self._encode_seconds = instruments.checkpoint_seconds.labels(name, "encode")
         self._write_seconds = instruments.checkpoint_seconds.labels(name, "write")
         self._bytes = instruments.checkpoint_bytes.labels(name)
+        # The stage's loop (`agents.stage`) observes how old each input message is when taken.
+        self.input_delay = instruments.stage_delay.labels(name)
         self._snapshot_bytes = {
             form: instruments.snapshot_bytes.labels(name, form) for form in ("json", "stored")
         }

@@ -106,13 +106,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
 
     @app.agent(topics.conversation, name="conversation")
     async def conversation(stream: Any) -> None:
-        await stage.run(
-            stream,
-            checkpoints=analyzers,
-            outboxes=[],
-            process=observe,
-            delay=instruments.stage_delay.labels(store.stage),
-        )
+        await stage.run(stream, checkpoints=analyzers, outboxes=[], process=observe)
 
     async def flush_idle() -> None:
         # A partition taken over: its last owner's view may be missing.

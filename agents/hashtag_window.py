@@ -77,13 +77,7 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
 
     @app.agent(topics.hashtag_uses, name="hashtag-window")
     async def hashtag_window(stream: Any) -> None:
-        await stage.run(
-            stream,
-            checkpoints=windows,
-            outboxes=[],
-            process=observe,
-            delay=instruments.stage_delay.labels(store.stage),
-        )
+        await stage.run(stream, checkpoints=windows, outboxes=[], process=observe)
 
     async def flush_idle() -> None:
         """Publish a provisional view of each partition quiet for `idle_seconds`."""

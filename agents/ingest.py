@@ -86,12 +86,6 @@ def register(  # noqa: PLR0913 - keyword-only wiring, one parameter per collabor
 
     @app.agent(topics.tweets, name="ingest")
     async def ingest(stream: Any) -> None:
-        await stage.run(
-            stream,
-            checkpoints=offsets,
-            outboxes=[events],
-            process=ingest_one,
-            delay=instruments.stage_delay.labels("ingest"),
-        )
+        await stage.run(stream, checkpoints=offsets, outboxes=[events], process=ingest_one)
 
     return ingest

@@ -17,8 +17,6 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from prometheus_client import Histogram
-
 from agents.checkpoints import Checkpointed
 from agents.outbox import Outbox
 
@@ -32,12 +30,12 @@ async def run(
     checkpoints: Checkpointed[Any],
     outboxes: Sequence[Outbox[Any]],
     process: Callable[[Any], Awaitable[None]],
-    delay: Histogram,
 ) -> None:
     """Run `process` on every event of `stream` that `checkpoints` admits, until the stream ends;
-    each event's age (now minus its message's timestamp) goes to `delay`.
+    each event's age (now minus its message's timestamp) goes to the stage's `input_delay`.
     """
     channel = stream.channel
+    delay = checkpoints.input_delay
     held: list[Any] = []
     lingered = False
     async for event in stream.noack().events():
