@@ -23,7 +23,7 @@ install: $(INSTALLED)
 # any source of the core changes.
 NATIVE_BUILT := $(VENV)/.native
 
-$(NATIVE_BUILT): $(INSTALLED) $(wildcard models/*.py models/wire/*.py streams/*.py cli/native.py)
+$(NATIVE_BUILT): $(INSTALLED) $(wildcard models/*.py models/*/*.py streams/*.py streams/*/*.py cli/native.py)
 	@echo "compiling the core with mypyc (about a minute; log in $(VENV)/native.log)"
 	@$(BIN)/python -m cli.native >$(VENV)/native.log 2>&1 || { tail -30 $(VENV)/native.log; exit 1; }
 	@touch $@

@@ -165,6 +165,25 @@ class Analyzer:
             records.extend(self._tick())  # a boundary passed; most events pass none
         return records
 
+    def work_ahead(self, limit: int) -> int:
+        """Do at most `limit` moves (an item entering or leaving a window) of the work the next
+        boundary will do, now; return how many were done (0: none left until more events come).
+
+        For the time between batches: a boundary moves every window at once, and at thousands
+        of tweets a second that is seconds of work, during which every retweet behind it waits
+        for its cascade record. Done ahead, it is invisible: every record comes out the same,
+        at the same boundary, as without it (`streams.window.SlidingWindow.work_ahead`). The
+        windows are moved no further than the next boundary, nor than the latest event (the end
+        `flush` moves them to).
+        """
+        latest = self._watermark.latest
+        if self._ticked is None or latest is None:
+            return 0
+        until = min(self._ticked + self._every, latest + _EPSILON)
+        done = self.influence.work_ahead(until, limit)
+        done += self.watch.work_ahead(until, limit - done)
+        return done + self.graph.work_ahead(until, limit - done)
+
     def _post(self, event: TweetEvent, records: list[Record]) -> None:
         """Count a post in every window, and attach it to its cascade (or hold it for its parent)."""
         if self.config.include_hashtags:

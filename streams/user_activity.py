@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from streams.window import Admission, SlidingWindow, bump
+from streams.window import ENTERED, SlidingWindow, bump
 
 Activity = tuple[str, tuple[str, ...], float | None, datetime]
 """One post: (user, its hashtags, its author's bot-likeness if known, event time)."""
@@ -46,12 +46,20 @@ class UserActivity:
         if not tags and bot_likeness is None:
             return  # nothing to count: keep the window small
         item: Activity = (user, tags, bot_likeness, at)
-        if self._window.add(item, at) is Admission.LATE:
+        if self._window.add(item, at) in ENTERED:
             self._enter(item)
 
     def advance(self, end: datetime) -> None:
         """Move the window's end to `end`: count what entered, revert what left."""
         self._window.advance(end).apply(self._enter, self._leave)
+
+    def work_ahead(self, until: datetime, limit: int) -> int:
+        """Do at most `limit` moves of what `advance(until)` will do, now; return how many were
+        done (`SlidingWindow.work_ahead`).
+        """
+        change = self._window.work_ahead(until, limit)
+        change.apply(self._enter, self._leave)
+        return len(change)
 
     def _enter(self, item: Activity) -> None:
         user, tags, bot, at = item

@@ -100,11 +100,23 @@ class Admission(Enum):
     PENDING: on time; it enters when the window's end passes it. LATE: older than the window's
     end but still inside the window, so it went live at once (records already emitted for past
     boundaries are not revised; later ones include it). DROPPED: older than the window's start.
+    The window's work done ahead (`SlidingWindow.work_ahead`) adds two: AHEAD, on time but
+    earlier than items already entered ahead, so it went live at once too; GONE, late and older
+    than items already left ahead, so it entered and left at once (counted late, nothing to
+    count in an aggregate).
     """
 
     PENDING = "pending"
     LATE = "late"
     DROPPED = "dropped"
+    AHEAD = "ahead"
+    GONE = "gone"
+
+
+# The admissions after which the caller counts the item in its aggregates at once, and those it
+# counts as late events.
+ENTERED = frozenset({Admission.LATE, Admission.AHEAD})
+LATE = frozenset({Admission.LATE, Admission.GONE})
 
 
 def bump(counter: dict[K, int], key: K, by: int) -> None:
@@ -138,6 +150,10 @@ class WindowChange(Generic[T]):
 
     __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable
 
+    def __len__(self) -> int:
+        """How many moves: items that entered plus items that left."""
+        return len(self.entered) + len(self.left)
+
     def __repr__(self) -> str:
         """Both lists."""
         return f"WindowChange(entered={self.entered!r}, left={self.left!r})"
@@ -158,10 +174,24 @@ class SlidingWindow(Generic[T]):
     Items are added in any order; `advance(end)` moves the window's end forward and reports what
     entered and left, so aggregates are updated and reverted incrementally, never recomputed.
     An item older than the current end is late; see `Admission` for the policy.
+
+    `work_ahead(until, limit)` does part of the next advance's work early, in slices: the
+    entering and leaving `advance(until)` would do. The aggregates then hold, between the two,
+    items of both windows; for a caller whose aggregates are a function of the live items (not
+    of the order they came in) and are read only after `advance`, that is invisible: what every
+    advance leaves live, and which items count as late, are the same. It spreads the work of a
+    boundary over the quiet time before it.
+
+    Timeline (span 10, end 12, worked ahead until 14)::
+
+        event time  0    2    4    6    8   10   12   14
+        items       a         b              c    d    e
+        live                  [----------------------)     a left and d entered ahead of time
+        pending                                        e   not live until the end passes 14
     """
 
     # A plain class: mypyc cannot compile a generic dataclass (mypyc/mypyc#827).
-    __slots__ = ("_live", "_pending", "_seq", "end", "span")
+    __slots__ = ("_gone", "_live", "_pending", "_seq", "end", "span")
 
     def __init__(self, span: timedelta, end: datetime | None = None) -> None:
         """An empty window of `span`, ending at `end` (None: before the first advance)."""
@@ -170,31 +200,76 @@ class SlidingWindow(Generic[T]):
         self._pending: list[tuple[datetime, int, T]] = []  # a heap, earliest first
         self._live: deque[tuple[datetime, int, T]] = deque()
         self._seq = 0  # ties in time keep the order items came in
+        # Every item earlier than this has left, ahead of the next advance (None: none early).
+        self._gone: datetime | None = None
 
     def __repr__(self) -> str:
         """The span, the end and how many items are held."""
         return f"SlidingWindow(span={self.span!r}, end={self.end!r}, held={len(self)})"
 
     def add(self, item: T, at: datetime) -> Admission:
-        """Hold `item` until the end passes `at`, or admit it live at once when it is late."""
+        """Hold `item` until the end passes `at`, or admit it live at once when it is late (or
+        earlier than items entered ahead of time).
+        """
         entry = (at, self._seq, item)
+        live = self._live
         if self.end is None or at >= self.end:
-            heapq.heappush(self._pending, entry)
             self._seq += 1
-            return Admission.PENDING
+            if not live or at >= live[-1][0]:  # the common case: later than every live item
+                heapq.heappush(self._pending, entry)
+                return Admission.PENDING
+            self._insert(entry)
+            return Admission.AHEAD
         if at < self.end - self.span:
             return Admission.DROPPED
-        # Rare by construction (the watermark waits `lateness` for stragglers), so the O(n)
-        # insertion that keeps the live items in time order costs little.
-        self._live.insert(bisect.bisect(self._live, entry[:2], key=lambda e: e[:2]), entry)
         self._seq += 1
+        if self._gone is not None and at < self._gone:
+            return Admission.GONE
+        self._insert(entry)
         return Admission.LATE
+
+    def _insert(self, entry: tuple[datetime, int, T]) -> None:
+        """Put `entry` among the live items in time order. Rare by construction (the watermark
+        waits `lateness` for stragglers), so the O(n) insertion costs little.
+        """
+        self._live.insert(bisect.bisect(self._live, entry[:2], key=lambda e: e[:2]), entry)
+
+    def work_ahead(self, until: datetime, limit: int, *, leaving: bool = True) -> WindowChange[T]:
+        """Do at most `limit` moves (an item entering or leaving) of what `advance(until)` will
+        do, and return them. Leaving waits for nothing on time: it stops at the current end.
+        Without `leaving`, only items enter: for a caller that still looks items up until the
+        advance makes them leave.
+
+        Only when the caller's aggregates are a function of the live items, read only after
+        `advance`, and `until` does not pass the next advance's end (see the class docstring).
+        """
+        entered: list[T] = []
+        left: list[T] = []
+        if self.end is None or until <= self.end:
+            return WindowChange(entered, left)
+        pending, live = self._pending, self._live
+        while limit and pending and pending[0][0] < until:
+            entry = heapq.heappop(pending)
+            live.append(entry)
+            entered.append(entry[2])
+            limit -= 1
+        if not leaving:
+            return WindowChange(entered, left)
+        start = min(until - self.span, self.end)  # items on time never leave before they enter
+        while limit and live and live[0][0] < start:
+            left.append(live.popleft()[2])
+            limit -= 1
+        gone = live[0][0] if live and live[0][0] < start else start
+        if self._gone is None or gone > self._gone:
+            self._gone = gone
+        return WindowChange(entered, left)
 
     def advance(self, end: datetime) -> WindowChange[T]:
         """Move the end to `end` (never backwards) and return what entered and what left."""
         if self.end is not None and end <= self.end:
             return WindowChange([], [])
         self.end = end
+        self._gone = None  # everything earlier than the new start has left
         entered: list[T] = []
         while self._pending and self._pending[0][0] < end:
             entry = heapq.heappop(self._pending)
@@ -231,6 +306,7 @@ class SlidingWindow(Generic[T]):
             "span_ms": self.span // timedelta(milliseconds=1),
             "end_ms": None if self.end is None else to_ms(self.end),
             "seq": self._seq,
+            "gone_ms": None if self._gone is None else to_ms(self._gone),
             "live": [[to_ms(at), seq, encode(item)] for at, seq, item in self._live],
             "pending": [[to_ms(at), seq, encode(item)] for at, seq, item in sorted(self._pending)],
         }
@@ -245,6 +321,8 @@ class SlidingWindow(Generic[T]):
             end=None if data["end_ms"] is None else from_ms(data["end_ms"]),
         )
         window._seq = data["seq"]
+        gone_ms = data.get("gone_ms")  # absent from snapshots taken before work ahead existed
+        window._gone = None if gone_ms is None else from_ms(gone_ms)
         window._live.extend((from_ms(ms), seq, decode(item)) for ms, seq, item in data["live"])
         window._pending = [(from_ms(ms), seq, decode(item)) for ms, seq, item in data["pending"]]
         heapq.heapify(window._pending)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.window import Admission, SlidingWindow, Watermark, WindowChange, boundaries
+from streams.window import ENTERED, LATE, Admission, SlidingWindow, Watermark, WindowChange, boundaries
 
 t0 = datetime(2024, 1, 1, tzinfo=UTC)  # a multiple of every cadence used here since the epoch
 second = timedelta(seconds=1)
@@ -254,3 +254,87 @@ def test_restored_window_continues_as_if_never_stopped(span_s, steps, data):
     assert restored.end == never_stopped.end
     assert live(restored) == live(never_stopped)
     assert restored.snapshot() == never_stopped.snapshot()
+
+
+# --- SlidingWindow: work ahead ----------------------------------------------------------------
+
+ahead_ops = st.lists(
+    st.tuples(st.sampled_from(["add", "add", "add", "advance", "ahead"]), st.integers(-5, 60)),
+    min_size=1,
+    max_size=80,
+)
+
+
+def counted_at_advances(
+    window: SlidingWindow[str], steps: list[Op], *, ahead: bool = True, split: int | None = None
+):
+    """Run `steps` as an aggregate would, counting entered-or-admitted minus left; ("ahead", n)
+    works ahead by n % 4 moves until the next advance's end (when `ahead`). Return, per advance,
+    the counted items, and per add, whether it counted as late. With `split`, snapshot (via
+    JSON) and restore the window before that step.
+    """
+    counted: Counter[str] = Counter()
+    at_advances: list[Counter[str]] = []
+    late: list[bool] = []
+    for i, (kind, seconds) in enumerate(steps):
+        if i == split:
+            window = SlidingWindow.restore(json.loads(json.dumps(window.snapshot())))
+        if kind == "add":
+            admission = window.add(f"i{i}", t(seconds))
+            late.append(admission in LATE)
+            if admission in ENTERED:
+                counted[f"i{i}"] += 1
+        elif kind == "advance":
+            moves = window.end is None or t(seconds) > window.end
+            change = window.advance(t(seconds))
+            counted.update(change.entered)
+            counted.subtract(change.left)
+            if moves:  # where aggregates are read: an advance that does not move reads nothing new
+                at_advances.append(+counted)
+        elif ahead:
+            later = [
+                s for k, s in steps[i + 1 :] if k == "advance" and (window.end is None or t(s) > window.end)
+            ]
+            if later:  # the next advance that moves the end: work ahead no further
+                change = window.work_ahead(t(later[0]), seconds % 4)
+                assert len(change) <= seconds % 4
+                counted.update(change.entered)
+                counted.subtract(change.left)
+    return at_advances, late
+
+
+@deterministic
+@given(span_s=spans, steps=ahead_ops, data=st.data())
+def test_work_ahead_is_invisible_at_every_advance(span_s, steps, data):
+    """Working ahead in slices, anywhere, and restoring in between, leaves exactly the same items
+    counted after every advance, and the same adds counted late, as never working ahead.
+    """
+    expected, expected_late = counted_at_advances(SlidingWindow(span_s * second), steps, ahead=False)
+    split = data.draw(st.integers(0, len(steps)), label="split")
+    for restore_at in (None, split):
+        got, late = counted_at_advances(SlidingWindow(span_s * second), steps, split=restore_at)
+        assert got == expected
+        assert late == expected_late
+
+
+def test_item_earlier_than_items_entered_ahead_goes_live_at_once():
+    """An on-time item earlier than one entered ahead goes live at once; a late one older than
+    what left ahead is gone.
+
+    Timeline (span 10, end 12, worked ahead until 14)::
+
+        event time   2    3    4   12   12.5   13   14
+        items        a    y    b         x     c    z    c entered, a left, ahead of time;
+        live                   [-----------------)       x and z came after: x went live at
+                                                         once (AHEAD), y was gone, z waits
+    """
+    window: SlidingWindow[str] = SlidingWindow(10 * second)
+    for name, at in (("a", 2), ("b", 4), ("c", 13)):
+        window.add(name, t(at))
+    window.advance(t(12))
+    assert window.work_ahead(t(14), 10) == WindowChange(["c"], ["a"])
+    assert window.add("x", t(12.5)) is Admission.AHEAD
+    assert window.add("y", t(3)) is Admission.GONE
+    assert window.add("z", t(14)) is Admission.PENDING
+    assert window.advance(t(14)) == WindowChange([], [])
+    assert window.live() == ["b", "x", "c"]

@@ -89,6 +89,13 @@ class Watch:
         self.activity.advance(end)
         self.coretweets.advance(end)
 
+    def work_ahead(self, until: datetime, limit: int) -> int:
+        """Do at most `limit` moves of what `advance(until)` will do, now; return how many were
+        done (`streams.window.SlidingWindow.work_ahead`).
+        """
+        done = self.activity.work_ahead(until, limit)
+        return done + self.coretweets.work_ahead(until, limit - done)
+
     def judge_cascades(self, records: Iterable[CascadeRecord], held: Callable[[str], bool]) -> list[Alert]:
         """`viral_cascade` alerts for cascades that qualify for the first time; roots no longer
         `held` are forgotten.

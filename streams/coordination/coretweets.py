@@ -63,7 +63,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from models.event import TweetEvent
-from streams.window import Admission, SlidingWindow, bump, to_ms
+from streams.window import ENTERED, LATE, Admission, SlidingWindow, bump, to_ms
 
 SNAPSHOT_VERSION = 1
 
@@ -190,8 +190,9 @@ class CoRetweets:
         at_ms = to_ms(event.at)
         item: Retweet = (event.retweet_of, at_ms, event.id, event.user_id)
         admission = self._window.add(item, event.at)
-        if admission is Admission.LATE:
+        if admission in LATE:
             self.late_events += 1
+        if admission in ENTERED:
             self._enter(item)
         elif admission is Admission.DROPPED:
             self.dropped_events += 1
@@ -199,6 +200,15 @@ class CoRetweets:
     def advance(self, end: datetime) -> None:
         """Move the window's end to `end` (never backwards): pair what entered, revert what left."""
         self._window.advance(end).apply(self._enter, self._leave)
+
+    def work_ahead(self, until: datetime, limit: int) -> int:
+        """Do at most `limit` moves of what `advance(until)` will do, now; return how many were
+        done. The pairs are a function of the live retweets, so this is invisible to `clusters`
+        after that advance (`SlidingWindow.work_ahead`).
+        """
+        change = self._window.work_ahead(until, limit)
+        change.apply(self._enter, self._leave)
+        return len(change)
 
     # -- incremental state ----------------------------------------------------------------------
 

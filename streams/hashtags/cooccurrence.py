@@ -41,7 +41,7 @@ import networkx as nx
 # Imported at run time, not only for type checking: compiled by mypyc, a dataclass needs the
 # classes its fields are annotated with.
 from streams.hashtags.counts import HashtagWindowConfig
-from streams.window import Admission, SlidingWindow, Watermark, boundaries, from_ms, to_ms
+from streams.window import ENTERED, LATE, Admission, SlidingWindow, Watermark, boundaries, from_ms, to_ms
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -91,13 +91,11 @@ class CooccurrenceGraph:
         if not item:
             return True
         admission = self._window.add(item, at)
-        if admission is Admission.PENDING:
-            return True
-        self.late_events += 1
-        if admission is Admission.LATE:
+        if admission in LATE or admission is Admission.DROPPED:
+            self.late_events += 1  # the graph's count of late tweets includes the dropped ones
+        if admission in ENTERED:
             self._add(item)
-            return True
-        return False
+        return admission is not Admission.DROPPED
 
     def advance_due(self, top: int = 10, *, summarize: bool = True) -> list[tuple[datetime, GraphSummary]]:
         """Move the window's end through every boundary the watermark passed, oldest first.
@@ -134,6 +132,15 @@ class CooccurrenceGraph:
             if top is not None:
                 summaries.append((end, self.summary(top)))
         return summaries
+
+    def work_ahead(self, until: datetime, limit: int) -> int:
+        """Do at most `limit` moves of what moving the window's end to `until` will do, now;
+        return how many were done. Invisible to the graph as every boundary leaves it
+        (`SlidingWindow.work_ahead`).
+        """
+        change = self._window.work_ahead(until, limit)
+        change.apply(self._add, self._remove)
+        return len(change)
 
     def _add(self, tags: Tags) -> None:
         graph = self._graph

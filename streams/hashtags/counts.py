@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from models.records import HashtagCount, Trigger
-from streams.window import Admission, SlidingWindow, Watermark, boundaries, from_ms, to_ms
+from streams.window import ENTERED, LATE, Admission, SlidingWindow, Watermark, boundaries, from_ms, to_ms
 
 Use = tuple[str, str]
 """One use of a hashtag: (tag, user id)."""
@@ -66,9 +66,9 @@ class HashtagCounts:
         uses = dict.fromkeys((tag, user_id) for tag in tags)
         admissions = {use: self._window.add(use, at) for use in uses}
         for use, admission in admissions.items():
-            if admission is Admission.LATE:
+            if admission in ENTERED:
                 self._add(use)
-        if Admission.LATE in admissions.values():
+        if any(admission in LATE for admission in admissions.values()):
             self.late_events += 1
         elif Admission.DROPPED in admissions.values():
             self.dropped_events += 1

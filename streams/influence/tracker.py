@@ -43,7 +43,7 @@ from streams.influence.config import InfluenceConfig
 from streams.influence.credits import CONVERSATION, EDGE, RECEIVED, RETWEET, Credit, interactions
 from streams.influence.pagerank import pagerank
 from streams.influence.scoring import Ranking
-from streams.window import Admission, SlidingWindow, bump
+from streams.window import ENTERED, LATE, Admission, SlidingWindow, bump
 
 __all__ = ["Influence", "InfluenceConfig"]
 
@@ -60,6 +60,7 @@ Root = tuple[str, int, float | None]
 # size. (networkx's `tol` is per node, so it is divided by the node count.)
 PAGERANK_L1_TOL = 1e-10
 PAGERANK_MAX_ITER = 1000
+
 
 def _encode_post(post: Post) -> list[Any]:
     author, followers, found, at = post
@@ -119,8 +120,9 @@ class Influence:
         """
         post: Post = (event.user_id, event.followers, interactions(event, parent_user_id), event.at)
         admission = self._posts.add(post, event.at)
-        if admission is Admission.LATE:
+        if admission in LATE:
             self.late_events += 1
+        if admission in ENTERED:
             self._enter_post(post)
         elif admission is Admission.DROPPED:
             self.dropped_events += 1
@@ -142,16 +144,27 @@ class Influence:
                 self._ranked = None
             return
         admission = self._roots.add(root_id, at)
-        if admission is Admission.DROPPED:
+        if admission is Admission.DROPPED or admission is Admission.GONE:
             return
         self._root_state[root_id] = state
-        if admission is Admission.LATE:
+        if admission in ENTERED:
             self._enter_root(root_id)
 
     def advance(self, end: datetime) -> None:
         """Move the window's end to `end` (never backwards): count what entered, revert what left."""
         self._posts.advance(end).apply(self._enter_post, self._leave_post)
         self._roots.advance(end).apply(self._enter_root, self._leave_root)
+
+    def work_ahead(self, until: datetime, limit: int) -> int:
+        """Do at most `limit` moves of what `advance(until)` will do, now; return how many were
+        done. Invisible to every figure read after that advance (`SlidingWindow.work_ahead`).
+        """
+        posts = self._posts.work_ahead(until, limit)
+        posts.apply(self._enter_post, self._leave_post)
+        # Roots only enter ahead: `observe_cascade` knows a root by its state until it leaves.
+        roots = self._roots.work_ahead(until, limit - len(posts), leaving=False)
+        roots.apply(self._enter_root, self._leave_root)
+        return len(posts) + len(roots)
 
     # -- incremental state --------------------------------------------------------------------
 
