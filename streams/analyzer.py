@@ -14,6 +14,7 @@ viral cascades are judged at every tick, bursts with the hashtag records.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -378,9 +379,12 @@ class Analyzer:
         """The roots of the `top` largest held cascades with a retweet (all for None), largest
         first, ties by root id.
         """
-        grown = [(c.size, root) for root in self.cascades.grown() if (c := self.cascades.get(root))]
-        grown.sort(key=lambda item: (-item[0], item[1]))
-        return [root for _, root in grown[:top]]
+        grown = [(-c.size, root) for root in self.cascades.grown() if (c := self.cascades.get(root))]
+        if top is None:
+            grown.sort()
+        else:  # a few of a window's hundred thousand: no need to sort them all
+            grown = heapq.nsmallest(top, grown)
+        return [root for _, root in grown]
 
     def _cascade_records(self, at: datetime, trigger: Trigger) -> list[CascadeRecord]:
         """Every held cascade with at least one retweet, largest first (ties by root id)."""
