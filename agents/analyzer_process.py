@@ -33,11 +33,12 @@ import itertools
 import os
 import pickle
 import selectors
+import signal
 import struct
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -321,15 +322,19 @@ def _requests(buffer: bytearray) -> Iterator[tuple[bytes, int, bytes]]:
         yield op, number, payload
 
 
-class _Child:
+class Child:
     """The child's side: one analyzer, the requests on `source`, the answers on `out`."""
 
-    def __init__(self, source: int, out: BinaryIO) -> None:
+    def __init__(
+        self, source: int, out: BinaryIO, *, fork_deadline_seconds: float = forking.DEADLINE_SECONDS
+    ) -> None:
+        """Serve requests read from the file descriptor `source`; kill forks past the deadline."""
         self._source = source
         self._out = out
         self._started: _Started | None = None
         self._selector = selectors.DefaultSelector()
-        self._forks: dict[int, tuple[int, int, bytearray]] = {}  # pipe -> (pid, request, bytes so far)
+        self._forks: dict[int, _Fork] = {}  # by the pipe its answer comes on
+        self._fork_deadline_seconds = fork_deadline_seconds
 
     def serve(self) -> None:
         """Answer requests until the source closes; between them, do the analyzer's work ahead
@@ -339,7 +344,8 @@ class _Child:
         self._selector.register(self._source, selectors.EVENT_READ)
         ahead = False  # whether the analyzer may have work to do ahead
         while True:
-            ready = self._selector.select(0 if ahead else None)
+            ready = self._selector.select(0 if ahead else self._until_a_deadline())
+            self._kill_overdue()
             if not ready:
                 ahead = self._work_ahead()
             for key, _ in ready:
@@ -353,6 +359,20 @@ class _Child:
                 for op, number, payload in _requests(buffer):
                     self._handle(op, number, payload)
                 ahead = True
+
+    def _until_a_deadline(self) -> float | None:
+        """Seconds until the first running fork's deadline (None: no fork runs)."""
+        if not self._forks:
+            return None
+        return max(0.0, min(fork.deadline for fork in self._forks.values()) - time.monotonic())
+
+    def _kill_overdue(self) -> None:
+        """Kill every fork past its deadline; its pipe then closes, and it is answered failed."""
+        now = time.monotonic()
+        for fork in self._forks.values():
+            if not fork.killed and fork.deadline <= now:
+                os.kill(fork.pid, signal.SIGKILL)
+                fork.killed = True
 
     def _work_ahead(self) -> bool:
         """One slice of the analyzer's work ahead; whether there may be more."""
@@ -372,7 +392,8 @@ class _Child:
             elif op == _OBSERVE:
                 answer = _observed(self._started.analyzer, payload)
             elif op in (_SNAPSHOT, _VIEW):
-                self._fork(self._started, op, number, payload)
+                started = self._started
+                self.fork(lambda: started.encoded(op, payload), number)
                 return
             else:
                 raise ValueError(f"unknown request {op!r}")  # noqa: TRY301 - answered below
@@ -381,29 +402,45 @@ class _Child:
         else:
             self._answer(number, b"+" + answer)
 
-    def _fork(self, started: _Started, op: bytes, number: int, payload: bytes) -> None:
-        """Write a snapshot or compute a view in a fork (`agents.forking`), answered once it is done."""
-        pid, pipe = forking.start(lambda: started.encoded(op, payload))
-        self._forks[pipe] = (pid, number, bytearray())
+    def fork(self, work: Callable[[], bytes], number: int) -> None:
+        """Run `work` (a snapshot written, a view computed) in a fork (`agents.forking`): request
+        `number` is answered with what it returns once it is done, or failed past the deadline.
+        """
+        pid, pipe = forking.start(work)
+        self._forks[pipe] = _Fork(pid, number, time.monotonic() + self._fork_deadline_seconds)
         self._selector.register(pipe, selectors.EVENT_READ)
 
     def _read_fork(self, pipe: int) -> None:
         """Take what a fork wrote; answer its request once it is done."""
-        pid, number, got = self._forks[pipe]
+        fork = self._forks[pipe]
         chunk = os.read(pipe, forking.READ_BYTES)
         if chunk:
-            got += chunk
+            fork.got += chunk
             return
         self._selector.unregister(pipe)
         os.close(pipe)
         del self._forks[pipe]
-        self._answer(number, forking.answer(bytes(got), pid))
+        answer = forking.answer(bytes(fork.got), fork.pid)
+        self._answer(fork.request, forking.overdue(self._fork_deadline_seconds) if fork.killed else answer)
+
+
+@dataclass(slots=True)
+class _Fork:
+    """A fork at work for a request: its pid, the request's number, when it is overdue
+    (monotonic seconds), what it wrote so far, and whether it was killed for being overdue.
+    """
+
+    pid: int
+    request: int
+    deadline: float
+    got: bytearray = field(default_factory=bytearray)
+    killed: bool = False
 
 
 def main(source: int, out: BinaryIO) -> None:
     """Serve requests from the file descriptor `source` until it closes."""
     gc_policy.tune_for_long_lived_state()
-    _Child(source, out).serve()
+    Child(source, out).serve()
 
 
 if __name__ == "__main__":
