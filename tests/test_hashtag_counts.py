@@ -322,3 +322,25 @@ def test_restored_counts_continue_as_if_never_stopped(data, config):
     assert restored.view() == never_stopped.view()
     assert restored.top(len(TAGS)) == never_stopped.top(len(TAGS))
     assert restored.watermark == never_stopped.watermark
+
+
+@deterministic
+@given(data=st.data(), config=configs)
+def test_work_ahead_changes_no_record(data, config):
+    """Working ahead of the next boundary, in slices, after any tweet, and restoring meanwhile,
+    gives the same records, tallies and views as never working ahead.
+    """
+    tweets = data.draw(tweet_streams(config), label="tweets")
+    slices = data.draw(
+        st.lists(st.integers(0, 5), min_size=len(tweets), max_size=len(tweets)), label="slices"
+    )
+    split = data.draw(st.integers(0, len(tweets)), label="split")
+    never_ahead, ahead = HashtagCounts(config), HashtagCounts(config)
+    for index, (tweet, moves) in enumerate(zip(tweets, slices, strict=True)):
+        if index == split:
+            ahead = HashtagCounts.restore(config, json.loads(json.dumps(ahead.snapshot())))
+        assert feed(ahead, [tweet]) == feed(never_ahead, [tweet])
+        assert ahead.work_ahead(moves) <= moves
+        assert ahead.view() == never_ahead.view()
+
+    assert (ahead.late_events, ahead.dropped_events) == (never_ahead.late_events, never_ahead.dropped_events)

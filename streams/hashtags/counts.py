@@ -27,6 +27,9 @@ Use = tuple[str, str]
 """One use of a hashtag: (tag, user id)."""
 
 
+_EPSILON = timedelta(milliseconds=1)  # `view`'s window ends just after the latest event
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HashtagWindowConfig:
     """The window's parameters: `span` of the window, allowed `lateness`, emission cadence `every`."""
@@ -93,6 +96,19 @@ class HashtagCounts:
             records.extend(self._records(changed, end, Trigger.BOUNDARY))
             self._changed.clear()
         return records
+
+    def work_ahead(self, limit: int) -> int:
+        """Do at most `limit` moves (a use entering or leaving the window) of the next boundary's
+        work now; return how many were done. Invisible to the records: the counts depend only on
+        which uses are live, and are read at boundaries (`SlidingWindow.work_ahead`). The window
+        moves no further than the next boundary, nor than the latest event.
+        """
+        end, latest = self._window.end, self._watermark.latest
+        if end is None or latest is None:
+            return 0
+        change = self._window.work_ahead(min(end + self.config.every, latest + _EPSILON), limit)
+        change.apply(self._add, self._remove)
+        return len(change)
 
     def _numbers(self, tag: str) -> tuple[int, int]:
         return self._counts[tag], len(self._users.get(tag, ()))

@@ -54,6 +54,12 @@ class HashtagMetrics:
             scored.append(self._with_z(record))
         return scored
 
+    def work_ahead(self, limit: int) -> int:
+        """Do at most `limit` moves of the next boundary's window work now; return how many were
+        done (`HashtagCounts.work_ahead`).
+        """
+        return self.counts.work_ahead(limit)
+
     def _close_bursts(self, until: datetime) -> None:
         """Close the burst buckets that ended by `until`: a record sees only its past."""
         due = boundaries(self.bursts.closed_until, until, self.config.burst_bucket)

@@ -45,6 +45,12 @@ class HashtagUses:
                 records += [*counted, *self.bursts.judge(counted)]
         return records
 
+    def work_ahead(self, limit: int) -> int:
+        """Do at most `limit` moves of the next boundary's window work now; return how many were
+        done (`HashtagCounts.work_ahead`).
+        """
+        return self.metrics.work_ahead(limit)
+
     def snapshot(self) -> dict[str, Any]:
         """Plain data for `restore`."""
         return {"metrics": self.metrics.snapshot(), "bursts": self.bursts.snapshot()}
