@@ -551,6 +551,19 @@ def quantiles(values: list[float]) -> dict[str, float] | None:
 _TWEET_REFERENCES = ("id", "retweet_of", "parent_id", "reply_to", "quote_of")
 
 
+def renewed(pool: list[dict[str, Any]], sent: int, at_ms: int) -> dict[str, Any]:
+    """The pool's native tweet number `sent` (round robin), its ids made new for each round (so
+    none is a duplicate) and dated `at_ms`.
+    """
+    value = dict(pool[sent % len(pool)])
+    round_tag = f"-L{sent // len(pool)}"
+    for name in _TWEET_REFERENCES:
+        if name in value:
+            value[name] += round_tag
+    value["created_at"] = at_ms
+    return value
+
+
 @dataclass(slots=True)
 class Load:
     """Tweets offered to the input topic at `rate` per second, in batches every tenth of a second,
@@ -588,12 +601,7 @@ class Load:
             while not self._stop.is_set():
                 now_ms = int(time.time() * 1000)
                 for _ in range(per_tick):
-                    value = dict(self.pool[self.sent % len(self.pool)])
-                    round_tag = f"-L{self.sent // len(self.pool)}"
-                    for name in _TWEET_REFERENCES:
-                        if name in value:
-                            value[name] += round_tag
-                    value["created_at"] = now_ms
+                    value = renewed(self.pool, self.sent, now_ms)
                     key = value.get("retweet_of", value["id"]).encode()
                     at = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
                     for partition, batch_key, batch in batches.add(key, orjson.dumps(value), at):

@@ -28,6 +28,12 @@ Probes:
 ``polarization``
     `benchmarks/polarization.py`'s `garimella_table`: segregation and the tracker's two-camp
     share on the Garimella et al. topics (all, or those named by --topics).
+``boundary``
+    the conversation analyzer alone (the worker's configuration) on the latency-under-load
+    phase's stream (--rate tweets per second of event time for --seconds, in batches every
+    tenth of a second, `live.renewed`): each batch's time, with every boundary's window work
+    done at the boundary, then with it done ahead between batches (`Analyzer.work_ahead` until
+    none is left, as the analyzer's process does while its input is quiet).
 ``faust-floor``
     the cheapest Faust agent: one agent on a topic (--bootstrap, --topic), `async for value in
     stream`, `orjson.loads`, count, until --total messages; timed from the first message to the
@@ -264,6 +270,48 @@ def probe_polarization(datasets: Path, topics: str | None) -> dict[str, Any]:
     }
 
 
+def probe_boundary(rate: int, seconds: int, seed: int) -> dict[str, Any]:
+    """The slowest batches of the conversation analyzer on a load of `rate` tweets/s for
+    `seconds`, without and with work ahead between batches.
+    """
+    from live import renewed  # noqa: PLC0415 - this probe only
+
+    from agents.settings import Settings, conversation_config  # noqa: PLC0415 - this probe only
+    from models.wire.native import parse_native, to_native  # noqa: PLC0415 - this probe only
+    from streams.analyzer import Analyzer  # noqa: PLC0415 - this probe only
+    from synth import StreamSpec, generate  # noqa: PLC0415 - this probe only
+
+    pool = [to_native(event) for event in generate(StreamSpec(events=100_000, seed=seed))]
+    start_ms = int(datetime(2026, 1, 1, 0, 0, 17, tzinfo=UTC).timestamp() * 1000)  # between boundaries
+    per_batch = rate // 10
+    batches = [
+        [parse_native(renewed(pool, k * per_batch + i, start_ms + k * 100)) for i in range(per_batch)]
+        for k in range(seconds * 10)
+    ]
+    figures: dict[str, Any] = {"rate": rate, "seconds": seconds, "tweets": per_batch * len(batches)}
+    for mode in ("at_boundary", "ahead"):
+        analyzer = Analyzer(conversation_config(Settings()))
+        times, ahead_s, moves = [], 0.0, 0
+        for batch in batches:
+            started = time.perf_counter()
+            for event in batch:
+                analyzer.observe(event)
+            times.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            while mode == "ahead" and (moved := analyzer.work_ahead(2_000)):
+                moves += moved
+            ahead_s += time.perf_counter() - started
+        times.sort()
+        figures[mode] = {
+            "slowest_s": times[-5:][::-1],
+            "p99_s": times[int(0.99 * (len(times) - 1))],
+            "observe_s": sum(times),
+            "ahead_s": ahead_s,
+            "moves": moves,
+        }
+    return figures
+
+
 def probe_faust_floor(bootstrap: str, topic: str, total: int) -> None:
     """Run a one-agent Faust worker until it has read `total` messages of `topic`; print the
     figures and leave at once (a Faust worker has no "stop after N" of its own).
@@ -318,6 +366,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
             "communities",
             "louvain",
             "polarization",
+            "boundary",
             "faust-floor",
         ],
     )
@@ -332,6 +381,8 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--edges", type=int, default=1_000_000, help="planted edges (communities, louvain)")
     parser.add_argument("--datasets", type=Path, help="the shared datasets directory (polarization)")
     parser.add_argument("--topics", default=None, help="comma-separated Garimella topics (default: all)")
+    parser.add_argument("--rate", type=int, default=5_000, help="tweets per second of event time (boundary)")
+    parser.add_argument("--seconds", type=int, default=120, help="seconds of event time (boundary)")
     parser.add_argument("--cpu", type=int, default=None, help="pin this process to one core")
     return parser.parse_args(argv)
 
@@ -357,6 +408,8 @@ def main(argv: list[str]) -> None:
         figures = probe_louvain(args.edges, args.seed)
     elif args.probe == "polarization":
         figures = probe_polarization(args.datasets, args.topics)
+    elif args.probe == "boundary":
+        figures = probe_boundary(args.rate, args.seconds, args.seed)
     else:
         figures = probe_generate(args.out, args.events, args.seed)
     # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss across exec, so a probe's would

@@ -1018,8 +1018,32 @@ def _latency_under_load(deployment: live.Deployment, stream: live.Stream, second
                 f"{figures['p50_within_s']:g} / {figures['p99_within_s']:g} / {figures['max_within_s']:g} s "
                 f"({figures['count']:,.0f} {unit})",
             )
-    section.data = {"rate": LOAD_RATE, "target_s": LATENCY_TARGET_S, **result}
+    boundary = _boundary_work(section, seconds)
+    section.data = {"rate": LOAD_RATE, "target_s": LATENCY_TARGET_S, **result, "boundary": boundary}
     return section.finish()
+
+
+def _boundary_work(section: Section, seconds: float) -> dict[str, Any]:
+    """Rows on the conversation analyzer alone on this load's stream (probes.py boundary): its
+    slowest batches with every boundary's window work done at the boundary, the baseline, and
+    with it done ahead between batches, as its process does.
+    """
+    say("the analyzer alone on the load's stream, boundary work at the boundary and ahead")
+    figures = run_probe("boundary", "--rate", str(LOAD_RATE), "--seconds", str(int(seconds)), cpu=None)
+    base, ahead = figures["at_boundary"], figures["ahead"]
+    section.add(
+        "the analyzer alone on this load (probes.py boundary), slowest batch",
+        f"{base['slowest_s'][0]:.3f} s with each boundary's window work at the boundary; "
+        f"{ahead['slowest_s'][0]:.3f} s with it done ahead between batches "
+        f"({ahead['slowest_s'][0] / base['slowest_s'][0]:.2f}x)",
+    )
+    section.add(
+        "  per batch of 0.1 s of the load: p99 / all batches' time / work ahead",
+        f"{base['p99_s']:.3f} / {base['observe_s']:.1f} / 0 s at the boundary; "
+        f"{ahead['p99_s']:.3f} / {ahead['observe_s']:.1f} / {ahead['ahead_s']:.1f} s ahead "
+        f"({ahead['moves']:,} moves, {figures['tweets']:,} tweets)",
+    )
+    return figures
 
 
 def _pause_figures(section: Section, samples: list[Sample]) -> dict[str, Any]:
