@@ -9,9 +9,10 @@ shows "deeper than 93% of cascades of 8-15 nodes", never a raw depth.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 from typing import TypedDict
+
+from sortedcontainers import SortedList
 
 SNAPSHOT_VERSION = 1
 
@@ -42,9 +43,10 @@ def size_bin(size: int) -> int:
 class SizePercentiles:
     """Observed (size, value) pairs, to rank a value among cascades of the same size bin.
 
-    Each bin keeps its values sorted, so `percentile` is O(log k) and `add`/`remove` are
-    O(k) list shifts (k observations in the bin), cheap at dashboard scale. `remove` exactly
-    reverts `add`, so a rolling window can drop what expires.
+    Each bin keeps its values sorted (a `SortedList`), so `percentile`, `add` and `remove` are
+    O(log k) (k observations in the bin): a window of millions of tweets forgets a hundred
+    thousand cascades at a boundary. `remove` exactly reverts `add`, so a rolling window can drop
+    what expires.
 
     Parameters
     ----------
@@ -64,7 +66,7 @@ class SizePercentiles:
     """
 
     min_count: int = 5
-    _values_by_bin: dict[int, list[float]] = field(default_factory=dict, init=False, repr=False)
+    _values_by_bin: dict[int, SortedList] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         """Reject a `min_count` below 1."""
@@ -76,13 +78,18 @@ class SizePercentiles:
         if math.isnan(value):
             # NaN compares false with everything and would silently break the sorted order.
             raise ValueError("cannot rank NaN")
-        insort(self._values_by_bin.setdefault(size_bin(size), []), value)
+        values = self._values_by_bin.get(size_bin(size))
+        if values is None:
+            values = self._values_by_bin[size_bin(size)] = SortedList()
+        values.add(value)
 
     def remove(self, size: int, value: float) -> None:
         """Forget one earlier `add(size, value)`; raise ValueError if there is none."""
         bin_index = size_bin(size)
-        values = self._values_by_bin.get(bin_index, [])
-        position = bisect_left(values, value)
+        values = self._values_by_bin.get(bin_index)
+        if values is None:
+            raise ValueError(f"no observation {value!r} for size {size} to remove")
+        position = values.bisect_left(value)
         if position == len(values) or values[position] != value:
             raise ValueError(f"no observation {value!r} for size {size} to remove")
         del values[position]
@@ -99,10 +106,10 @@ class SizePercentiles:
 
         None when the bin holds fewer than `min_count` observations.
         """
-        values = self._values_by_bin.get(size_bin(size), [])
-        if len(values) < self.min_count:
+        values = self._values_by_bin.get(size_bin(size))
+        if values is None or len(values) < self.min_count:
             return None
-        return bisect_right(values, value) / len(values)
+        return float(values.bisect_right(value) / len(values))
 
     def snapshot(self) -> SizePercentilesSnapshot:
         """Return the observations as plain, JSON-serialisable data for `restore`."""
@@ -122,6 +129,6 @@ class SizePercentiles:
         restored = cls(min_count=data["min_count"])
         for key, values in data["values_by_bin"].items():
             if values:
-                # sorted(): cheap on sorted input, and hand-edited data cannot break bisect.
-                restored._values_by_bin[int(key)] = sorted(values)
+                # SortedList sorts them: hand-edited data cannot break bisection.
+                restored._values_by_bin[int(key)] = SortedList(values)
         return restored
