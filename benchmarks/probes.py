@@ -44,7 +44,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -318,10 +320,13 @@ def probe_faust_floor(bootstrap: str, topic: str, total: int) -> None:
     """
     import faust  # noqa: PLC0415 - only this probe needs it
 
+    # Faust makes its data directory even for a memory store; keep it out of the caller's cwd.
+    datadir = tempfile.mkdtemp(prefix="resonance-floor-")
     app = faust.App(
         f"floor-{os.getpid()}",
         broker=f"kafka://{bootstrap}",
         store="memory://",
+        datadir=datadir,
         web_enabled=False,
         autodiscover=False,
         topic_disable_leader=True,
@@ -349,6 +354,7 @@ def probe_faust_floor(bootstrap: str, topic: str, total: int) -> None:
                 # On a line of its own: Faust writes terminal control codes to stdout.
                 sys.stdout.write("\n" + orjson.dumps(figures).decode() + "\n")
                 sys.stdout.flush()
+                shutil.rmtree(datadir, ignore_errors=True)
                 os._exit(0)
 
     faust.Worker(app, loglevel="warning", quiet=True, redirect_stdouts=False).execute_from_commandline()
