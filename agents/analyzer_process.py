@@ -20,6 +20,9 @@ batches), so however large the window, the child takes the next batch while the 
 (its cost to the child is the fork itself: milliseconds, plus the pages the two then write); it
 is answered when the fork is done, possibly after later batches.
 
+A refresh runs in a fork too (`agents.refresh_fork`), from its boundary to the boundary that
+publishes it, while the child takes the batches between them.
+
 A snapshot does not travel back through the pipe: the fork writes it to Kafka itself
 (`agents.snapshots`, compressed, in chunks) and answers with the small manifest that says where it
 is, which is what the stage's checkpoint holds; a child started from a manifest reads the snapshot
@@ -36,6 +39,7 @@ import selectors
 import signal
 import struct
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -46,12 +50,14 @@ import orjson
 
 from agents import forking, gc_policy
 from agents.followers import read_follower_graph
+from agents.refresh_fork import ForkedRefresher
 from agents.settings import Settings, conversation_config
 from agents.snapshots import Manifest, Store
 from models.records import Record, Trigger
 from models.wire.batch import decode_events
 from models.wire.native import trusted
 from streams.analyzer import Analyzer
+from streams.refresh import Refresher
 
 _HEADER = struct.Struct(">cII")  # a request: opcode, number, payload length
 _ANSWER = struct.Struct(">II")  # an answer: the request's number, payload length
@@ -285,16 +291,16 @@ class _Started:
     partition: int
 
     @classmethod
-    def of(cls, payload: bytes) -> _Started:
-        """The analyzer a start request describes: new, or restored from the snapshot its
-        manifest names (read from Kafka here).
+    def of(cls, payload: bytes, refresher: Refresher) -> _Started:
+        """The analyzer a start request describes, its refreshes run by `refresher`: new, or
+        restored from the snapshot its manifest names (read from Kafka here).
         """
         store, partition, restore = pickle.loads(payload)  # noqa: S301 - from our parent
         config = conversation_config(store.settings, _follower_graph(store.settings))
         if restore is None:
-            return cls(Analyzer(config), store, partition)
+            return cls(Analyzer(config, refresher), store, partition)
         saved = store.read(Manifest.of(restore))
-        return cls(Analyzer.restore(config, orjson.loads(saved)), store, partition)
+        return cls(Analyzer.restore(config, orjson.loads(saved), refresher), store, partition)
 
     def encoded(self, op: bytes, payload: bytes) -> bytes:
         """The work a fork does: a snapshot written to Kafka (answered by its manifest, as JSON),
@@ -323,12 +329,20 @@ def _requests(buffer: bytearray) -> Iterator[tuple[bytes, int, bytes]]:
 
 
 class Child:
-    """The child's side: one analyzer, the requests on `source`, the answers on `out`."""
+    """The child's side: one analyzer, the requests on `source`, the answers on `out`, its
+    refreshes' results in files of `refreshes` (a directory of its own).
+    """
 
     def __init__(
-        self, source: int, out: BinaryIO, *, fork_deadline_seconds: float = forking.DEADLINE_SECONDS
+        self,
+        source: int,
+        out: BinaryIO,
+        refreshes: Path,
+        *,
+        fork_deadline_seconds: float = forking.DEADLINE_SECONDS,
     ) -> None:
         """Serve requests read from the file descriptor `source`; kill forks past the deadline."""
+        self._refresher = ForkedRefresher(refreshes, busy=lambda: bool(self._forks))
         self._source = source
         self._out = out
         self._started: _Started | None = None
@@ -385,7 +399,7 @@ class Child:
     def _handle(self, op: bytes, number: int, payload: bytes) -> None:
         try:
             if op == _START:
-                self._started = _Started.of(payload)
+                self._started = _Started.of(payload, self._refresher)
                 answer = b""
             elif self._started is None:
                 raise ValueError("a request before the analyzer was started")  # noqa: TRY301 - answered below
@@ -422,6 +436,7 @@ class Child:
         del self._forks[pipe]
         answer = forking.answer(bytes(fork.got), fork.pid)
         self._answer(fork.request, forking.overdue(self._fork_deadline_seconds) if fork.killed else answer)
+        self._refresher.tidy()  # this fork may have held a refresh's file
 
 
 @dataclass(slots=True)
@@ -440,7 +455,8 @@ class _Fork:
 def main(source: int, out: BinaryIO) -> None:
     """Serve requests from the file descriptor `source` until it closes."""
     gc_policy.tune_for_long_lived_state()
-    Child(source, out).serve()
+    with tempfile.TemporaryDirectory(prefix="resonance-refreshes-") as refreshes:
+        Child(source, out, Path(refreshes)).serve()
 
 
 if __name__ == "__main__":

@@ -8,14 +8,16 @@ wire form, used live and offline alike.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, fields
+from collections.abc import Callable
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any, ClassVar
+from enum import Enum, StrEnum
+from types import UnionType
+from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
 import orjson
 
-from models.duration import format_duration
+from models.duration import format_duration, parse_duration
 
 
 class Trigger(StrEnum):
@@ -357,8 +359,8 @@ class Alert(Record):
     evidence: dict[str, Any]
 
 
-RECORD_KINDS: tuple[str, ...] = tuple(
-    record.kind
+_RECORD_TYPES: dict[str, type[Record]] = {
+    record.kind: record
     for record in (
         HashtagCount,
         HashtagGraph,
@@ -372,5 +374,59 @@ RECORD_KINDS: tuple[str, ...] = tuple(
         CoordinationRecord,
         Alert,
     )
-)
+}
+
+RECORD_KINDS: tuple[str, ...] = tuple(_RECORD_TYPES)
 """Every `kind` a record can have, as `resonance subscribe --kind` accepts them."""
+
+
+def record_from_json(plain: dict[str, Any]) -> Record:
+    """The record whose wire form (`Record.to_json`, or `to_bytes` decoded) is `plain`: its
+    inverse. Raises KeyError for an unknown kind or a missing field.
+
+    >>> from datetime import UTC
+    >>> record = HashtagCount(
+    ...     at=datetime(2026, 12, 7, tzinfo=UTC), window=timedelta(minutes=15),
+    ...     lateness=timedelta(0), trigger=Trigger.BOUNDARY, tag="climate", count=3, users=2,
+    ... )
+    >>> record_from_json(orjson.loads(record.to_bytes())) == record
+    True
+    """
+    record_type = _RECORD_TYPES[plain["kind"]]
+    # a class is hashable, but mypy reads dataclass __eq__ as making it not
+    parsers = _field_parsers(record_type)  # type: ignore[arg-type]
+    return record_type(**{name: parse(plain[name]) for name, parse in parsers})
+
+
+@functools.cache
+def _field_parsers(record_type: type) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    """Each field's name, and how to turn its JSON value back into the field's type."""
+    hints = get_type_hints(record_type)
+    return tuple((f.name, _parser(hints[f.name])) for f in fields(record_type))
+
+
+def _parser(hint: Any) -> Callable[[Any], Any]:  # noqa: PLR0911 - one return per kind of type
+    """How a JSON value becomes a value of type `hint` (the types records' fields have)."""
+    origin, arguments = get_origin(hint), get_args(hint)
+    if hint is datetime:
+        return datetime.fromisoformat
+    if hint is timedelta:
+        return parse_duration
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return hint
+    if isinstance(hint, type) and is_dataclass(hint):
+        return lambda value: hint(**{name: parse(value[name]) for name, parse in _field_parsers(hint)})
+    if origin in (UnionType, Union):
+        (inner,) = [_parser(argument) for argument in arguments if argument is not type(None)]
+        return lambda value: None if value is None else inner(value)
+    if origin is tuple and arguments[-1:] == (Ellipsis,):
+        item = _parser(arguments[0])
+        return lambda value: tuple(map(item, value))
+    if origin is tuple:
+        items = [_parser(argument) for argument in arguments]
+        return lambda value: tuple(parse(part) for parse, part in zip(items, value, strict=True))
+    return _as_is  # str, int, float, bool, and dict[str, Any] (plain JSON data already)
+
+
+def _as_is(value: Any) -> Any:
+    return value

@@ -8,8 +8,10 @@ Time: a watermark (latest event time minus `lateness`) moves every window's end 
 steps of `tick`; records are due at multiples of `every` (when set) and at `flush`. Cascade
 records can also be emitted on every retweet (`cascade_updates`, for live dashboards).
 Communities, polarization and coordination (`streams.alerts.watch`) are refreshed at multiples of
-`refresh` (when `every` is set) and at `flush`; alerts come out when their condition is met:
-viral cascades are judged at every tick, bursts with the hashtag records.
+`refresh` (when `every` is set), from the window as it stands there, and published `refresh_lag`
+later (the work may run elsewhere meanwhile: `streams.refresh`); `flush` publishes every refresh
+started and one of its own. Alerts come out when their condition is met: viral cascades are
+judged at every tick, bursts with the hashtag records, the structure's with its refresh.
 """
 
 from __future__ import annotations
@@ -29,12 +31,14 @@ from streams.alerts.watch import Watch, WatchConfig
 from streams.cascades.forest import CascadeForest, CascadeForestConfig
 from streams.cascades.orphans import Orphans
 from streams.cascades.reconstruction import ReconstructionConfig
+from streams.chambers.communities import Partition
 from streams.chambers.echo import ChamberConfig
 from streams.coordination.coretweets import CoordinationConfig
 from streams.hashtags.cooccurrence import CooccurrenceGraph, GraphSummary
 from streams.hashtags.counts import HashtagWindowConfig
 from streams.hashtags.metrics import HashtagMetrics, HashtagMetricsConfig
 from streams.influence.tracker import Influence, InfluenceConfig
+from streams.refresh import Compute, Pending, Refreshed, Refresher, inline, ready
 from streams.window import Watermark, boundaries, from_ms, to_ms
 
 DEFAULT_TICK = timedelta(minutes=1)
@@ -44,7 +48,7 @@ TREES = 5  # the largest cascades whose trees are published with each periodic v
 # The user graph published at each refresh: the best ranked users and the heaviest edges among them.
 GRAPH_USERS = 300
 GRAPH_EDGES = 1_000
-SNAPSHOT_VERSION = 2
+SNAPSHOT_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,6 +61,9 @@ class AnalyzerConfig:
     watch: WatchConfig
     every: timedelta | None = None
     refresh: timedelta = DEFAULT_REFRESH
+    # Event time from a refresh's boundary to the one that publishes it (None: `refresh`, so
+    # that each refresh has until the next one starts).
+    refresh_lag: timedelta | None = None
     top: int | None = None
     top_pairs: int = 10
     cascade_updates: bool = False
@@ -67,10 +74,22 @@ class AnalyzerConfig:
         """How far windows move at a time: the record cadence, or a minute."""
         return self.hashtags.window.every
 
+    @property
+    def lag(self) -> timedelta:
+        """Event time from a refresh's boundary to the boundary that publishes it."""
+        return self.refresh if self.refresh_lag is None else self.refresh_lag
+
     def __post_init__(self) -> None:
-        """Refreshes happen at ticks, so their cadence must be a multiple of the tick."""
+        """Refreshes start and are published at ticks, so their cadence and lag must be multiples
+        of the tick; one is published before the next starts, which it warm-starts.
+        """
         if self.refresh <= timedelta(0) or self.refresh % self.tick:
             raise ValueError(f"refresh {self.refresh} must be a positive multiple of the tick {self.tick}")
+        if not timedelta(0) <= self.lag <= self.refresh or self.lag % self.tick:
+            raise ValueError(
+                f"refresh lag {self.lag} must be a multiple of the tick {self.tick}, "
+                f"from 0 to the refresh {self.refresh}"
+            )
 
     @classmethod
     def build(  # noqa: PLR0913 - each is one user-facing setting
@@ -86,14 +105,17 @@ class AnalyzerConfig:
         cascade_updates: bool = False,
         include_hashtags: bool = True,
         refresh: timedelta = DEFAULT_REFRESH,
+        refresh_lag: timedelta | None = None,
         alerts: AlertConfig | None = None,
         chambers: ChamberConfig | None = None,
     ) -> AnalyzerConfig:
-        """A configuration from the settings users choose. `refresh` is rounded up to a multiple
-        of the tick (`every`, or a minute).
+        """A configuration from the settings users choose. `refresh` and `refresh_lag` are
+        rounded up to a multiple of the tick (`every`, or a minute).
         """
         tick = every or DEFAULT_TICK
         refresh = -(-refresh // tick) * tick
+        if refresh_lag is not None:
+            refresh_lag = -(-refresh_lag // tick) * tick
         return cls(
             hashtags=HashtagMetricsConfig(
                 window=HashtagWindowConfig(span=window, lateness=lateness, every=tick),
@@ -114,6 +136,7 @@ class AnalyzerConfig:
             ),
             every=every,
             refresh=refresh,
+            refresh_lag=refresh_lag,
             top=top,
             cascade_updates=cascade_updates,
             include_hashtags=include_hashtags,
@@ -122,9 +145,12 @@ class AnalyzerConfig:
 
 @dataclass(slots=True)
 class Analyzer:
-    """Hashtags, their co-occurrence graph, retweet cascades and influence over one stream."""
+    """Hashtags, their co-occurrence graph, retweet cascades and influence over one stream;
+    refreshes run by `refresher` (`streams.refresh`: in place, unless told otherwise).
+    """
 
     config: AnalyzerConfig
+    refresher: Refresher = inline
     hashtags: HashtagMetrics = field(init=False)
     graph: CooccurrenceGraph = field(init=False)
     cascades: CascadeForest = field(init=False)
@@ -135,6 +161,8 @@ class Analyzer:
     _ticked: datetime | None = None
     _every: timedelta = field(init=False)  # the tick, read once per event
     _touched: set[str] = field(default_factory=set)  # cascades changed since the last tick
+    _pending: list[Pending] = field(default_factory=list)  # refreshes started, not yet published
+    partitions: dict[str, Partition] = field(default_factory=dict)  # the latest flush's, by layer
 
     def __post_init__(self) -> None:
         """Start empty."""
@@ -301,10 +329,34 @@ class Analyzer:
                 influence, summary = self.influence.records(end, Trigger.BOUNDARY, top=self.config.top)
                 records.extend([*influence, summary])
                 records.extend(self._tree_records(end, Trigger.BOUNDARY))
+            records.extend(self._publish_refreshes(end))
             if self.config.every is not None and to_ms(end) % (self.config.refresh // _EPSILON) == 0:
-                records.extend(self.watch.refresh(self._stamp(end, Trigger.BOUNDARY), self.influence))
-                records.append(self._user_graph(self._stamp(end, Trigger.BOUNDARY)))
+                work = self._refresh_work(self._stamp(end, Trigger.BOUNDARY))
+                self._pending.append(Pending(end, end + self.config.lag, self.refresher(work)))
+                records.extend(self._publish_refreshes(end))  # a lag of 0
             self._ticked = end
+        return records
+
+    def _refresh_work(self, stamp: Stamp) -> Compute:
+        """The refresh of the window as it stands, as a `streams.refresh.Compute`: the watch's
+        records and the retweet layer's user graph.
+        """
+
+        def work(detached: bool) -> Refreshed:  # noqa: FBT001 - the Compute signature
+            refreshed, partitions = self.watch.refresh(stamp, self.influence, detached=detached)
+            return Refreshed([*refreshed.records, self._user_graph(stamp, partitions)], refreshed.state)
+
+        return work
+
+    def _publish_refreshes(self, end: datetime | None) -> list[Record]:
+        """The records of the refreshes due by `end` (every one started, for None), in the order
+        they started; what each changed is put in place first.
+        """
+        records: list[Record] = []
+        while self._pending and (end is None or self._pending[0].due <= end):
+            refreshed = self._pending.pop(0).result()
+            self.watch.adopt(refreshed)
+            records.extend(refreshed.records)
         return records
 
     def _stamp(self, at: datetime, trigger: Trigger) -> Stamp:
@@ -350,8 +402,10 @@ class Analyzer:
         records.extend(self._judge_cascades(latest, trigger))
         influence, summary = self.influence.records(latest, trigger, top=self.config.top)
         records.extend([*influence, summary])
-        records.extend(self.watch.refresh(self._stamp(latest, trigger), self.influence))
-        records.append(self._user_graph(self._stamp(latest, trigger)))
+        records.extend(self._publish_refreshes(None))
+        stamp = self._stamp(latest, trigger)
+        refreshed, self.partitions = self.watch.refresh(stamp, self.influence, detached=False)
+        records.extend([*refreshed.records, self._user_graph(stamp, self.partitions)])
         return records
 
     def view(self, trigger: Trigger = Trigger.IDLE) -> list[Record]:
@@ -392,10 +446,10 @@ class Analyzer:
             self.cascades.record(root, trigger, at=at) for root in self._largest_cascades(self.config.top)
         ]
 
-    def _user_graph(self, stamp: Stamp) -> UserGraph:
-        """The retweet layer's best ranked users, with the latest refresh's communities and camps."""
+    def _user_graph(self, stamp: Stamp, partitions: dict[str, Partition]) -> UserGraph:
+        """The retweet layer's best ranked users, with their communities and camps in `partitions`."""
         users, edges = self.influence.top_graph(GRAPH_USERS, GRAPH_EDGES)
-        partition = self.watch.partitions.get("retweet")
+        partition = partitions.get("retweet")
         communities = partition.communities if partition is not None else {}
         camps = partition.camps if partition is not None else {}
         return UserGraph(
@@ -432,18 +486,22 @@ class Analyzer:
             "orphans": self._orphans.snapshot(),
             "watch": self.watch.snapshot(),
             "touched": sorted(self._touched),
+            "pending": [
+                {"at_ms": to_ms(p.at), "due_ms": to_ms(p.due), "refreshed": p.result().plain()}
+                for p in self._pending
+            ],
             "latest": None if latest is None else latest.isoformat(),
             "ticked_ms": None if self._ticked is None else to_ms(self._ticked),
         }
 
     @classmethod
-    def restore(cls, config: AnalyzerConfig, data: dict[str, Any]) -> Analyzer:
-        """The analyzer `snapshot` described, under `config` (the one it ran with); it continues
-        exactly as the original would have.
+    def restore(cls, config: AnalyzerConfig, data: dict[str, Any], refresher: Refresher = inline) -> Analyzer:
+        """The analyzer `snapshot` described, under `config` (the one it ran with), its later
+        refreshes run by `refresher`; it continues exactly as the original would have.
         """
         if data["version"] != SNAPSHOT_VERSION:
             raise ValueError(f"analyzer snapshot version {data['version']!r} is not supported")
-        state = cls(config)
+        state = cls(config, refresher)
         if data["hashtags"] is not None:
             state.hashtags = HashtagMetrics.restore(config.hashtags, data["hashtags"])
         state.graph = CooccurrenceGraph.restore(config.hashtags.window, data["graph"])
@@ -452,6 +510,10 @@ class Analyzer:
         state._orphans = Orphans.restore(data["orphans"])
         state.watch = Watch.restore(config.watch, data["watch"])
         state._touched = set(data["touched"])
+        state._pending = [
+            Pending(from_ms(p["at_ms"]), from_ms(p["due_ms"]), ready(Refreshed.of(p["refreshed"])))
+            for p in data["pending"]
+        ]
         if data["latest"] is not None:
             state._watermark.observe(datetime.fromisoformat(data["latest"]))
         state._ticked = None if data["ticked_ms"] is None else from_ms(data["ticked_ms"])
@@ -459,10 +521,10 @@ class Analyzer:
 
     def user_graph(self) -> nx.DiGraph[str]:
         """The window's user retweet graph (weighted, with influence attributes, and the
-        `community` and `camp` of each user as of the latest refresh), for Gephi.
+        `community` and `camp` of each user as of the latest `flush`), for Gephi.
         """
         graph = self.influence.retweet_graph()
-        partition = self.watch.partitions.get("retweet")
+        partition = self.partitions.get("retweet")
         if partition is not None:
             for user, attrs in graph.nodes(data=True):
                 if user in partition.communities:

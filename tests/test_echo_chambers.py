@@ -85,7 +85,7 @@ def test_conover_camps_recover_left_and_right(conover: tuple[Analyzer, list[Reco
     the labelled users (users outside those camps count as disagreeing).
     """
     analyzer, _ = conover
-    camps = analyzer.watch.partitions["retweet"].camps
+    camps = analyzer.partitions["retweet"].camps
     labels = _labels()
     largest = [camp for camp, _ in Counter(camps.values()).most_common(2)]
     together = Counter((camps.get(user), side) for user, side in labels.items())
@@ -157,7 +157,7 @@ def test_planted_communities_are_recovered(planted: tuple[Analyzer, list[Record]
     """Each fine community of the retweet layer is mostly one planted community, and each planted
     community mostly one found community (majority agreement >= 0.9 both ways).
     """
-    found = planted[0].watch.partitions["retweet"].communities
+    found = planted[0].partitions["retweet"].communities
     truth = {user: str(c) for user, c in ground_truth(SPEC)["user_community"].items() if user in found}
     pairs = Counter((found[user], planted_community) for user, planted_community in truth.items())
 

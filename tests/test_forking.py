@@ -105,7 +105,7 @@ def test_the_analyzer_process_answers_a_fork_past_its_deadline_failed(tmp_path: 
 
     source, requests = os.pipe()
     answers, out = os.pipe()
-    child = analyzer_process.Child(source, os.fdopen(out, "wb"), fork_deadline_seconds=0.5)
+    child = analyzer_process.Child(source, os.fdopen(out, "wb"), tmp_path, fork_deadline_seconds=0.5)
     serving = threading.Thread(target=child.serve)
     child.fork(stuck, 7)  # as a snapshot request would
     serving.start()

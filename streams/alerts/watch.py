@@ -7,6 +7,10 @@ the analyzer's window ends like every other part, and on `refresh` turns the win
 Cascades are judged for `viral_cascade` alerts as they change, hashtag records for
 `hashtag_burst` (when the analyzer computes hashtags). See `streams.alerts.rules` for the rules.
 
+A refresh may run detached, on a copy of the watch (`streams.refresh`): what it changes (the
+community trackers' warm starts, the alerts already raised, the clusters' names) then comes back
+with its records, and `adopt` puts it in place.
+
 Nothing here reads a clock or does I/O.
 """
 
@@ -39,6 +43,7 @@ from streams.chambers.echo import ChamberConfig, EchoChambers
 from streams.coordination.botness import bot_likeness, distribution
 from streams.coordination.coretweets import CoordinationConfig, CoRetweets
 from streams.influence.tracker import Influence
+from streams.refresh import Refreshed
 from streams.user_activity import UserActivity
 
 SNAPSHOT_VERSION = 1
@@ -61,7 +66,6 @@ class Watch:
     activity: UserActivity = field(init=False)
     coretweets: CoRetweets = field(init=False)
     chambers: EchoChambers = field(init=False)
-    partitions: dict[str, Partition] = field(default_factory=dict)  # the latest refresh's, by layer
     _bursts: BurstAlerts = field(init=False)
     _viral: ViralAlerts = field(init=False)
     _echo: EchoAlerts = field(init=False)
@@ -113,12 +117,14 @@ class Watch:
         """`hashtag_burst` alerts for hashtags whose burst began in `records`."""
         return self._bursts.judge(records)
 
-    def refresh(self, stamp: Stamp, influence: Influence) -> list[Record]:
+    def refresh(
+        self, stamp: Stamp, influence: Influence, *, detached: bool
+    ) -> tuple[Refreshed, dict[str, Partition]]:
         """Communities and polarization of both layers, hashtag polarization, co-retweet
-        clusters, and the alerts they raise, over the window as it stands.
+        clusters, and the alerts they raise, over the window as it stands; and the partitions
+        found, by layer. When `detached`, the result carries what the refresh changed here.
         """
         found = self.chambers.refresh(stamp, influence, self.activity)
-        self.partitions = found.partitions
         records: list[Record] = [*found.communities, *found.hashtags]
         alerts = [alert for record in found.communities if (alert := self._echo.judge(record)) is not None]
         clusters = self.coretweets.clusters()
@@ -142,7 +148,27 @@ class Watch:
             records.append(record)
             if new:
                 alerts.append(coordination_alert(record))
-        return [*records, *alerts]
+        state = self._refreshed_state() if detached else None
+        return Refreshed([*records, *alerts], state), found.partitions
+
+    def adopt(self, refreshed: Refreshed) -> None:
+        """Put in place what a refresh that ran detached changed (nothing for one run here)."""
+        if refreshed.state is not None:
+            self._adopt_refreshed_state(refreshed.state)
+
+    def _refreshed_state(self) -> dict[str, Any]:
+        """The part of the state that only refreshes change, as plain data."""
+        return {
+            "chambers": self.chambers.snapshot(),
+            "echo": self._echo.snapshot(),
+            "clusters": self._clusters.snapshot(),
+        }
+
+    def _adopt_refreshed_state(self, data: dict[str, Any]) -> None:
+        config = self.config
+        self.chambers = EchoChambers.restore(config.chambers, data["chambers"])
+        self._echo = EchoAlerts.restore(config.alerts, data["echo"])
+        self._clusters = ClusterNames.restore(config.alerts.same_cluster_overlap, data["clusters"])
 
     def snapshot(self) -> dict[str, Any]:
         """JSON-able plain data from which `restore` rebuilds this state exactly."""
@@ -150,28 +176,20 @@ class Watch:
             "version": SNAPSHOT_VERSION,
             "activity": self.activity.snapshot(),
             "coretweets": self.coretweets.snapshot(),
-            "chambers": self.chambers.snapshot(),
             "bursts": self._bursts.snapshot(),
             "viral": self._viral.snapshot(),
-            "echo": self._echo.snapshot(),
-            "clusters": self._clusters.snapshot(),
+            **self._refreshed_state(),
         }
 
     @classmethod
     def restore(cls, config: WatchConfig, data: dict[str, Any]) -> Watch:
-        """The state `snapshot` described; it continues exactly as the original would.
-
-        The latest partitions are not kept: they are recomputed at the next refresh (the
-        trackers' warm starts, which decide them, are).
-        """
+        """The state `snapshot` described; it continues exactly as the original would."""
         if data["version"] != SNAPSHOT_VERSION:
             raise ValueError(f"unknown watch snapshot version {data['version']}")
         state = cls(config)
         state.activity = UserActivity.restore(config.coordination.span, data["activity"])
         state.coretweets = CoRetweets.restore(config.coordination, data["coretweets"])
-        state.chambers = EchoChambers.restore(config.chambers, data["chambers"])
         state._bursts = BurstAlerts.restore(config.alerts, data["bursts"])
         state._viral = ViralAlerts.restore(config.alerts, data["viral"])
-        state._echo = EchoAlerts.restore(config.alerts, data["echo"])
-        state._clusters = ClusterNames.restore(config.alerts.same_cluster_overlap, data["clusters"])
+        state._adopt_refreshed_state(data)
         return state
