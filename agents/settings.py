@@ -78,6 +78,11 @@ class Settings:
     # RESONANCE_REFRESH_EVERY (event time): communities, polarization and coordination are
     # recomputed from the window at this cadence (rounded up to a multiple of EMIT_EVERY).
     refresh_every: timedelta = timedelta(minutes=5)
+    # RESONANCE_REFRESH_LAG (event time; unset: RESONANCE_REFRESH_EVERY): a refresh is published
+    # this long after its boundary (rounded up to a multiple of EMIT_EVERY). The worker computes
+    # it meanwhile in a fork, and waits at that boundary only if it is not done: 0 publishes each
+    # refresh at its own boundary, holding the conversation stage for as long as it takes.
+    refresh_lag: timedelta | None = None
     alert_burst_z: float = 3.0  # RESONANCE_ALERT_BURST_Z (hashtag_burst: burst z-score at least)
     # RESONANCE_ALERT_BURST_WARMUP (event time from the first record: no burst alerts before,
     # while hashtags' histories are too short to judge)
@@ -125,6 +130,12 @@ class Settings:
                 f"RESONANCE_FAILOVER={format_duration(self.failover)} is invalid: use "
                 f"{format_duration(shortest)} to {format_duration(longest)} "
                 "(a broker's shortest session by default; Faust's request timeout)"
+            )
+        if self.refresh_lag is not None and self.refresh_lag > self.refresh_every:
+            raise SettingsError(
+                f"RESONANCE_REFRESH_LAG={format_duration(self.refresh_lag)} is longer than "
+                f"RESONANCE_REFRESH_EVERY={format_duration(self.refresh_every)}: a refresh is published "
+                "before the next one starts; set it at most that, or leave it unset"
             )
         if self.followers and self.reconstruction != "time":
             raise SettingsError(
@@ -215,6 +226,8 @@ def as_variables(settings: Settings, *, reveal: bool = False) -> list[str]:
     def written(name: str, value: Any) -> str:
         if name in SECRET_FIELDS and value and not reveal:
             return "<hidden>"
+        if value is None:  # unset: read back as the default
+            return ""
         return format_duration(value) if isinstance(value, timedelta) else str(value)
 
     return [
@@ -245,7 +258,7 @@ def _positive_float(raw: str) -> float:
 
 
 def _convert(name: str, raw: str, kind: Any) -> Any:
-    if name == "RESONANCE_LATENESS":  # the one duration that may be zero: trust event order
+    if name in ("RESONANCE_LATENESS", "RESONANCE_REFRESH_LAG"):  # the durations that may be zero
         kind = "lateness"
     parse = {
         "timedelta": _positive_duration,
@@ -288,6 +301,7 @@ def analyzer_config(
         cascade_updates=live,
         include_hashtags=not live,
         refresh=settings.refresh_every,
+        refresh_lag=settings.refresh_lag,
         alerts=settings.alerts(),
     )
 

@@ -34,6 +34,11 @@ Probes:
     tenth of a second, `live.renewed`): each batch's time, with every boundary's window work
     done at the boundary, then with it done ahead between batches (`Analyzer.work_ahead` until
     none is left, as the analyzer's process does while its input is quiet).
+``paced-refresh``
+    the same analyzer on the same stream fed in real time (a batch every tenth of a second, work
+    ahead between batches), from 30 s before a refresh boundary, its refreshes in forks as the
+    worker runs them (`--in-place`: in place, as before they were): its slowest batches, how far
+    it fell behind the clock, and each refresh's wait when its result was taken.
 ``faust-floor``
     the cheapest Faust agent: one agent on a topic (--bootstrap, --topic), `async for value in
     stream`, `orjson.loads`, count, until --total messages; timed from the first message to the
@@ -48,6 +53,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -314,6 +320,73 @@ def probe_boundary(rate: int, seconds: int, seed: int) -> dict[str, Any]:
     return figures
 
 
+def probe_paced_refresh(rate: int, seconds: int, seed: int, *, forked: bool) -> dict[str, Any]:
+    """The conversation analyzer on a load of `rate` tweets/s fed in real time (a batch every
+    0.1 s of the clock and of event time) for `seconds`, as the worker's analyzer process runs it
+    (work ahead between batches), with its refreshes in place or in forks (`forked`). The stream
+    starts 30 s before a refresh boundary (the default cadence, 5 minutes), so that one starts
+    at once; with forks, it is published a cadence later, and the run must last past that.
+    """
+    from live import renewed  # noqa: PLC0415 - this probe only
+
+    from agents.refresh_fork import ForkedRefresher  # noqa: PLC0415 - this probe only
+    from agents.settings import Settings, conversation_config  # noqa: PLC0415 - this probe only
+    from models.wire.native import parse_native, to_native  # noqa: PLC0415 - this probe only
+    from streams.analyzer import Analyzer  # noqa: PLC0415 - this probe only
+    from streams.refresh import Compute, Result, inline  # noqa: PLC0415 - this probe only
+    from synth import StreamSpec, generate  # noqa: PLC0415 - this probe only
+
+    pool = [to_native(event) for event in generate(StreamSpec(events=100_000, seed=seed))]
+    config = conversation_config(Settings())
+    start_ms = int(datetime(2026, 1, 1, 0, 4, 30, tzinfo=UTC).timestamp() * 1000)  # 30 s before one
+    per_batch = rate // 10
+    taken: list[dict[str, float]] = []  # each refresh's result: when asked for, and how long it waited
+
+    with tempfile.TemporaryDirectory(prefix="resonance-refreshes-") as directory:
+        started_refresh = ForkedRefresher(Path(directory), busy=lambda: False) if forked else inline
+
+        def timed(compute: Compute) -> Result:
+            begun = time.perf_counter()
+            result = started_refresh(compute)
+            started_s = time.perf_counter() - begun
+
+            def take() -> Any:
+                asked = time.perf_counter()
+                refreshed = result()
+                taken.append(
+                    {"at_s": asked - clock, "start_s": started_s, "wait_s": time.perf_counter() - asked}
+                )
+                return refreshed
+
+            return take
+
+        analyzer = Analyzer(config, timed)
+        times, behind = [], 0.0
+        clock = time.perf_counter()
+        for k in range(seconds * 10):
+            batch = [
+                parse_native(renewed(pool, k * per_batch + i, start_ms + k * 100)) for i in range(per_batch)
+            ]
+            behind = max(behind, time.perf_counter() - (clock + k / 10))
+            began = time.perf_counter()
+            for event in batch:
+                analyzer.observe(event)
+            times.append(time.perf_counter() - began)
+            while time.perf_counter() < clock + (k + 1) / 10 and analyzer.work_ahead(2_000):
+                pass
+            time.sleep(max(0.0, clock + (k + 1) / 10 - time.perf_counter()))
+    times.sort()
+    return {
+        "rate": rate,
+        "seconds": seconds,
+        "forked": forked,
+        "slowest_s": times[-5:][::-1],
+        "p99_s": times[int(0.99 * (len(times) - 1))],
+        "behind_max_s": behind,
+        "refreshes": taken,
+    }
+
+
 def probe_faust_floor(bootstrap: str, topic: str, total: int) -> None:
     """Run a one-agent Faust worker until it has read `total` messages of `topic`; print the
     figures and leave at once (a Faust worker has no "stop after N" of its own).
@@ -373,6 +446,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
             "louvain",
             "polarization",
             "boundary",
+            "paced-refresh",
             "faust-floor",
         ],
     )
@@ -389,6 +463,9 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--topics", default=None, help="comma-separated Garimella topics (default: all)")
     parser.add_argument("--rate", type=int, default=5_000, help="tweets per second of event time (boundary)")
     parser.add_argument("--seconds", type=int, default=120, help="seconds of event time (boundary)")
+    parser.add_argument(
+        "--in-place", action="store_true", help="refreshes in place, not in forks (paced-refresh)"
+    )
     parser.add_argument("--cpu", type=int, default=None, help="pin this process to one core")
     return parser.parse_args(argv)
 
@@ -402,22 +479,20 @@ def main(argv: list[str]) -> None:
     window = timedelta(hours=args.window_hours)
     if args.probe == "faust-floor":
         probe_faust_floor(args.bootstrap, args.topic, args.total)  # prints its figures and exits
-    if args.probe == "parse":
-        figures = probe_parse(args.input)
-    elif args.probe == "analyze":
-        figures = probe_analyze(args.input, window)
-    elif args.probe == "stages":
-        figures = probe_stages(args.input, window)
-    elif args.probe == "communities":
-        figures = probe_communities(args.edges, args.seed)
-    elif args.probe == "louvain":
-        figures = probe_louvain(args.edges, args.seed)
-    elif args.probe == "polarization":
-        figures = probe_polarization(args.datasets, args.topics)
-    elif args.probe == "boundary":
-        figures = probe_boundary(args.rate, args.seconds, args.seed)
-    else:
-        figures = probe_generate(args.out, args.events, args.seed)
+    run: dict[str, Callable[[], dict[str, Any]]] = {
+        "parse": lambda: probe_parse(args.input),
+        "analyze": lambda: probe_analyze(args.input, window),
+        "stages": lambda: probe_stages(args.input, window),
+        "communities": lambda: probe_communities(args.edges, args.seed),
+        "louvain": lambda: probe_louvain(args.edges, args.seed),
+        "polarization": lambda: probe_polarization(args.datasets, args.topics),
+        "boundary": lambda: probe_boundary(args.rate, args.seconds, args.seed),
+        "paced-refresh": lambda: probe_paced_refresh(
+            args.rate, args.seconds, args.seed, forked=not args.in_place
+        ),
+        "generate": lambda: probe_generate(args.out, args.events, args.seed),
+    }
+    figures = run[args.probe]()
     # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss across exec, so a probe's would
     # be at least the benchmark runner's own peak at the fork.
     figures["peak_kib"] = memory_kib()["hwm_kib"]

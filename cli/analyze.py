@@ -254,6 +254,13 @@ def register(app: faust.App, settings: Settings) -> None:
             help="With --every: recompute communities, polarization and coordination every DURATION "
             "of event time (rounded up to a multiple of --every); they are always computed at the end.",
         ),
+        option(
+            "--refresh-lag",
+            type=Duration(zero_ok=True),
+            default=None if settings.refresh_lag is None else format_duration(settings.refresh_lag),
+            help="Write each refresh this long after its boundary, as the worker publishes it "
+            "(default: --refresh; at most --refresh).",
+        ),
         option("--top", type=int, default=None, help="Only the top N hashtags and users (default: all)."),
         option(
             "--reconstruction",
@@ -293,6 +300,7 @@ def register(app: faust.App, settings: Settings) -> None:
         lateness: timedelta,
         every: timedelta | None,
         refresh: timedelta,
+        refresh_lag: timedelta | None,
         top: int | None,
         reconstruction: str,
         followers: Path | None,
@@ -306,6 +314,12 @@ def register(app: faust.App, settings: Settings) -> None:
         --out records.jsonl --top 50
         """
         _check_paths(inputs, out, graph_out)
+        if refresh_lag is not None and refresh_lag > refresh:
+            raise UsageError(
+                f"--refresh-lag {format_duration(refresh_lag)} is longer than --refresh "
+                f"{format_duration(refresh)}: a refresh is written before the next one starts; "
+                "give at most that"
+            )
         if top is not None and top <= 0:
             raise UsageError("--top must be positive, e.g. --top 50; omit it for everything")
         follower_graph = _follower_graph(followers, reconstruction)
@@ -315,6 +329,7 @@ def register(app: faust.App, settings: Settings) -> None:
             window=window,
             lateness=lateness,
             refresh_every=refresh,
+            refresh_lag=refresh_lag,
             reconstruction=reconstruction,
             followers="",
         )

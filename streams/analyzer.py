@@ -331,9 +331,13 @@ class Analyzer:
                 records.extend(self._tree_records(end, Trigger.BOUNDARY))
             records.extend(self._publish_refreshes(end))
             if self.config.every is not None and to_ms(end) % (self.config.refresh // _EPSILON) == 0:
+                due = end + self.config.lag
                 work = self._refresh_work(self._stamp(end, Trigger.BOUNDARY))
-                self._pending.append(Pending(end, end + self.config.lag, self.refresher(work)))
-                records.extend(self._publish_refreshes(end))  # a lag of 0
+                # Published before this call returns (a lag of 0, or a jump in event time over
+                # several refreshes): nothing would go on meanwhile, so it runs here.
+                started = inline(work) if due <= ends[-1] else self.refresher(work)
+                self._pending.append(Pending(end, due, started))
+                records.extend(self._publish_refreshes(end))
             self._ticked = end
         return records
 

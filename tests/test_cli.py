@@ -49,6 +49,10 @@ def test_worker_help_lists_every_setting_with_its_value_now() -> None:
         (("analyze", "README.md", "--out", "README.md"), "is one of the inputs"),
         (("analyze", "README.md", "--out", "x.jsonl", "--every", "0s"), "not a positive duration"),
         (("analyze", "README.md", "--out", "x.jsonl", "--window", "0m"), "not a positive duration"),
+        (
+            ("analyze", "README.md", "--out", "x.jsonl", "--refresh", "5m", "--refresh-lag", "10m"),
+            "--refresh-lag 10m is longer than --refresh 5m",
+        ),
         (("subscribe", "metrics", "--kind", "cascades"), "'cascade'"),
         (("subscribe", "metrics", "--limit", "0"), "--limit must be positive"),
         (("subscribe", "metrics", "--idle-timeout", "-1"), "--idle-timeout must be positive"),

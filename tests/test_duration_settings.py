@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.settings import LOCAL_BOOTSTRAP, Settings, SettingsError, variable
+from agents.settings import LOCAL_BOOTSTRAP, Settings, SettingsError, as_variables, variable
 from models.duration import format_duration, parse_duration
 
 deterministic = settings(derandomize=True, database=None, deadline=None, max_examples=300)
@@ -126,6 +126,8 @@ def test_from_env_reads_the_process_environment_by_default(monkeypatch: pytest.M
         ("RESONANCE_INPUT_TOPIC", "firehose", "input_topic", "firehose"),
         ("RESONANCE_WINDOW", "1h", "window", timedelta(hours=1)),
         ("RESONANCE_LATENESS", "0s", "lateness", timedelta(0)),
+        ("RESONANCE_REFRESH_LAG", "0s", "refresh_lag", timedelta(0)),
+        ("RESONANCE_REFRESH_LAG", "2m", "refresh_lag", timedelta(minutes=2)),
         ("RESONANCE_EMIT_EVERY", "1.5m", "emit_every", timedelta(seconds=90)),
         ("RESONANCE_IDLE_FLUSH", "250ms", "idle_flush", timedelta(milliseconds=250)),
         ("RESONANCE_PARTITIONS", "8", "partitions", 8),
@@ -155,6 +157,7 @@ _CHOICES = {
     # Files that must exist: this test's own source.
     "kafka_password_file": (__file__, __file__),
     "kafka_ca_file": (__file__, __file__),
+    "refresh_lag": ("3m", timedelta(minutes=3)),
 }
 _NEEDS = {"followers": {"RESONANCE_RECONSTRUCTION": "time"}}  # settings read only beside another
 
@@ -250,3 +253,21 @@ def test_failover_takes_what_kafka_and_faust_accept(raw: str, *, valid: bool) ->
         return
     with pytest.raises(SettingsError, match=r"^RESONANCE_FAILOVER=\S+ is invalid: use 6s to 90s"):
         Settings.from_env({"RESONANCE_FAILOVER": raw})
+
+
+def test_a_refresh_lag_longer_than_the_refresh_is_refused_naming_both() -> None:
+    """A refresh is published before the next one starts: the lag is at most the cadence."""
+    with pytest.raises(
+        SettingsError, match=r"RESONANCE_REFRESH_LAG=10m is longer than RESONANCE_REFRESH_EVERY=5m"
+    ):
+        Settings.from_env({"RESONANCE_REFRESH_LAG": "10m"})
+    assert Settings.from_env(
+        {"RESONANCE_REFRESH_LAG": "10m", "RESONANCE_REFRESH_EVERY": "10m"}
+    ).refresh_lag == (timedelta(minutes=10))
+
+
+def test_settings_passed_on_as_variables_read_back_the_same() -> None:
+    """`as_variables` writes an unset refresh lag as unset, a set one as its duration."""
+    for settings_now in (Settings(), Settings(refresh_lag=timedelta(0))):
+        written = dict(line.split("=", 1) for line in as_variables(settings_now, reveal=True))
+        assert Settings.from_env(written) == settings_now

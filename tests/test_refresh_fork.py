@@ -5,6 +5,7 @@ holds its result; a failed refresh says why; results' files do not pile up.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from datetime import timedelta
@@ -120,3 +121,18 @@ def test_a_failed_refresh_says_why_to_the_analyzer_and_to_its_forks(tmp_path: Pa
         forking.ForkFailedError, match=r"the refresh failed: .*ZeroDivisionError\('no users'\)"
     ):
         seen_in_a_fork()
+
+
+def test_a_lag_of_zero_publishes_each_refresh_at_its_own_boundary(
+    events: list[TweetEvent], tmp_path: Path
+) -> None:
+    """`refresh_lag=0`: each refresh comes out right after its boundary's other records, the same
+    whether it ran in place or in a fork.
+    """
+    config = dataclasses.replace(CONFIG, refresh_lag=timedelta(0))
+    in_place = _observed(Analyzer(config), events)
+    forked = _observed(Analyzer(config, ForkedRefresher(tmp_path, busy=lambda: False)), events)
+    assert forked == in_place
+    first = next(i for i, r in enumerate(in_place) if r.kind == "communities")
+    summaries = [r.at for r in in_place[:first] if r.kind == "influence_summary"]
+    assert max(summaries) == in_place[first].at
