@@ -11,7 +11,17 @@ from typing import Any
 import faust
 from prometheus_client import CollectorRegistry
 
-from agents import accept, broker_watch, conversation, dashboard, gc_policy, hashtag_window, ingest, loop_lag
+from agents import (
+    accept,
+    broker_watch,
+    conversation,
+    dashboard,
+    flow_control,
+    gc_policy,
+    hashtag_window,
+    ingest,
+    loop_lag,
+)
 from agents.checkpoints import CHECKPOINT_MAX_BYTES
 from agents.faust_sensors import setup_faust_sensors
 from agents.instruments import Instruments
@@ -77,6 +87,7 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
     )
     # Before anything reads the app's transport (declaring a topic does).
     app.transport = Transport(app.conf.broker_consumer, app)
+    flow_control.wake_waiting_producers(app.flow_control)
     setup_faust_sensors(app, registry)
     app.task(loop_lag.watcher(registry), on_leader=False)
     gc_policy.export_pauses(registry)

@@ -755,6 +755,9 @@ class WorkerRun:
     late_events: float
     peak_rss_kib: int
     loop_lag_max_s: float
+    # The worker process's garbage collections over the whole run, by generation (1, 2):
+    # `live.histogram_change` figures of resonance_gc_pause_seconds, None for none.
+    collections: dict[int, dict[str, float] | None]
     stop: live.Stop
 
     @property
@@ -781,6 +784,7 @@ def _worker_run(
             deployment.bootstrap, deployment.metrics_topic, stream.root_id, min_size=2
         )
         samples = deployment.metrics() or {}
+        every_sample = deployment.samples() or []
         yield WorkerRun(
             messages=messages,
             progress=progress,
@@ -789,6 +793,12 @@ def _worker_run(
             late_events=samples.get("resonance_events_late_total", 0.0),
             peak_rss_kib=live.process_peak_rss_kib(worker.pid),
             loop_lag_max_s=samples.get("resonance_event_loop_lag_max_seconds", float("nan")),
+            collections={
+                generation: live.histogram_change(
+                    [], every_sample, "resonance_gc_pause_seconds", generation=str(generation)
+                )
+                for generation in (1, 2)
+            },
             stop=stop,
         )
         say(f"live: stopping the {name} worker (SIGTERM)")
@@ -830,7 +840,9 @@ def _throughput_report(  # noqa: PLR0913 - one parameter per measured part
         "  end figure: the single-partition stage has processed everything before it).",
         "tweets/s = tweets / (done - start).",
         "event loop lag = resonance_event_loop_lag_max_seconds: the longest a 50 ms timer of the",
-        "  worker's loop was held past its time, over the run.",
+        "  worker's loop was held past its time, over the run. garbage collections =",
+        "  resonance_gc_pause_seconds of the worker's process (its event loop waits for each), the",
+        "  bucket bound the longest fell within.",
     ]
     for name in ("single", "batched"):
         section.add(
@@ -898,6 +910,15 @@ def _run_figures(  # noqa: PLR0913 - one parameter per figure the rows compare
     section.add(f"{name}: late events (resonance_events_late_total)", f"{run.late_events:,.0f}")
     section.add(f"{name}: worker peak RSS (VmHWM)", mib(run.peak_rss_kib))
     section.add(f"{name}: event loop lag, longest", f"{run.loop_lag_max_s * 1000:,.0f} ms")
+    section.add(
+        f"{name}: garbage collections, generation 1 / 2",
+        " / ".join(
+            "none"
+            if figure is None
+            else f"{figure['count']:,.0f}, the longest within {figure['max_within_s']:g} s"
+            for figure in run.collections.values()
+        ),
+    )
     stopped = run.stop.seconds or 0.0
     how = f"killed (SIGKILL) after {stopped:.1f} s" if run.stop.killed else f"exited in {stopped:.1f} s"
     section.add(f"{name}: worker stop at the end (SIGTERM)", how)
@@ -908,6 +929,7 @@ def _run_figures(  # noqa: PLR0913 - one parameter per figure the rows compare
         "late_events": run.late_events,
         "peak_rss_kib": run.peak_rss_kib,
         "loop_lag_max_s": run.loop_lag_max_s,
+        "collections": run.collections,
         "stop": {"seconds": run.stop.seconds, "killed": run.stop.killed},
     }
     return figures
