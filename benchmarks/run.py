@@ -757,7 +757,7 @@ class WorkerRun:
     loop_lag_max_s: float
     # The worker process's garbage collections over the whole run, by generation (1, 2):
     # `live.histogram_change` figures of resonance_gc_pause_seconds, None for none.
-    collections: dict[int, dict[str, float] | None]
+    collections: dict[str, dict[str, float] | None]
     stop: live.Stop
 
     @property
@@ -795,9 +795,9 @@ def _worker_run(
             loop_lag_max_s=samples.get("resonance_event_loop_lag_max_seconds", float("nan")),
             collections={
                 generation: live.histogram_change(
-                    [], every_sample, "resonance_gc_pause_seconds", generation=str(generation)
+                    [], every_sample, "resonance_gc_pause_seconds", generation=generation
                 )
-                for generation in (1, 2)
+                for generation in ("1", "2")  # strings: the keys of the report's JSON
             },
             stop=stop,
         )
