@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -90,10 +91,24 @@ def building_long_lived_state() -> Iterator[None]:
         gc.freeze()
 
 
+# The latest collections timed by `export_pauses`: (ended at `time.monotonic()`, generation,
+# seconds). Enough to say which of them fell inside one hold of the event loop.
+_RECENT: deque[tuple[float, int, float]] = deque(maxlen=64)
+
+
+def collections_since(start: float) -> list[tuple[int, float]]:
+    """(generation, seconds) of each timed collection that ended after `start`
+    (`time.monotonic()`, the event loop's clock), oldest first; empty unless `export_pauses`
+    runs in this process.
+    """
+    return [(generation, seconds) for ended, generation, seconds in list(_RECENT) if ended > start]
+
+
 def export_pauses(registry: CollectorRegistry) -> None:
     """Time every garbage collection of this process, by generation, as
-    `resonance_gc_pause_seconds` on `registry` (instead of any registry given before): a
-    collection holds whichever thread triggered it, the worker's event loop included.
+    `resonance_gc_pause_seconds` on `registry` (instead of any registry given before), and keep
+    the latest for `collections_since`: a collection holds whichever thread triggered it, the
+    worker's event loop included.
     """
     pauses = Histogram(
         "resonance_gc_pause_seconds",
@@ -110,7 +125,9 @@ def export_pauses(registry: CollectorRegistry) -> None:
         if phase == "start":
             started[0] = time.perf_counter()
         else:
-            by_generation[info["generation"]].observe(time.perf_counter() - started[0])
+            seconds = time.perf_counter() - started[0]
+            by_generation[info["generation"]].observe(seconds)
+            _RECENT.append((time.monotonic(), info["generation"], seconds))
 
     # One app per process exports them; a later app (tests make many) takes them over.
     for callback in [c for c in gc.callbacks if getattr(c, "resonance_pauses", False)]:
