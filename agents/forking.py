@@ -4,7 +4,8 @@ for the fork itself (milliseconds, plus the pages the two then write).
 
 The fork runs one function, writes its answer to a pipe (`DONE` and the bytes it returned, or
 `FAILED` and the reason), and exits at once without running this process's exit handlers or
-touching anything it shares with it (sockets, the event loop, the producer). The worker's
+touching anything it shares with it (sockets, the event loop, the producer). It runs at a lower
+CPU priority than the live processes (`BACKGROUND_NICENESS`): its work is background work. The worker's
 stages use `in_fork`; the conversation analyzer's process, which has no event loop, reads the
 pipe from its own selector (`start`, `answer`).
 """
@@ -21,6 +22,12 @@ from agents import gc_policy
 
 DONE, FAILED = b"+", b"!"  # an answer's first byte
 READ_BYTES = 1 << 20
+# A fork's priority below its parent's (`nice`; 10 gives it about a tenth of a contended core).
+# On a machine of two cores, a fork encoding a snapshot or computing a refresh at the parent's
+# priority took the core the worker's event loop was about to run on: the loop, runnable, waited
+# 100 to 250 ms after each checkpoint's fork. At a lower priority the fork gets what the live
+# processes leave, which is all of a core when they are idle.
+BACKGROUND_NICENESS = 10
 # A fork that has not answered within this long is stuck (say, on a lock another thread of this
 # process held when it forked), and is killed: its work is reported failed, and the caller tries
 # again later. The largest snapshot measured, of a million retweet edges, took about 15 s.
@@ -40,6 +47,7 @@ def start(work: Callable[[], bytes]) -> tuple[int, int]:
     if pid == 0:  # the fork: never return into the caller's code
         try:
             os.close(read)
+            os.nice(BACKGROUND_NICENESS)
             _detach_signals()
             try:
                 with gc_policy.paused():

@@ -29,6 +29,18 @@ def test_the_fork_answers_with_the_state_as_it_stood_when_asked() -> None:
     assert asyncio.run(scenario()) == b"[1, 2, 3]"
 
 
+def test_the_fork_runs_at_a_lower_priority_than_its_parent() -> None:
+    """Background work yields the cores to the live processes: the fork is `nice`r."""
+    parent = os.nice(0)
+
+    async def niceness_in_the_fork() -> bytes:
+        return await asyncio.wait_for(forking.in_fork(lambda: str(os.nice(0)).encode()), 10)
+
+    answer = asyncio.run(niceness_in_the_fork())
+    assert int(answer) == min(19, parent + forking.BACKGROUND_NICENESS)
+    assert os.nice(0) == parent
+
+
 def test_a_failure_in_the_fork_is_raised_with_its_reason() -> None:
     """An exception in the fork comes back as ForkFailedError naming it."""
 
