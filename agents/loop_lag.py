@@ -36,6 +36,8 @@ HOLD_REPORT_SECONDS = 0.1
 # How often the sampler looks at an overdue loop, and how many of its innermost frames it keeps.
 SAMPLE_SECONDS = 0.02
 FRAMES_KEPT = 6
+# Innermost calls in which another thread waits rather than works (their samples are not kept).
+WAITING = frozenset({"select", "poll", "wait", "acquire", "sleep", "_wait_for_tstate_lock", "get"})
 
 
 def watcher(
@@ -88,7 +90,9 @@ def watcher(
 
 class HoldSampler(threading.Thread):
     """Samples one thread's stack every `SAMPLE_SECONDS` while `time.monotonic()` is
-    `overdue_after` seconds or more past `due` (which that thread moves on each time it is free).
+    `overdue_after` seconds or more past `due` (which that thread moves on each time it is free),
+    and the stacks of the process's other threads that are not waiting (labelled with the
+    thread's name): one of them may have the interpreter's lock the held thread waits for.
 
     A sample is taken when this thread gets the interpreter's lock: Python code gives it up every
     few milliseconds, so long Python work is caught in the act; a garbage collection or a long
@@ -111,9 +115,13 @@ class HoldSampler(threading.Thread):
             if time.monotonic() - self.due < self.overdue_after:
                 continue
             # The one way to read another thread's stack from Python (faulthandler's prints it).
-            frame = sys._current_frames().get(self.thread_id)  # noqa: SLF001
-            if frame is not None:
-                self._samples[innermost(frame)] += 1
+            frames = sys._current_frames()  # noqa: SLF001
+            names = {thread.ident: thread.name for thread in threading.enumerate()}
+            for ident, frame in frames.items():
+                if ident == self.thread_id:
+                    self._samples[innermost(frame)] += 1
+                elif ident != self.ident and frame.f_code.co_name not in WAITING:
+                    self._samples[f"[thread {names.get(ident, ident)}] {innermost(frame)}"] += 1
 
     def take(self) -> Counter[str]:
         """The stacks sampled since the last call, each with how many times it was seen."""
@@ -189,7 +197,7 @@ class Hold:
         else:
             parts.append("no collection meanwhile")
         if self.stacks:
-            parts.extend(f"sampled {count}x: {stack}" for stack, count in self.stacks.most_common(3))
+            parts.extend(f"sampled {count}x: {stack}" for stack, count in self.stacks.most_common(4))
         else:
             parts.append("not sampled (the lock was not given up)")
         return "; ".join(parts)

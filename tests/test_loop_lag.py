@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import threading
 import time
 
 import pytest
@@ -52,6 +53,30 @@ def test_a_hold_is_exported_and_logged_with_its_stack(caplog: pytest.LogCaptureF
     assert holds[0].startswith("event loop held")
     assert "hold_the_loop_sleeping" in holds[0]
     assert "no collection meanwhile" in holds[0]
+
+
+def spin(seconds: float) -> None:
+    """Work in Python for `seconds`."""
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        pass
+
+
+def test_another_thread_at_work_during_a_hold_is_named(caplog: pytest.LogCaptureFixture) -> None:
+    """A thread of the process that works while the loop is held is sampled too, by its name."""
+    registry = CollectorRegistry()
+    spinner = threading.Thread(target=spin, args=(0.6,), name="spinner")
+
+    async def main() -> None:
+        asyncio.get_running_loop().call_later(0.1, spinner.start)
+        asyncio.get_running_loop().call_later(0.2, hold_the_loop_sleeping, 0.3)
+        await watched(registry)
+
+    with caplog.at_level(logging.WARNING, logger=loop_lag.__name__):
+        asyncio.run(main())
+    spinner.join()
+    holds = [record.getMessage() for record in caplog.records]
+    assert any("[thread spinner]" in hold and " spin" in hold for hold in holds), holds
 
 
 def test_a_collection_inside_a_hold_is_named(caplog: pytest.LogCaptureFixture) -> None:
