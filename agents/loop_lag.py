@@ -36,8 +36,11 @@ HOLD_REPORT_SECONDS = 0.1
 # How often the sampler looks at an overdue loop, and how many of its innermost frames it keeps.
 SAMPLE_SECONDS = 0.02
 FRAMES_KEPT = 6
-# Innermost calls in which another thread waits rather than works (their samples are not kept).
-WAITING = frozenset({"select", "poll", "wait", "acquire", "sleep", "_wait_for_tstate_lock", "get"})
+# Innermost Python calls in which another thread waits rather than works (their samples are not
+# kept): a wait in C (a queue's get, `os.waitpid`) shows as the Python function that called it.
+WAITING = frozenset(
+    {"select", "poll", "wait", "acquire", "sleep", "_wait_for_tstate_lock", "get", "_worker", "_do_waitpid"}
+)
 
 
 def watcher(
