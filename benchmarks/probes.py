@@ -43,6 +43,11 @@ Probes:
     the cheapest Faust agent: one agent on a topic (--bootstrap, --topic), `async for value in
     stream`, `orjson.loads`, count, until --total messages; timed from the first message to the
     last. Faust's per-message cost, whatever an agent does, against which the worker is judged.
+``worker-gc``
+    the state the worker's own process keeps (accept's `SeenIds`, the hashtag window's
+    `HashtagUses`) built from --input at --window-hours and a day of lateness, the collector tuned
+    as the worker tunes it: the collections while building, what stays tracked, its largest
+    containers, and one collection of each generation over it.
 """
 
 from __future__ import annotations
@@ -387,6 +392,68 @@ def probe_paced_refresh(rate: int, seconds: int, seed: int, *, forked: bool) -> 
     }
 
 
+def probe_worker_gc(path: Path, window: timedelta) -> dict[str, Any]:
+    """The state the worker's own process keeps (the accept stage's `SeenIds`, the hashtag
+    window's `HashtagUses`) built from `path` at the replay section's settings, with the collector
+    tuned as the worker tunes it: the collections made while building (count, seconds, longest, by
+    generation), then what stays tracked and how long each generation's collection takes over it.
+    """
+    import gc  # noqa: PLC0415 - only this probe needs it
+    from collections import Counter  # noqa: PLC0415 - as above
+
+    from agents.settings import Settings, hashtag_config  # noqa: PLC0415 - as above
+    from cli.recordings import read_messages  # noqa: PLC0415 - as above
+    from models.records import HashtagUse  # noqa: PLC0415 - as above
+    from models.wire import Rejection, parse_line  # noqa: PLC0415 - as above
+    from streams.dedup import SeenIds  # noqa: PLC0415 - as above
+    from streams.hashtags.uses import HashtagUses, HashtagUsesConfig  # noqa: PLC0415 - as above
+
+    settings = Settings(window=window, lateness=timedelta(days=1))
+    seen = SeenIds(settings.window + settings.lateness)
+    uses = HashtagUses(HashtagUsesConfig(hashtag_config(settings), settings.alerts()))
+    made: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    started = [0.0]
+
+    def timed(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            made[info["generation"]].append(time.perf_counter() - started[0])
+
+    gc.callbacks.append(timed)
+    tweets = 0
+    for number, raw in read_messages(path):
+        for tweet in parse_line(raw, number):
+            if not isinstance(tweet, Rejection) and seen.first_time(tweet.id, tweet.at):
+                tweets += 1
+                uses.observe(
+                    [HashtagUse(tag=tag, user_id=tweet.user_id, at=tweet.at) for tag in tweet.hashtags]
+                )
+    gc.callbacks.remove(timed)
+    tracked = gc.get_objects()
+    largest = sorted((len(o), type(o).__name__) for o in tracked if isinstance(o, list | dict | tuple))[-3:]
+    collect_s = {}
+    for generation in (0, 1, 2):
+        clock = time.perf_counter()
+        gc.collect(generation)
+        collect_s[str(generation)] = time.perf_counter() - clock
+    return {
+        "tweets": tweets,
+        "collections_while_building": {
+            str(generation): {
+                "count": len(times),
+                "seconds": sum(times),
+                "longest_s": max(times, default=0.0),
+            }
+            for generation, times in made.items()
+        },
+        "tracked_objects": len(tracked),
+        "tracked_by_type": Counter(type(o).__name__ for o in tracked).most_common(5),
+        "largest_tracked_containers": largest[::-1],
+        "collect_s": collect_s,
+    }
+
+
 def probe_faust_floor(bootstrap: str, topic: str, total: int) -> None:
     """Run a one-agent Faust worker until it has read `total` messages of `topic`; print the
     figures and leave at once (a Faust worker has no "stop after N" of its own).
@@ -448,12 +515,15 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
             "boundary",
             "paced-refresh",
             "faust-floor",
+            "worker-gc",
         ],
     )
     parser.add_argument("--bootstrap", help="the Kafka broker (faust-floor)")
     parser.add_argument("--topic", help="the topic to read (faust-floor)")
     parser.add_argument("--total", type=int, default=0, help="messages to read (faust-floor)")
-    parser.add_argument("--input", type=Path, help="the recording to read (parse, analyze, stages)")
+    parser.add_argument(
+        "--input", type=Path, help="the recording to read (parse, analyze, stages, worker-gc)"
+    )
     parser.add_argument("--window-hours", type=float, default=192.0, help="analyzer window span")
     parser.add_argument("--out", type=Path, help="where generate writes")
     parser.add_argument("--events", type=int, default=1_000_000, help="events to generate")
@@ -491,6 +561,7 @@ def main(argv: list[str]) -> None:
             args.rate, args.seconds, args.seed, forked=not args.in_place
         ),
         "generate": lambda: probe_generate(args.out, args.events, args.seed),
+        "worker-gc": lambda: probe_worker_gc(args.input, window),
     }
     figures = run[args.probe]()
     # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss across exec, so a probe's would
