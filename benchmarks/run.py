@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import gzip
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -1160,6 +1161,13 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         help="how long section 3b offers its load (default: 120 s, 30 s with --quick); longer crosses "
         "more refresh boundaries (RESONANCE_REFRESH_EVERY, 5m by default, on multiples of the clock)",
     )
+    parser.add_argument(
+        "--logs",
+        type=Path,
+        default=None,
+        help="copy the workers' logs (holds of the event loop, with what held it, are warnings "
+        "there) to DIR before the run's temporary directory is deleted",
+    )
     args = parser.parse_args(argv)
     chosen = {name.strip() for name in args.only.split(",") if name.strip()}
     unknown = chosen - set(SECTIONS)
@@ -1198,6 +1206,14 @@ def _worker_sections(tmp: Path, sizes: Sizes, chosen: set[str], partitions: int)
     return sections
 
 
+def _keep_logs(tmp: Path, logs: Path) -> None:
+    """Copy every worker log under `tmp` to `logs` (created if need be), and say where."""
+    logs.mkdir(parents=True, exist_ok=True)
+    for log in sorted(tmp.rglob("worker-*.log")):
+        shutil.copy2(log, logs / log.name)
+        say(f"kept {logs / log.name}")
+
+
 def main(argv: list[str]) -> None:
     """Run the chosen sections; print the report; write the JSON when asked."""
     args = _arguments(argv)
@@ -1210,15 +1226,19 @@ def main(argv: list[str]) -> None:
     sections: list[Section] = []
     with tempfile.TemporaryDirectory(prefix="resonance-bench-") as directory:
         tmp = Path(directory)
-        if "analyze" in args.chosen:
-            sections.append(bench_analyze(tmp, sizes, cpu, args.repeat))
-        sections.extend(_worker_sections(tmp, sizes, args.chosen, args.partitions))
-        if "generate" in args.chosen:
-            sections.append(bench_generate(tmp, sizes, cpu))
-        if "communities" in args.chosen:
-            sections.append(bench_communities(sizes, cpu))
-        if "polarization" in args.chosen:
-            sections.append(bench_polarization(sizes, cpu))
+        try:
+            if "analyze" in args.chosen:
+                sections.append(bench_analyze(tmp, sizes, cpu, args.repeat))
+            sections.extend(_worker_sections(tmp, sizes, args.chosen, args.partitions))
+            if "generate" in args.chosen:
+                sections.append(bench_generate(tmp, sizes, cpu))
+            if "communities" in args.chosen:
+                sections.append(bench_communities(sizes, cpu))
+            if "polarization" in args.chosen:
+                sections.append(bench_polarization(sizes, cpu))
+        finally:
+            if args.logs is not None:
+                _keep_logs(tmp, args.logs)
     facts["load_average_end"] = load_average()
     facts["elapsed_s"] = time.monotonic() - started
     lines = header_text(facts, mode)
