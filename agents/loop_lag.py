@@ -170,7 +170,6 @@ class Hold:
         """One log line: the hold, the collections that ended meanwhile (generation, seconds),
         and the stacks sampled, most seen first.
 
-        >>> stacks = Counter({"a.py:1 f < b.py:2 g": 3})
         >>> stacks = Counter({"a.py:1 f": 3})
         >>> for part in Hold(0.25, 0.3, 0.29, 0.31, stacks).describe([(2, 0.18)]).split("; "):
         ...     print(part)

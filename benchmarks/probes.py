@@ -394,7 +394,8 @@ def probe_paced_refresh(rate: int, seconds: int, seed: int, *, forked: bool) -> 
 
 def probe_worker_gc(path: Path, window: timedelta) -> dict[str, Any]:
     """The state the worker's own process keeps (the accept stage's `SeenIds`, the hashtag
-    window's `HashtagUses`) built from `path` at the replay section's settings, with the collector
+    window's `HashtagUses`) built from `path` at a `window` span and a day of lateness (the replay
+    section's; the other settings at their defaults), with the collector
     tuned as the worker tunes it: the collections made while building (count, seconds, longest, by
     generation), then what stays tracked and how long each generation's collection takes over it.
     """
