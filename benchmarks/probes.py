@@ -433,6 +433,8 @@ def probe_worker_gc(path: Path, window: timedelta) -> dict[str, Any]:
     gc.callbacks.remove(timed)
     tracked = gc.get_objects()
     largest = sorted((len(o), type(o).__name__) for o in tracked if isinstance(o, list | dict | tuple))[-3:]
+    tracked_count, by_type = len(tracked), Counter(type(o).__name__ for o in tracked).most_common(5)
+    del tracked  # a list of every tracked object, which the collections below would walk too
     collect_s = {}
     for generation in (0, 1, 2):
         clock = time.perf_counter()
@@ -448,8 +450,8 @@ def probe_worker_gc(path: Path, window: timedelta) -> dict[str, Any]:
             }
             for generation, times in made.items()
         },
-        "tracked_objects": len(tracked),
-        "tracked_by_type": Counter(type(o).__name__ for o in tracked).most_common(5),
+        "tracked_objects": tracked_count,
+        "tracked_by_type": by_type,
         "largest_tracked_containers": largest[::-1],
         "collect_s": collect_s,
     }

@@ -2,7 +2,7 @@
 """Benchmark Resonance and print a report: ratios against baselines measured in the same run.
 
 Usage: .venv/bin/python benchmarks/run.py [--quick | --full]
-[--only analyze,live,latency,replay,scale,garbage,generate,communities,polarization] [--json FILE].
+[--only analyze,live,latency,replay,million,scale,garbage,generate,communities,polarization] [--json FILE].
 See benchmarks/README.md for what each section measures and how.
 
 Nothing here fails on slow numbers: it measures and reports. Progress goes to stderr; the report
@@ -53,6 +53,7 @@ SECTIONS = (
     "live",
     "latency",
     "replay",
+    "million",
     "scale",
     "garbage",
     "generate",
@@ -91,6 +92,7 @@ class Sizes:
     latency_retweets: int
     load_seconds: float  # how long the latency-under-load phase offers its tweets
     refresh_edges: int
+    million_events: int  # generated tweets replayed in section 2e: 1,700,000 give a million retweet edges
     louvain_edges: int
     garimella_topics: tuple[int, int] | None  # None: all 14; else the smallest (controversial, non-)
 
@@ -102,6 +104,7 @@ QUICK = Sizes(
     latency_retweets=20,
     load_seconds=30,
     refresh_edges=250_000,
+    million_events=200_000,
     louvain_edges=25_000,
     garimella_topics=(3, 2),
 )
@@ -112,6 +115,7 @@ DEFAULT = Sizes(
     latency_retweets=50,
     load_seconds=120,
     refresh_edges=1_000_000,
+    million_events=1_700_000,
     louvain_edges=50_000,
     garimella_topics=None,
 )
@@ -122,6 +126,7 @@ FULL = Sizes(
     latency_retweets=50,
     load_seconds=120,
     refresh_edges=1_000_000,
+    million_events=1_700_000,
     louvain_edges=50_000,
     garimella_topics=None,
 )
@@ -1190,6 +1195,21 @@ def _worker_sections(tmp: Path, sizes: Sizes, chosen: set[str], partitions: int)
         higgs = _higgs_input(tmp, sizes.analyze_lines)
         events = sizes.analyze_lines or HIGGS_EVENTS
         sections.append(replay.bench_replay(tmp, higgs, events, say))
+    if "million" in chosen:
+        stream = tmp / "million.jsonl"
+        say(f"million: generating {sizes.million_events:,} tweets (seed {SEED})")
+        generate_options = ("--events", str(sizes.million_events), "--seed", str(SEED))
+        subprocess.run(  # noqa: S603 - the project's own command line
+            [sys.executable, "-m", "cli", "generate", "--out", str(stream), *generate_options],
+            check=True,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        title = "2e. a window of a million retweet edges through the live worker"
+        sections.append(
+            replay.bench_replay(tmp, stream, sizes.million_events, say, key="million", title=title)
+        )
     if "scale" in chosen:
         sections.append(
             scale.bench_scale(

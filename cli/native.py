@@ -49,6 +49,7 @@ COMPILED = {
             "coordination/botness",
             "coordination/coretweets",
             "dedup",
+            "sorted_runs",
             "hashtags/bursts",
             "hashtags/cooccurrence",
             "hashtags/counts",

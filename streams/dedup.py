@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from streams.sorted_runs import SortedRuns
 from streams.window import Watermark, from_ms, to_ms
 
 
@@ -33,7 +33,8 @@ class SeenIds:
     keep_at_least: int = 100_000
     keep_at_most: int = 1_000_000
     _seen: dict[str, datetime] = field(default_factory=dict)
-    _by_time: list[tuple[datetime, str]] = field(default_factory=list)
+    # Expiry order, in sorted runs: a million entries the garbage collector need not walk.
+    _by_time: SortedRuns[tuple[datetime, str]] = field(default_factory=SortedRuns)
     _clock: Watermark = field(init=False)
 
     def __post_init__(self) -> None:
@@ -49,7 +50,7 @@ class SeenIds:
         if tweet_id in self._seen:
             return False
         self._seen[tweet_id] = at
-        heapq.heappush(self._by_time, (at, tweet_id))
+        self._by_time.push((at, tweet_id))
         self._clock.observe(at)
         if len(self._seen) > self.keep_at_least:
             self._forget_older_than(self._clock.current)
@@ -58,9 +59,9 @@ class SeenIds:
     def _forget_older_than(self, cutoff: datetime | None) -> None:
         seen, by_time = self._seen, self._by_time
         while len(seen) > self.keep_at_most or (
-            cutoff is not None and len(seen) > self.keep_at_least and by_time[0][0] < cutoff
+            cutoff is not None and len(seen) > self.keep_at_least and by_time.first()[0] < cutoff
         ):
-            _, old = heapq.heappop(by_time)
+            _, old = by_time.pop()
             del seen[old]
 
     def __len__(self) -> int:
@@ -69,7 +70,7 @@ class SeenIds:
 
     def snapshot(self) -> dict[str, Any]:
         """Plain data from which `restore` rebuilds this state."""
-        return {"seen": [[tweet_id, to_ms(at)] for at, tweet_id in sorted(self._by_time)]}
+        return {"seen": [[tweet_id, to_ms(at)] for at, tweet_id in self._by_time]}
 
     @classmethod
     def restore(

@@ -13,14 +13,13 @@ Nothing here reads a clock: time is whatever the events say.
 
 from __future__ import annotations
 
-import bisect
-import heapq
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any, Generic, TypeVar
+
+from streams.sorted_runs import SortedRuns
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -197,8 +196,9 @@ class SlidingWindow(Generic[T]):
         """An empty window of `span`, ending at `end` (None: before the first advance)."""
         self.span = span
         self.end = end
-        self._pending: list[tuple[datetime, int, T]] = []  # a heap, earliest first
-        self._live: deque[tuple[datetime, int, T]] = deque()
+        # Both in sorted runs, out of the garbage collector's sight: a window holds millions.
+        self._pending: SortedRuns[tuple[datetime, int, T]] = SortedRuns()
+        self._live: SortedRuns[tuple[datetime, int, T]] = SortedRuns()
         self._seq = 0  # ties in time keep the order items came in
         # Every item earlier than this has left, ahead of the next advance (None: none early).
         self._gone: datetime | None = None
@@ -215,24 +215,18 @@ class SlidingWindow(Generic[T]):
         live = self._live
         if self.end is None or at >= self.end:
             self._seq += 1
-            if not live or at >= live[-1][0]:  # the common case: later than every live item
-                heapq.heappush(self._pending, entry)
+            if not live or at >= live.last()[0]:  # the common case: later than every live item
+                self._pending.push(entry)
                 return Admission.PENDING
-            self._insert(entry)
+            live.push(entry)
             return Admission.AHEAD
         if at < self.end - self.span:
             return Admission.DROPPED
         self._seq += 1
         if self._gone is not None and at < self._gone:
             return Admission.GONE
-        self._insert(entry)
+        live.push(entry)
         return Admission.LATE
-
-    def _insert(self, entry: tuple[datetime, int, T]) -> None:
-        """Put `entry` among the live items in time order. Rare by construction (the watermark
-        waits `lateness` for stragglers), so the O(n) insertion costs little.
-        """
-        self._live.insert(bisect.bisect(self._live, entry[:2], key=lambda e: e[:2]), entry)
 
     def work_ahead(self, until: datetime, limit: int, *, leaving: bool = True) -> WindowChange[T]:
         """Do at most `limit` moves (an item entering or leaving) of what `advance(until)` will
@@ -248,18 +242,18 @@ class SlidingWindow(Generic[T]):
         if self.end is None or until <= self.end:
             return WindowChange(entered, left)
         pending, live = self._pending, self._live
-        while limit and pending and pending[0][0] < until:
-            entry = heapq.heappop(pending)
-            live.append(entry)
+        while limit and pending and pending.first()[0] < until:
+            entry = pending.pop()
+            live.push(entry)
             entered.append(entry[2])
             limit -= 1
         if not leaving:
             return WindowChange(entered, left)
         start = min(until - self.span, self.end)  # items on time never leave before they enter
-        while limit and live and live[0][0] < start:
-            left.append(live.popleft()[2])
+        while limit and live and live.first()[0] < start:
+            left.append(live.pop()[2])
             limit -= 1
-        gone = live[0][0] if live and live[0][0] < start else start
+        gone = live.first()[0] if live and live.first()[0] < start else start
         if self._gone is None or gone > self._gone:
             self._gone = gone
         return WindowChange(entered, left)
@@ -270,15 +264,16 @@ class SlidingWindow(Generic[T]):
             return WindowChange([], [])
         self.end = end
         self._gone = None  # everything earlier than the new start has left
+        pending, live = self._pending, self._live
         entered: list[T] = []
-        while self._pending and self._pending[0][0] < end:
-            entry = heapq.heappop(self._pending)
-            self._live.append(entry)
+        while pending and pending.first()[0] < end:
+            entry = pending.pop()
+            live.push(entry)
             entered.append(entry[2])
         left: list[T] = []
         start = end - self.span
-        while self._live and self._live[0][0] < start:
-            left.append(self._live.popleft()[2])
+        while live and live.first()[0] < start:
+            left.append(live.pop()[2])
         # An item can enter and leave in one advance when the end jumps past it by more than the
         # span; it is reported in both lists so that update-then-revert stays balanced.
         return WindowChange(entered, left)
@@ -290,7 +285,7 @@ class SlidingWindow(Generic[T]):
         return [item for _, _, item in self._live]
 
     def items(self) -> Iterator[tuple[datetime, T]]:
-        """Every held item with its time, live first (oldest first), then pending (in no order)."""
+        """Every held item with its time, live first, then pending, each oldest first."""
         for at, _, item in self._live:
             yield at, item
         for at, _, item in self._pending:
@@ -308,7 +303,7 @@ class SlidingWindow(Generic[T]):
             "seq": self._seq,
             "gone_ms": None if self._gone is None else to_ms(self._gone),
             "live": [[to_ms(at), seq, encode(item)] for at, seq, item in self._live],
-            "pending": [[to_ms(at), seq, encode(item)] for at, seq, item in sorted(self._pending)],
+            "pending": [[to_ms(at), seq, encode(item)] for at, seq, item in self._pending],
         }
 
     @classmethod
@@ -323,7 +318,8 @@ class SlidingWindow(Generic[T]):
         window._seq = data["seq"]
         gone_ms = data.get("gone_ms")  # absent from snapshots taken before work ahead existed
         window._gone = None if gone_ms is None else from_ms(gone_ms)
-        window._live.extend((from_ms(ms), seq, decode(item)) for ms, seq, item in data["live"])
-        window._pending = [(from_ms(ms), seq, decode(item)) for ms, seq, item in data["pending"]]
-        heapq.heapify(window._pending)
+        for ms, seq, item in data["live"]:
+            window._live.push((from_ms(ms), seq, decode(item)))
+        for ms, seq, item in data["pending"]:
+            window._pending.push((from_ms(ms), seq, decode(item)))
         return window

@@ -21,10 +21,33 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from models.records import HashtagCount, Trigger
-from streams.window import ENTERED, LATE, Admission, SlidingWindow, Watermark, boundaries, from_ms, to_ms
+from streams.window import (
+    ENTERED,
+    LATE,
+    Admission,
+    SlidingWindow,
+    Watermark,
+    boundaries,
+    bump,
+    from_ms,
+    to_ms,
+)
 
-Use = tuple[str, str]
-"""One use of a hashtag: (tag, user id)."""
+Use = str
+"""One use of a hashtag: the tag, NUL, the user id (no tag holds NUL: `models.hashtags`).
+
+A string, not a pair: a window entry holding a tuple stays tracked by the garbage collector until
+a collection finds the tuple untracked, one collection too late for a young collection, so the
+entries of a million uses would be walked again and again.
+"""
+
+_SEPARATOR = "\0"
+
+
+def _split(use: Use) -> tuple[str, str]:
+    """(tag, user id) of a use."""
+    tag, _, user = use.partition(_SEPARATOR)
+    return tag, user
 
 
 _EPSILON = timedelta(milliseconds=1)  # `view`'s window ends just after the latest event
@@ -49,7 +72,9 @@ class HashtagCounts:
     _window: SlidingWindow[Use] = field(init=False)
     _watermark: Watermark = field(init=False)
     _counts: Counter[str] = field(default_factory=Counter)
-    _users: dict[str, Counter[str]] = field(default_factory=dict)
+    # Plain dicts of str to int, which the garbage collector does not track (a Counter it would
+    # walk, entry by entry): together they hold every distinct (tag, user) in the window.
+    _users: dict[str, dict[str, int]] = field(default_factory=dict)
     # Tags touched since the last boundary, with the numbers they had then (what was last emitted):
     # a boundary emits only those whose numbers differ, so one use leaving as another enters is silent.
     _changed: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -66,7 +91,7 @@ class HashtagCounts:
             self._watermark.observe(at)
             return self._emit_due()
         # A tweet counts once per tag however often it names it (`dict.fromkeys` keeps the order).
-        uses = dict.fromkeys((tag, user_id) for tag in tags)
+        uses = dict.fromkeys(f"{tag}{_SEPARATOR}{user_id}" for tag in tags)
         admissions = {use: self._window.add(use, at) for use in uses}
         for use, admission in admissions.items():
             if admission in ENTERED:
@@ -114,19 +139,16 @@ class HashtagCounts:
         return self._counts[tag], len(self._users.get(tag, ()))
 
     def _add(self, use: Use) -> None:
-        tag, user = use
+        tag, user = _split(use)
         self._changed.setdefault(tag, self._numbers(tag))
         self._counts[tag] += 1
-        self._users.setdefault(tag, Counter())[user] += 1
+        bump(self._users.setdefault(tag, {}), user, 1)
 
     def _remove(self, use: Use) -> None:
-        tag, user = use
+        tag, user = _split(use)
         self._changed.setdefault(tag, self._numbers(tag))
         self._counts[tag] -= 1
-        users = self._users[tag]
-        users[user] -= 1
-        if not users[user]:
-            del users[user]
+        bump(self._users[tag], user, -1)
         if not self._counts[tag]:
             del self._counts[tag], self._users[tag]
 
@@ -161,8 +183,9 @@ class HashtagCounts:
         start = latest - self.config.span
         counts: Counter[str] = Counter()
         users: dict[str, set[str]] = {}
-        for at, (tag, user) in self._window.items():
+        for at, use in self._window.items():
             if at > start:
+                tag, user = _split(use)
                 counts[tag] += 1
                 users.setdefault(tag, set()).add(user)
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
@@ -177,7 +200,7 @@ class HashtagCounts:
         """Plain data from which `restore` rebuilds this state exactly."""
         latest = self._watermark.latest
         return {
-            "window": self._window.snapshot(list),
+            "window": self._window.snapshot(lambda use: list(_split(use))),
             "latest_ms": None if latest is None else to_ms(latest),
             "late_events": self.late_events,
             "dropped_events": self.dropped_events,
@@ -188,7 +211,7 @@ class HashtagCounts:
     def restore(cls, config: HashtagWindowConfig, data: dict[str, Any]) -> HashtagCounts:
         """The state `snapshot` described; it continues exactly as the original would have."""
         state = cls(config, late_events=data["late_events"], dropped_events=data["dropped_events"])
-        state._window = SlidingWindow.restore(data["window"], tuple)
+        state._window = SlidingWindow.restore(data["window"], _SEPARATOR.join)
         if data["latest_ms"] is not None:
             state._watermark.observe(from_ms(data["latest_ms"]))
         for use in state._window.live():
