@@ -36,6 +36,13 @@ PRODUCER_LINGER_S = 0.010
 # at its default of 16 KB that is about 40 cascade records per partition per produce round trip,
 # and a batch between the stages (up to 900 KB, agents.outbox) never shares a request.
 PRODUCER_BATCH_BYTES = 1_048_576
+# The most a fetch brings per partition. Faust's consumer runs in a thread of its own, which
+# holds the interpreter while it reads a fetch response, and the event loop's thread waits: at
+# 64 MB per partition, most holds of a million-edge replay (100 to 350 ms) were that thread
+# reading (benchmarks/README.md). A larger message (a checkpoint, up to CHECKPOINT_MAX_BYTES)
+# still comes whole: the broker returns the first batch of a fetch whatever its size (KIP-74;
+# tests/test_app.py reads one).
+FETCH_PARTITION_BYTES = 1_048_576
 HEARTBEAT_S = 3.0  # Faust's default heartbeat interval
 
 
@@ -77,7 +84,7 @@ def create_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
         # inside the one-second latency budget of a cascade record.
         producer_linger=PRODUCER_LINGER_S,
         producer_max_batch_size=PRODUCER_BATCH_BYTES,
-        consumer_max_fetch_size=CHECKPOINT_MAX_BYTES,
+        consumer_max_fetch_size=FETCH_PARTITION_BYTES,
         # A silent worker's partitions move to the others after `failover`; heartbeats go from
         # the consumer's own thread, at least three per session as Kafka advises.
         broker_session_timeout=settings.failover.total_seconds(),

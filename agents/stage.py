@@ -8,6 +8,11 @@ Before such a flush the stage lingers once, `LINGER_SECONDS`: a producer that se
 per message keeps the consumer's buffer nearly empty, and without the wait each of its tweets
 would travel on alone, paying every later stage's per-message cost (and a round trip to the
 analyzer process) for one tweet. A trickle pays the linger once per stage.
+
+A backlog's messages wait in the consumer's buffer, and taking the next one does not let the
+event loop run anything else; so a stage gives the loop a turn after every `SLICE_SECONDS` of its
+own work, and the other stages, the web server and the consumer's bookkeeping are not held for
+a whole batch of messages (hundreds of tweets each).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from agents.outbox import Outbox
 
 MAX_HELD = 1_000  # input messages processed before a flush, however many more are waiting
 LINGER_SECONDS = 0.005  # waited once before a flush of fewer than MAX_HELD, for more input
+SLICE_SECONDS = 0.02  # a stage's work between two turns of the event loop, at most (and a message)
 
 
 async def run(
@@ -38,11 +44,15 @@ async def run(
     delay = checkpoints.input_delay
     held: list[Any] = []
     lingered = False
+    slice_ends = time.monotonic() + SLICE_SECONDS
     async for event in stream.noack().events():
         delay.observe(time.time() - event.message.timestamp)
         if checkpoints.admit(event):
             await process(event)
         held.append(event)
+        if time.monotonic() >= slice_ends:
+            await asyncio.sleep(0)
+            slice_ends = time.monotonic() + SLICE_SECONDS
         full = len(held) >= MAX_HELD or any(outbox.full for outbox in outboxes)
         if not full and channel.empty() and not lingered:
             lingered = True
