@@ -36,9 +36,9 @@ from streams.window import (
 Use = str
 """One use of a hashtag: the tag, NUL, the user id (no tag holds NUL: `models.hashtags`).
 
-A string, not a pair: a window entry holding a tuple stays tracked by the garbage collector until
-a collection finds the tuple untracked, one collection too late for a young collection, so the
-entries of a million uses would be walked again and again.
+A string, not a pair: the garbage collector stops tracking a window entry only once it has found
+everything inside it untracked, and it reaches the entry before the pair, so an entry holding a
+pair stayed tracked into the middle generation, and a million of them were walked there again.
 """
 
 _SEPARATOR = "\0"
