@@ -14,18 +14,19 @@ the comparison the parity tests make).
 from __future__ import annotations
 
 import contextlib
-import gzip
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import live
 import orjson
 from report import REPO, Section
+
+from cli.recordings import read_messages
+from models.wire import Rejection, parse_line
 
 sys.path.insert(0, str(REPO / "tests"))  # the parity tests' comparison of final records
 import support
@@ -46,14 +47,16 @@ VIEW_SECONDS = 600  # how long the idle view may take to match analyze's final r
 
 
 def latest_second(recording: Path) -> int:
-    """The time of `recording`'s last event, in whole seconds since the epoch: a Higgs file (its
-    third column) or native JSON lines (`created_at`), gzipped when the name ends in `.gz`.
+    """The time of `recording`'s last event (any format `resonance analyze` reads), in whole
+    seconds since the epoch.
     """
-    with gzip.open(recording, "rb") if recording.suffix == ".gz" else recording.open("rb") as lines:
-        if ".jsonl" in recording.suffixes:
-            stamps = (orjson.loads(line)["created_at"] for line in lines if line.strip())
-            return max(int(datetime.fromisoformat(stamp).timestamp()) for stamp in stamps)
-        return max(int(line.split()[2]) for line in lines if line.strip())
+    events = (
+        event
+        for number, raw in read_messages(recording)
+        for event in parse_line(raw, number)
+        if not isinstance(event, Rejection)
+    )
+    return max(int(event.at.timestamp()) for event in events)
 
 
 def sentinel(recording: Path, path: Path, tag: str) -> tuple[Path, str]:
